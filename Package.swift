@@ -1,0 +1,71 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "nodal",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Nodal", targets: ["Nodal"]),
+        .executable(name: "nodal", targets: ["nodal"]),
+        // Plugins that ship with Nodal. Each is a shared library the engine loads at run time;
+        // nothing links them. Each can also be built on its own (see its folder).
+        .library(name: "nodal_std", type: .dynamic, targets: ["NodalStdPlugin"]),
+        .library(name: "nodal_stats", type: .dynamic, targets: ["NodalStatsPlugin"]),
+        .executable(name: "nodal-bench", targets: ["NodalBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // The plugin ABI. The one copy of the header is include/nodal.h; this target's module map
+        // points at it so Swift sees exactly what C plugin authors see.
+        .target(name: "CNodal", path: "Sources/CNodal"),
+        .target(
+            name: "Nodal",
+            dependencies: [
+                "CNodal",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "nodal",
+            dependencies: [
+                "Nodal",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "NodalStdPlugin",
+            path: "plugins/std",
+            exclude: ["Makefile", "README.md"],
+            sources: ["nodal_std.c"],
+            publicHeadersPath: ".",
+            // The header lives outside the target (include/nodal.h), as it does for outside authors.
+            cSettings: [.unsafeFlags(["-I", Context.packageDirectory + "/include"])]
+        ),
+        .target(
+            name: "NodalStatsPlugin",
+            dependencies: ["CNodal"],
+            path: "plugins/stats/Sources/NodalStatsPlugin"
+        ),
+        .executableTarget(
+            name: "NodalBench",
+            dependencies: ["Nodal"],
+            path: "Benchmarks/NodalBench"
+        ),
+        .testTarget(name: "NodalTests", dependencies: ["Nodal"]),
+        .testTarget(name: "NodalCLITests", dependencies: ["Nodal"]),
+    ]
+)
+
+// Upcoming features for every Swift target, applied in one place (as swift-log does).
+for target in package.targets where target.type != .system && target.name != "CNodal" && target.name != "NodalStdPlugin" {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}

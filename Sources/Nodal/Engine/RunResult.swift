@@ -1,0 +1,136 @@
+public import FoundationEssentials
+
+/// How a run ended.
+public enum RunStatus: String, Sendable, Hashable {
+    case success, failed, canceled, paused
+}
+
+/// How a step ended.
+public enum StepStatus: String, Sendable, Hashable {
+    /// The node ran and produced output (or its failure was replaced by `onError: useDefault`).
+    case success
+    /// The node failed.
+    case failed
+    /// The step was not needed: on a branch not taken, or nothing reads its output.
+    case skipped
+    /// The step was running when the run was canceled or failed.
+    case canceled
+    /// The step was needed but the run stopped before it could start.
+    case notRun
+}
+
+/// Everything known about one step after a run.
+public struct StepResult: Sendable {
+    public var id: String
+    public var component: String
+    public var status: StepStatus
+    /// The input the node was called with, once its expressions were evaluated.
+    public var input: JSON?
+    public var output: JSON?
+    public var error: StepError?
+    /// Calls made, retries included.
+    public var attempts: Int
+    public var startedAt: Date?
+    public var endedAt: Date?
+}
+
+/// A step whose failure made the run fail.
+public struct FailedStep: Sendable, Hashable {
+    public var id: String
+    public var component: String
+    public var code: String
+    public var message: String
+}
+
+/// Why a run did not succeed.
+public struct RunFailure: Sendable {
+    public var code: String
+    public var message: String
+    public var steps: [FailedStep]
+}
+
+/// The result of a run. `Engine.run` returns one whether steps failed or not; it never throws.
+public struct RunResult: Sendable {
+    public var runID: String
+    public var status: RunStatus
+    public var input: JSON
+    public var output: JSON?
+    public var error: RunFailure?
+    /// Every step of the flow, in the flow's order.
+    public var steps: [StepResult]
+    public var startedAt: Date
+    public var endedAt: Date
+    public var duration: Duration
+
+    public func step(_ id: String) -> StepResult? { steps.first { $0.id == id } }
+
+    /// The result as JSON: what `nodal run --format json` prints.
+    public var json: JSON {
+        var object: JSONObject = [
+            "runId": .string(runID),
+            "status": .string(status.rawValue),
+            "input": input,
+            "output": output ?? .null,
+        ]
+        if let error {
+            object["error"] = [
+                "code": .string(error.code),
+                "message": .string(error.message),
+                "steps": .array(error.steps.map {
+                    ["id": .string($0.id), "component": .string($0.component), "code": .string($0.code), "message": .string($0.message)]
+                }),
+            ]
+        }
+        object["startedAt"] = .string(startedAt.nodalTimestamp)
+        object["endedAt"] = .string(endedAt.nodalTimestamp)
+        object["durationMs"] = .double(duration.milliseconds)
+        object["steps"] = .array(steps.map(\.json))
+        return .object(object)
+    }
+}
+
+extension StepResult {
+    var json: JSON {
+        var object: JSONObject = [
+            "id": .string(id),
+            "component": .string(component),
+            "status": .string(status.rawValue),
+            "attempts": .int(attempts),
+        ]
+        if let input { object["input"] = input }
+        if let output { object["output"] = output }
+        if let error { object["error"] = error.json }
+        if let startedAt { object["startedAt"] = .string(startedAt.nodalTimestamp) }
+        if let endedAt { object["endedAt"] = .string(endedAt.nodalTimestamp) }
+        return .object(object)
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+}
+
+extension Date {
+    /// ISO 8601 in UTC with milliseconds, e.g. 2026-11-21T01:46:01.123Z.
+    var nodalTimestamp: String {
+        formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}
+
+extension RunResult {
+    /// The result of a run that could not start: its flow did not resolve.
+    static func invalid(flow: Flow, input: JSON, options: RunOptions, error: any Error) -> RunResult {
+        let now = Date()
+        let code = error is PluginLoadError ? "PLUGIN_UNAVAILABLE" : "INVALID_FLOW"
+        return RunResult(
+            runID: options.runID ?? UUID().uuidString.lowercased(), status: .failed, input: input, output: nil,
+            error: RunFailure(code: code, message: String(describing: error), steps: []),
+            steps: flow.steps.map {
+                StepResult(id: $0.id, component: $0.component, status: .notRun, input: nil, output: nil, error: nil, attempts: 0, startedAt: nil, endedAt: nil)
+            },
+            startedAt: now, endedAt: now, duration: .zero)
+    }
+}

@@ -1,0 +1,216 @@
+internal import Yams
+
+extension Flow {
+    /// Reads a flow from a YAML or JSON file.
+    public init(contentsOfFile path: String) throws(FlowError) {
+        let text: String
+        do { text = try FileSystem.readText(path) } catch { throw FlowError(file: path, error.description) }
+        if path.hasSuffix(".json") {
+            try self.init(json: text, file: path)
+        } else {
+            try self.init(yaml: text, file: path)
+        }
+    }
+
+    /// Reads a flow from YAML text (JSON text is YAML too).
+    public init(yaml text: String, file: String? = nil) throws(FlowError) {
+        guard let node = try YAMLConversion.compose(text, file: file) else {
+            throw FlowError(file: file, "the flow is empty")
+        }
+        try self.init(document: try YAMLConversion.json(node, file: file), file: file)
+    }
+
+    /// Reads a flow from JSON text.
+    public init(json text: String, file: String? = nil) throws(FlowError) {
+        let document: JSON
+        do { document = try JSON(parsing: text) } catch { throw FlowError(file: file, "malformed JSON: \(error)") }
+        try self.init(document: document, file: file)
+    }
+
+    static let knownKeys: Set<String> = [
+        "schema", "$schema", "name", "description", "version", "schemas", "inputSchema", "outputSchema",
+        "steps", "output", "test", "metadata", "examples", "variables",
+    ]
+    static let knownStepKeys: Set<String> = [
+        "id", "component", "input", "onError", "mustExecute", "inputSchema", "outputSchema", "description",
+        "metadata",
+    ]
+
+    /// Builds a flow from its parsed document, checking every part of it.
+    public init(document: JSON, file: String? = nil) throws(FlowError) {
+        guard case .object(let root) = document else {
+            throw FlowError(file: file, "a flow must be a mapping with 'steps' and 'output', not \(document.typeName)")
+        }
+        for key in root.keys where !Self.knownKeys.contains(key) {
+            throw FlowError(file: file, field: key, "unknown flow key (known: \(Self.knownKeys.sorted().joined(separator: ", ")))")
+        }
+        self.file = file
+        name = try Self.optionalString(root, "name", file: file)
+        description = try Self.optionalString(root, "description", file: file)
+        inputSchema = root["inputSchema"] ?? root["schemas"]?["properties"]?["input"]
+        outputSchema = root["outputSchema"] ?? root["schemas"]?["properties"]?["output"]
+
+        // First pass: step ids, so references can be checked in any order.
+        let rawSteps: [JSON]
+        switch root["steps"] {
+        case nil, .null?: rawSteps = []
+        case .array(let list)?: rawSteps = list
+        case let other?: throw FlowError(file: file, field: "steps", "'steps' must be a list, not \(other.typeName)")
+        }
+        var indexes: [String: Int] = [:]
+        indexes.reserveCapacity(rawSteps.count)
+        for (position, raw) in rawSteps.enumerated() {
+            guard case .object(let object) = raw else {
+                throw FlowError(file: file, field: "steps[\(position)]", "a step must be a mapping, not \(raw.typeName)")
+            }
+            guard case .string(let id)? = object["id"], !id.isEmpty else {
+                throw FlowError(file: file, field: "steps[\(position)].id", "every step needs a non-empty string 'id'")
+            }
+            if indexes[id] != nil {
+                throw FlowError(file: file, step: id, field: "id", "two steps have the id '\(id)'")
+            }
+            indexes[id] = position
+        }
+        stepIndexes = indexes
+
+        var steps: [FlowStep] = []
+        steps.reserveCapacity(rawSteps.count)
+        for raw in rawSteps {
+            steps.append(try Self.step(raw.objectValue!, indexes: indexes, file: file))
+        }
+        self.steps = steps
+
+        let parser = ExpressionParser(stepIndexes: indexes, file: file, step: nil)
+        output = try parser.parse(root["output"] ?? .null, field: "output")
+        testCases = try Self.testCases(root["test"], file: file)
+        try Self.checkForCycles(steps, file: file)
+    }
+
+    private static func step(_ object: JSONObject, indexes: [String: Int], file: String?) throws(FlowError) -> FlowStep {
+        let id = object["id"]!.stringValue!
+        for key in object.keys where !knownStepKeys.contains(key) {
+            throw FlowError(file: file, step: id, field: key, "unknown step key (known: \(knownStepKeys.sorted().joined(separator: ", ")))")
+        }
+        guard case .string(let component)? = object["component"], !component.isEmpty else {
+            throw FlowError(file: file, step: id, field: "component", "every step needs a 'component' route such as '/builtin/create_messages'")
+        }
+        guard component.hasPrefix("/") else {
+            throw FlowError(file: file, step: id, field: "component", "component '\(component)' must be a route starting with '/'")
+        }
+        let parser = ExpressionParser(stepIndexes: indexes, file: file, step: id)
+        let input = try parser.parse(object["input"] ?? .object(JSONObject()), field: "input")
+        var dependencies: [Int] = []
+        input.collectEagerSteps(into: &dependencies)
+        let onError = try errorPolicy(object["onError"], step: id, file: file)
+        let mustExecute: Bool
+        switch object["mustExecute"] {
+        case nil, .null?: mustExecute = false
+        case .bool(let value)?: mustExecute = value
+        case let other?: throw FlowError(file: file, step: id, field: "mustExecute", "must be true or false, not \(other.typeName)")
+        }
+        return FlowStep(
+            id: id, component: component, input: input, onError: onError, mustExecute: mustExecute,
+            eagerDependencies: uniqued(dependencies))
+    }
+
+    private static func errorPolicy(_ value: JSON?, step: String, file: String?) throws(FlowError) -> ErrorPolicy {
+        guard let value, !value.isNull else { return .fail }
+        guard case .object(let object) = value, case .string(let action)? = object["action"] else {
+            throw FlowError(file: file, step: step, field: "onError", "'onError' needs an 'action' (fail, useDefault or retry)")
+        }
+        func number(_ key: String, default fallback: Double) throws(FlowError) -> Double {
+            guard let raw = object[key], !raw.isNull else { return fallback }
+            guard let number = raw.doubleValue, number >= 0 else {
+                throw FlowError(file: file, step: step, field: "onError.\(key)", "must be a number >= 0, not \(raw)")
+            }
+            return number
+        }
+        switch action {
+        case "fail":
+            return .fail
+        case "useDefault":
+            return .useDefault(object["defaultValue"] ?? .null)
+        case "retry":
+            let maxRetries = try number("maxRetries", default: 3)
+            guard maxRetries.rounded() == maxRetries else {
+                throw FlowError(file: file, step: step, field: "onError.maxRetries", "must be a whole number")
+            }
+            return .retry(RetryPolicy(
+                maxRetries: Int(maxRetries),
+                initialInterval: try number("initialInterval", default: 0),
+                multiplier: try number("multiplier", default: 2),
+                maxInterval: try number("maxInterval", default: 30)))
+        default:
+            throw FlowError(file: file, step: step, field: "onError.action", "unknown action '\(action)' (known: fail, useDefault, retry)")
+        }
+    }
+
+    private static func testCases(_ value: JSON?, file: String?) throws(FlowError) -> [FlowTestCase] {
+        guard let value, !value.isNull else { return [] }
+        guard case .array(let cases)? = value["cases"] ?? .array([]) else {
+            throw FlowError(file: file, field: "test.cases", "'test.cases' must be a list")
+        }
+        var result: [FlowTestCase] = []
+        for (index, raw) in cases.enumerated() {
+            guard case .object(let object) = raw else {
+                throw FlowError(file: file, field: "test.cases[\(index)]", "a test case must be a mapping")
+            }
+            result.append(FlowTestCase(
+                name: object["name"]?.stringValue ?? "case \(index + 1)",
+                description: object["description"]?.stringValue,
+                input: object["input"] ?? .object(JSONObject()),
+                expected: object["output"]))
+        }
+        return result
+    }
+
+    private static func optionalString(_ object: JSONObject, _ key: String, file: String?) throws(FlowError) -> String? {
+        switch object[key] {
+        case nil, .null?: return nil
+        case .string(let s)?: return s
+        case let other?: throw FlowError(file: file, field: key, "'\(key)' must be a string, not \(other.typeName)")
+        }
+    }
+
+    /// Rejects a cycle among steps (counting references on every branch), naming the steps on it.
+    private static func checkForCycles(_ steps: [FlowStep], file: String?) throws(FlowError) {
+        // Iterative depth-first search: 0 unvisited, 1 on the current path, 2 done.
+        var state = [UInt8](repeating: 0, count: steps.count)
+        var references: [[Int]] = steps.map { step in
+            var all: [Int] = []
+            step.input.collectAllSteps(into: &all)
+            return uniqued(all)
+        }
+        for start in steps.indices where state[start] == 0 {
+            var stack: [(node: Int, next: Int)] = [(start, 0)]
+            state[start] = 1
+            while let top = stack.last {
+                let edges = references[top.node]
+                if top.next < edges.count {
+                    stack[stack.count - 1].next += 1
+                    let target = edges[top.next]
+                    if state[target] == 1 {
+                        let path = stack.map(\.node)
+                        let cycle = path[path.firstIndex(of: target)!...].map { steps[$0].id } + [steps[target].id]
+                        throw FlowError(file: file, step: steps[target].id, field: "input",
+                            "steps form a cycle: \(cycle.joined(separator: " -> "))")
+                    }
+                    if state[target] == 0 {
+                        state[target] = 1
+                        stack.append((target, 0))
+                    }
+                } else {
+                    state[top.node] = 2
+                    stack.removeLast()
+                }
+            }
+        }
+        references.removeAll()
+    }
+}
+
+func uniqued(_ values: [Int]) -> [Int] {
+    if values.count < 2 { return values }
+    var seen = Set<Int>()
+    return values.filter { seen.insert($0).inserted }
+}

@@ -1,0 +1,34 @@
+/// Components of the `builtin` plugin type, reached as `/builtin/NAME` (or through any route
+/// prefix a configuration maps to a `builtin` plugin entry).
+enum Builtins {
+    static let names = ["create_messages"]
+
+    static func resolve(_ name: String, route: String) -> ResolvedComponent? {
+        let bare = name.hasPrefix("/builtin/") ? String(name.dropFirst(9)) : String(name.drop(while: { $0 == "/" }))
+        switch bare {
+        case "create_messages":
+            return ResolvedComponent(route: route, nodeID: "builtin/create_messages", executor: .inline { input, _ in
+                createMessages(input.json)
+            })
+        default:
+            return nil
+        }
+    }
+
+    /// Stepflow's `create_messages`: `{system_instructions?, user_prompt}` to a chat message list.
+    static func createMessages(_ input: JSON) -> NodeOutcome {
+        guard case .string(let prompt)? = input["user_prompt"] else {
+            return .failure(StepError(code: "INVALID_INPUT", message: "create_messages needs a string 'user_prompt'"))
+        }
+        var messages: [JSON] = []
+        switch input["system_instructions"] {
+        case nil, .null?: break
+        case .string(let instructions)?:
+            messages.append(["role": "system", "content": .string(instructions)])
+        case let other?:
+            return .failure(StepError(code: "INVALID_INPUT", message: "create_messages: 'system_instructions' must be a string, not \(other.typeName)"))
+        }
+        messages.append(["role": "user", "content": .string(prompt)])
+        return .success(Payload(json: ["messages": .array(messages)]))
+    }
+}

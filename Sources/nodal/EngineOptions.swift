@@ -1,0 +1,69 @@
+import ArgumentParser
+import Nodal
+
+/// Options every command that needs an engine shares.
+struct EngineOptions: ParsableArguments {
+    @Option(name: .long, help: "Configuration file (Stepflow's stepflow-config.yml layout). Default: nodal-config.yml or stepflow-config.yml beside the flow, then in the working directory.")
+    var config: String?
+
+    @Option(name: .customLong("plugin-path"), help: "A plugin folder or file; searched before NODAL_PLUGIN_PATH, the config's plugin paths and the default locations. Repeatable.")
+    var pluginPaths: [String] = []
+
+    /// Builds an engine for a flow file: its configuration and every plugin on the search path.
+    /// Refused plugins are reported on standard error and do not stop the command.
+    func makeEngine(forFlowAt flowPath: String?) throws -> Engine {
+        var configuration = NodalConfig()
+        if let path = config ?? NodalConfig.find(forFlowAt: flowPath) {
+            do { configuration = try NodalConfig(contentsOfFile: path) } catch { throw CLIError.invalid(error.description) }
+        }
+        let engine = Engine(configuration: configuration)
+        let refusals = engine.loadPlugins(searchPath: Engine.pluginSearchPath(explicit: pluginPaths, configuration: configuration))
+        for refusal in refusals { printError("warning: \(refusal)") }
+        return engine
+    }
+}
+
+/// Failures that end a command with a documented exit code.
+enum CLIError: Error, CustomStringConvertible {
+    case invalid(String)
+    case plugin(String)
+    case usage(String)
+
+    var description: String {
+        switch self {
+        case .invalid(let message), .plugin(let message), .usage(let message): message
+        }
+    }
+
+    var exitCode: ExitCode {
+        switch self {
+        case .invalid: ExitCode(65)
+        case .plugin: ExitCode(69)
+        case .usage: ExitCode(64)
+        }
+    }
+}
+
+/// Turns library errors into the CLI's exit codes, printing the message first.
+func exiting(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as CLIError {
+        printError("error: \(error)")
+        throw error.exitCode
+    } catch let error as FlowError {
+        printError("error: \(error)")
+        throw ExitCode(65)
+    } catch let error as PluginLoadError {
+        printError("error: \(error)")
+        throw ExitCode(69)
+    }
+}
+
+func loadFlow(_ path: String) throws -> Flow {
+    do { return try Flow(contentsOfFile: path) } catch { throw CLIError.invalid(error.description) }
+}
+
+func parseJSONArgument(_ text: String, what: String) throws -> JSON {
+    do { return try JSON(parsing: text) } catch { throw CLIError.usage("\(what) is not valid JSON: \(error)") }
+}

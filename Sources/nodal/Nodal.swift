@@ -1,0 +1,18 @@
+import ArgumentParser
+
+@main
+struct NodalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nodal",
+        abstract: "Run workflows whose nodes are plugins.",
+        discussion: """
+            Exit codes:
+              0   success
+              1   the run (or a test case) failed
+              64  usage error
+              65  invalid flow or configuration
+              69  a plugin could not be loaded
+            """,
+        version: "0.1.0",
+        subcommands: [RunCommand.self, TestCommand.self, ValidateCommand.self, PluginsCommand.self])
+}
