@@ -56,8 +56,10 @@ let package = Package(
             dependencies: ["Nodal"],
             path: "Benchmarks/NodalBench"
         ),
-        .testTarget(name: "NodalTests", dependencies: ["Nodal"]),
-        .testTarget(name: "NodalCLITests", dependencies: ["Nodal"]),
+        // Helpers both test targets share: locating built products, running processes, building C plugins.
+        .target(name: "NodalTestSupport", dependencies: ["Nodal"], path: "Tests/NodalTestSupport"),
+        .testTarget(name: "NodalTests", dependencies: ["Nodal", "NodalTestSupport"]),
+        .testTarget(name: "NodalCLITests", dependencies: ["Nodal", "NodalTestSupport"]),
     ]
 )
 

@@ -53,17 +53,18 @@ typedef int32_t nodal_status;
 
 /* ------------------------------------------------------------------------------------------ */
 /* Node flags: promises a node makes that the scheduler acts on                               */
+/* (written as 1ULL shifts, not UINT64_C, so that Swift imports them as UInt64 constants)      */
 /* ------------------------------------------------------------------------------------------ */
 
 /* The node may be called from several threads at once. Without it, the host serializes calls. */
-#define NODAL_NODE_THREAD_SAFE (UINT64_C(1) << 0)
+#define NODAL_NODE_THREAD_SAFE (1ULL << 0)
 /* The node is cheap and never blocks (no I/O, no sleeping, bounded work). The host may call it
  * inline on the scheduler's thread instead of hopping to the blocking-call pool. */
-#define NODAL_NODE_NON_BLOCKING (UINT64_C(1) << 1)
+#define NODAL_NODE_NON_BLOCKING (1ULL << 1)
 /* Same input, same output, no side effects: the host may cache results. */
-#define NODAL_NODE_DETERMINISTIC (UINT64_C(1) << 2)
+#define NODAL_NODE_DETERMINISTIC (1ULL << 2)
 /* The node polls host->is_cancelled() during long work and returns NODAL_CANCELLED promptly. */
-#define NODAL_NODE_CANCELLABLE (UINT64_C(1) << 3)
+#define NODAL_NODE_CANCELLABLE (1ULL << 3)
 
 /* Log levels for host->log. */
 #define NODAL_LOG_TRACE 0
@@ -184,7 +185,7 @@ struct nodal_plugin {
      * Thread: the thread that loads plugins. `host` stays valid for the life of the process and
      * may be kept. May be NULL. Returns NODAL_OK, or anything else to refuse loading (the host
      * then reports the plugin as failed and never calls its nodes). */
-    nodal_status (*init)(const nodal_plugin *plugin, const nodal_host *host);
+    nodal_status (*initialize)(const nodal_plugin *plugin, const nodal_host *host);
 };
 
 /* The one symbol a plugin exports.
@@ -199,6 +200,9 @@ typedef const nodal_plugin *(*nodal_plugin_entry_fn)(uint32_t host_abi_major, ui
 #else
 #define NODAL_EXPORT __attribute__((visibility("default")))
 #endif
+
+/* Declared here so that a plugin defining the entry with the wrong signature fails to compile. */
+NODAL_EXPORT const nodal_plugin *nodal_plugin_entry_v1(uint32_t host_abi_major, uint32_t host_abi_minor);
 
 /* Identifies the Swift toolchain that compiled the including module. Only meaningful when the
  * header is imported into Swift (the Swift compiler's own clang evaluates it, so two modules agree

@@ -1,1 +1,104 @@
-print("stub")
+// Engine overhead per step, measured on flows of trivial plugin nodes.
+//
+//   swift build -c release --product nodal-bench && .build/release/nodal-bench
+//
+// Figures are per step and as ratios against a baseline measured in the same run (one JSON
+// parse + serialize of the step's payload), because these machines are shared and noisy.
+import Foundation
+import Nodal
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func seconds(_ duration: Duration) -> Double {
+    let (s, atto) = duration.components
+    return Double(s) + Double(atto) / 1e18
+}
+
+/// Best of `repeats` runs: the least disturbed by other work on the machine.
+func best(_ repeats: Int, _ body: () async -> Void) async -> Double {
+    var fastest = Double.infinity
+    let clock = ContinuousClock()
+    for _ in 0..<repeats {
+        let start = clock.now
+        await body()
+        fastest = min(fastest, seconds(clock.now - start))
+    }
+    return fastest
+}
+
+func step(_ id: String, _ component: String, _ input: JSON) -> JSON {
+    ["id": .string(id), "component": .string(component), "input": input]
+}
+
+/// s0 -> s1 -> ... : each step reads the previous one's `value` field.
+func chain(_ count: Int, component: String) throws -> Flow {
+    var steps: [JSON] = [step("s0", component, ["value": 0])]
+    steps.reserveCapacity(count)
+    for i in 1..<count {
+        steps.append(step("s\(i)", component, ["value": ["$step": .string("s\(i - 1)"), "path": "value"]]))
+    }
+    return try Flow(document: ["steps": .array(steps), "output": ["$step": .string("s\(count - 1)"), "path": "value"]])
+}
+
+/// s0 -> s1 -> ... : each step's input is the previous step's whole output (bytes passed on).
+func passthroughChain(_ count: Int) throws -> Flow {
+    var steps: [JSON] = [step("s0", "/std/echo", ["value": 0])]
+    for i in 1..<count { steps.append(step("s\(i)", "/std/echo", ["$step": .string("s\(i - 1)")])) }
+    return try Flow(document: ["steps": .array(steps), "output": ["$step": .string("s\(count - 1)")]])
+}
+
+/// count independent steps, all collected by the output.
+func fanOut(_ count: Int) throws -> Flow {
+    let steps = (0..<count).map { step("s\($0)", "/std/increment", ["value": .int($0)]) }
+    let output = JSON.array((0..<count).map { ["$step": .string("s\($0)"), "path": "value"] })
+    return try Flow(document: ["steps": .array(steps), "output": output])
+}
+
+func peakMemoryMB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+let engine = Engine()
+let refused = engine.loadPlugins(searchPath: Engine.pluginSearchPath(explicit: CommandLine.arguments.dropFirst().map { $0 }, configuration: nil))
+guard engine.plugins.contains(where: { $0.name == "std" }) else {
+    print("libnodal_std.so not found beside the executable; build it: swift build -c release (refused: \(refused))")
+    exit(1)
+}
+
+// Baseline: one parse + serialize of a step's payload with the engine's own JSON code.
+let payload = Array(#"{"value":12345}"#.utf8)
+let baselineIterations = 200_000
+let baseline = await best(5) {
+    var total = 0
+    for _ in 0..<baselineIterations {
+        let value = try! JSON(parsing: payload)
+        total &+= value.serializedBytes().count
+    }
+    if total == 0 { print("") }
+} / Double(baselineIterations)
+
+@discardableResult
+func report(_ name: String, steps: Int, _ flow: Flow, repeats: Int = 5) async -> Double {
+    var status = RunStatus.failed
+    let time = await best(repeats) {
+        let result = await engine.run(flow, input: [:])
+        status = result.status
+    }
+    let perStep = time / Double(steps)
+    let line = "\(name.padding(toLength: 44, withPad: " ", startingAt: 0)) \(String(format: "%8.1f ms  %7.2f µs/step  %6.1fx baseline", time * 1000, perStep * 1e6, perStep / baseline))"
+    print(status == .success ? line : line + "  (run \(status.rawValue)!)")
+    return time
+}
+
+print("baseline: JSON parse+serialize of \(String(decoding: payload, as: UTF8.self)): \(String(format: "%.3f", baseline * 1e6)) µs")
+let chain10k = await report("chain 10,000 x non-blocking increment", steps: 10_000, try chain(10_000, component: "/std/increment"))
+await report("chain 10,000 x echo (whole output passed on)", steps: 10_000, try passthroughChain(10_000))
+await report("fan-out 10,000 x non-blocking increment", steps: 10_000, try fanOut(10_000))
+await report("chain 10,000 x pooled increment", steps: 10_000, try chain(10_000, component: "/std/increment_pooled"), repeats: 3)
+let chain100k = await report("chain 100,000 x non-blocking increment", steps: 100_000, try chain(100_000, component: "/std/increment"), repeats: 3)
+print(String(format: "100,000-step chain / 10,000-step chain: %.1fx (linear would be 10x)", chain100k / chain10k))
+print(String(format: "peak memory: %.0f MB", peakMemoryMB()))

@@ -29,8 +29,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await exiting {
-            let flow = try loadFlow(self.flow)
             let runInput = try readInput()
+            let flow = try loadFlow(self.flow)
             let engine = try engineOptions.makeEngine(forFlowAt: self.flow)
             try engine.validate(flow)
             let result = await engine.run(flow, input: runInput)

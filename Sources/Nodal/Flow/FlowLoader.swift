@@ -4,7 +4,7 @@ extension Flow {
     /// Reads a flow from a YAML or JSON file.
     public init(contentsOfFile path: String) throws(FlowError) {
         let text: String
-        do { text = try FileSystem.readText(path) } catch { throw FlowError(file: path, error.description) }
+        do { text = try FileSystem.readText(path) } catch { throw FlowError(file: path, error.reason) }
         if path.hasSuffix(".json") {
             try self.init(json: text, file: path)
         } else {

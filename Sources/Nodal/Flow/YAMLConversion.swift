@@ -56,16 +56,55 @@ enum YAMLConversion {
         }
     }
 
+    /// Resolves a scalar with YAML 1.2's core schema, as Stepflow (serde_yaml) does: only
+    /// `true`/`false` are booleans, so `yes`, `no`, `on` and `off` stay strings, and `10:30` is not
+    /// a base-60 number. Quoted scalars are always strings.
     static func scalarJSON(_ scalar: Node.Scalar, node: Node) -> JSON {
-        switch node.tag.rawValue {
-        case Tag.Name.null.rawValue: return .null
-        case Tag.Name.bool.rawValue: return node.bool.map(JSON.bool) ?? .string(scalar.string)
-        case Tag.Name.int.rawValue:
-            if let int = node.int { return .int(int) }
-            return node.float.map(JSON.double) ?? .string(scalar.string)
-        case Tag.Name.float.rawValue: return node.float.map(JSON.double) ?? .string(scalar.string)
-        default: return .string(scalar.string)
+        let text = scalar.string
+        guard scalar.style == .plain else { return .string(text) }
+        switch text {
+        case "", "~", "null", "Null", "NULL": return .null
+        case "true", "True", "TRUE": return .bool(true)
+        case "false", "False", "FALSE": return .bool(false)
+        case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .double(.infinity)
+        case "-.inf", "-.Inf", "-.INF": return .double(-.infinity)
+        case ".nan", ".NaN", ".NAN": return .double(.nan)
+        default: break
         }
+        if let number = coreSchemaNumber(text) { return number }
+        return .string(text)
+    }
+
+    static func coreSchemaNumber(_ text: String) -> JSON? {
+        let bytes = Array(text.utf8)
+        guard let first = bytes.first else { return nil }
+        if text.hasPrefix("0x"), bytes.count > 2, let value = Int(text.dropFirst(2), radix: 16) { return .int(value) }
+        if text.hasPrefix("0o"), bytes.count > 2, let value = Int(text.dropFirst(2), radix: 8) { return .int(value) }
+        let isDigit = { (b: UInt8) in b >= 48 && b <= 57 }
+        let body = first == UInt8(ascii: "-") || first == UInt8(ascii: "+") ? bytes.dropFirst() : bytes[...]
+        guard !body.isEmpty else { return nil }
+        if body.allSatisfy(isDigit) {
+            if let value = Int(text) { return .int(value) }
+            return Double(text).map(JSON.double)
+        }
+        // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+        var i = body.startIndex
+        var mantissaDigits = 0
+        while i < body.endIndex, isDigit(body[i]) { i += 1; mantissaDigits += 1 }
+        if i < body.endIndex, body[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < body.endIndex, isDigit(body[i]) { i += 1; mantissaDigits += 1 }
+        }
+        guard mantissaDigits > 0 else { return nil }
+        if i < body.endIndex, body[i] == UInt8(ascii: "e") || body[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < body.endIndex, body[i] == UInt8(ascii: "-") || body[i] == UInt8(ascii: "+") { i += 1 }
+            let exponentStart = i
+            while i < body.endIndex, isDigit(body[i]) { i += 1 }
+            guard i > exponentStart else { return nil }
+        }
+        guard i == body.endIndex else { return nil }
+        return Double(text).map(JSON.double)
     }
 
     static func location(_ node: Node) -> String {
@@ -84,7 +123,7 @@ extension JSON {
     /// Reads a JSON file, or a YAML file when the name ends in `.yaml` or `.yml`.
     public init(contentsOfFile path: String) throws(FlowError) {
         let text: String
-        do { text = try FileSystem.readText(path) } catch { throw FlowError(file: path, error.description) }
+        do { text = try FileSystem.readText(path) } catch { throw FlowError(file: path, error.reason) }
         if path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
             guard let node = try YAMLConversion.compose(text, file: path) else { self = .null; return }
             self = try YAMLConversion.json(node, file: path)

@@ -29,8 +29,10 @@ enum PluginLoader {
 
         // RTLD_NODELETE: never unload. A Swift plugin's metadata stays registered with the Swift
         // runtime, and unloading it makes a later type lookup crash.
+        // An absolute path: dlopen treats a name without '/' as a library to search for.
+        let absolute = FileSystem.realPath(path) ?? path
         _ = dlerror()
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+        guard let handle = dlopen(absolute, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
             let message = dlerror().map { String(cString: $0) } ?? "unknown error"
             throw refuse("dlopen failed: \(message)")
         }
@@ -52,7 +54,7 @@ enum PluginLoader {
         guard descriptor.abi_major == UInt32(NODAL_ABI_MAJOR) else {
             throw refuse("built for plugin ABI \(descriptor.abi_major), but this Nodal supports ABI \(NODAL_ABI_MAJOR)")
         }
-        let minimumPluginSize = MemoryLayout<nodal_plugin>.offset(of: \nodal_plugin.`init`)! + MemoryLayout<UnsafeRawPointer>.size
+        let minimumPluginSize = MemoryLayout<nodal_plugin>.offset(of: \nodal_plugin.initialize)! + MemoryLayout<UnsafeRawPointer>.size
         guard Int(descriptor.struct_size) >= minimumPluginSize else {
             throw refuse("nodal_plugin.struct_size is \(descriptor.struct_size), smaller than ABI 1's \(minimumPluginSize)")
         }
@@ -106,7 +108,7 @@ enum PluginLoader {
             nodes.append(NativeNode(info: info, descriptor: nodePointer))
         }
 
-        if let initialize = descriptor.`init` {
+        if let initialize = descriptor.initialize {
             let status = initialize(plugin, HostServices.table)
             guard status == NODAL_OK else { throw refuse("init returned status \(status); the plugin refused to start") }
         }

@@ -82,7 +82,11 @@ final class FlowRun {
         await withTaskGroup(of: Completion.self) { group in
             while true {
                 processDemands()
-                startRunnable(group: &group)
+                if startRunnable(group: &group) == .yielding {
+                    // Long runs of inline nodes give the cooperative thread back now and then.
+                    await Task.yield()
+                    continue
+                }
                 if !demandQueue.isEmpty || (runnableHead < runnable.count && inFlight < options.maxConcurrency && !stopping) {
                     continue
                 }
@@ -197,7 +201,15 @@ final class FlowRun {
 
     // MARK: Running steps
 
-    private func startRunnable(group: inout TaskGroup<Completion>) {
+    enum StartOutcome { case done, yielding }
+
+    /// Inline calls made before the scheduler yields its thread to other tasks.
+    static let inlineBudget = 1024
+
+    /// Starts what can start: inline nodes run to completion here, others are handed to the pool
+    /// or to child tasks up to the concurrency cap.
+    private func startRunnable(group: inout TaskGroup<Completion>) -> StartOutcome {
+        var inlineCalls = 0
         for timer in retryTimers {
             inFlight += 1
             let (index, seconds) = timer
@@ -208,7 +220,8 @@ final class FlowRun {
         }
         retryTimers.removeAll()
         while runnableHead < runnable.count {
-            if stopping { return }
+            if stopping { return .done }
+            if inlineCalls >= Self.inlineBudget { return .yielding }
             let index = runnable[runnableHead]
             let component = components[index]
             if case .native(let node) = component.executor, node.runsInline {
@@ -220,6 +233,7 @@ final class FlowRun {
                 } ?? node.call(input: input, stepID: flow.steps[index].id, cancellation: cancellation)
                 complete(Completion(step: index, outcome: outcome))
                 processDemands()
+                inlineCalls += 1
                 continue
             }
             if case .inline(let body) = component.executor {
@@ -227,9 +241,10 @@ final class FlowRun {
                 begin(index)
                 complete(Completion(step: index, outcome: body(inputs[index]!, nodeContext(index))))
                 processDemands()
+                inlineCalls += 1
                 continue
             }
-            guard inFlight < options.maxConcurrency else { return }
+            guard inFlight < options.maxConcurrency else { return .done }
             runnableHead += 1
             begin(index)
             inFlight += 1
@@ -271,6 +286,7 @@ final class FlowRun {
             runnable.removeAll(keepingCapacity: true)
             runnableHead = 0
         }
+        return .done
     }
 
     private func nodeContext(_ index: Int) -> NodeContext {

@@ -1,0 +1,152 @@
+import Foundation
+import NodalTestSupport
+import Testing
+
+/// The `nodal` command end to end: the conformance flows, output formats and exit codes.
+@Suite struct CLITests {
+    func nodal(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+        try runProcess(Products.nodal, arguments)
+    }
+
+    func write(_ text: String, to name: String, in directory: String) throws -> String {
+        let path = directory + "/" + name
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func conformanceFlowsPassUnchanged() throws {
+        let c = Products.conformance
+        let result = try runProcess(Products.nodal, ["test", c + "/basic.yaml", c + "/empty/empty_flow.yaml"] + [
+            "basic", "error_fail", "error_retry", "error_use_default", "error_use_default_value", "lazy_evaluation",
+        ].map { c + "/mock/\($0).yaml" })
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.last == "17 passed, 0 failed")
+        #expect(lines.filter { $0.hasPrefix("PASS") }.count == 17)
+    }
+
+    @Test func examplesPassTheirOwnTestCases() throws {
+        let result = try nodal("test", Products.repositoryRoot + "/examples/hello/flow.yaml")
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.hasSuffix("2 passed, 0 failed\n"))
+    }
+
+    @Test func failingTestCaseExitsOneAndSaysWhy() throws {
+        let directory = try temporaryDirectory()
+        let flow = try write("""
+            steps: []
+            output: { got: { $input: x } }
+            test:
+              cases:
+                - name: wrong
+                  input: { x: 1 }
+                  output: { outcome: success, result: { got: 2 } }
+                - name: right
+                  input: { x: 2 }
+                  output: { outcome: success, result: { got: 2 } }
+            """, to: "flow.yaml", in: directory)
+        let result = try nodal("test", flow)
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("FAIL  \(flow): wrong: $.got: expected 2, got 1"))
+        #expect(result.stdout.hasSuffix("1 passed, 1 failed\n"))
+    }
+
+    @Test func runPrintsTheOutputAndJSONFormatPrintsTheWholeResult() throws {
+        let c = Products.conformance
+        let text = try nodal("run", c + "/basic.yaml", "--input", #"{"message": "hi"}"#)
+        #expect(text.status == 0)
+        #expect(try JSONSerialization.jsonObject(with: Data(text.stdout.utf8)) as? NSDictionary == [
+            "result": ["messages": [["role": "user", "content": "hi"]]],
+        ])
+        let json = try nodal("run", c + "/mock/basic.yaml", "--input", #"{"name": "world"}"#, "--format", "json")
+        #expect(json.status == 1)
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(result["status"] as? String == "failed")
+        let steps = try #require(result["steps"] as? [[String: Any]])
+        #expect(steps.map { $0["status"] as? String } == ["failed", "notRun"])
+        #expect((steps[0]["error"] as? [String: Any])?["code"] as? String == "NO_BEHAVIOR")
+    }
+
+    @Test func nativePluginsRunFromTheCLI() throws {
+        let directory = try temporaryDirectory()
+        let flow = try write("""
+            steps:
+              - { id: up, component: /std/upper, input: { text: { $input: name } } }
+              - { id: avg, component: /stats/mean, input: { values: [2, 4] } }
+              - { id: msg, component: /builtin/create_messages, input: { user_prompt: { $step: up, path: text } } }
+            output: { prompt: { $step: msg, path: "$.messages[0].content" }, mean: { $step: avg, path: mean } }
+            """, to: "flow.yaml", in: directory)
+        let result = try nodal("run", flow, "--input", #"{"name": "ada"}"#, "--plugin-path", Products.plugin("nodal_std"))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains(#""prompt": "ADA""#))
+        #expect(result.stdout.contains(#""mean": 3"#))
+    }
+
+    @Test func relativePluginPathsWork() throws {
+        let directory = try temporaryDirectory()
+        try FileManager.default.copyItem(atPath: Products.plugin("nodal_std"), toPath: directory + "/libmine.so")
+        _ = try write("steps: [{id: s, component: /std/length, input: {text: héllo}}]\noutput: {$step: s, path: length}", to: "f.yaml", in: directory)
+        let result = try runProcess(Products.nodal, ["run", "f.yaml", "--plugin-path", "libmine.so"], currentDirectory: directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "5\n")
+    }
+
+    @Test func exitCodes() throws {
+        let directory = try temporaryDirectory()
+        // 64: usage
+        #expect(try nodal("run").status == 64)
+        #expect(try nodal("run", "x.yaml", "--input", "{not json").status == 64)
+        // 65: invalid flow, naming the file
+        let malformed = try write("steps: [\n  - id: a\n  bad", to: "malformed.yaml", in: directory)
+        let invalid = try nodal("run", malformed)
+        #expect(invalid.status == 65)
+        #expect(invalid.stderr.contains("malformed.yaml"))
+        let cycle = try write("""
+            steps:
+              - { id: a, component: /builtin/create_messages, input: { user_prompt: { $step: b } } }
+              - { id: b, component: /builtin/create_messages, input: { user_prompt: { $step: a } } }
+            output: { $step: b }
+            """, to: "cycle.yaml", in: directory)
+        let cycleResult = try nodal("validate", cycle)
+        #expect(cycleResult.status == 65)
+        #expect(cycleResult.stderr.contains("a -> b -> a") || cycleResult.stderr.contains("b -> a -> b"))
+        // 69: a plugin that could not be loaded, when the flow needs it
+        let plugins = directory + "/plugins"
+        try FileManager.default.createDirectory(atPath: plugins, withIntermediateDirectories: true)
+        try "not a library".write(toFile: plugins + "/libbroken.so", atomically: true, encoding: .utf8)
+        let needsIt = try write("steps: [{id: s, component: /broken/node}]\noutput: {$step: s}", to: "needs.yaml", in: directory)
+        let refused = try nodal("run", needsIt, "--plugin-path", plugins)
+        #expect(refused.status == 69)
+        #expect(refused.stderr.contains("libbroken.so"))
+        #expect(refused.stderr.contains("not a shared library"))
+        // 1: the run failed
+        #expect(try nodal("run", Products.conformance + "/mock/error_fail.yaml", "--input", #"{"mode": "error"}"#).status == 1)
+        // 0
+        #expect(try nodal("validate", Products.conformance + "/basic.yaml").status == 0)
+    }
+
+    @Test func helpDocumentsTheExitCodes() throws {
+        let help = try nodal("--help")
+        #expect(help.status == 0)
+        for line in ["64  usage error", "65  invalid flow or configuration", "69  a plugin could not be loaded"] {
+            #expect(help.stdout.contains(line))
+        }
+    }
+
+    @Test func pluginsListAndInspect() throws {
+        let list = try nodal("plugins", "list", "--format", "json")
+        #expect(list.status == 0, "\(list.stdout)\(list.stderr)")
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any])
+        let ids = (listed["plugins"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
+        #expect(ids.contains("org.nodal.std"))
+        #expect(ids.contains("org.nodal.stats"))
+
+        let node = try nodal("plugins", "inspect", "org.nodal.std.sleep")
+        #expect(node.status == 0)
+        #expect(node.stdout.contains(#""route": "/std/sleep""#))
+        #expect(node.stdout.contains(#""cancellable""#))
+        let plugin = try nodal("plugins", "inspect", "stats")
+        #expect(plugin.stdout.contains(#""swiftToolchain""#))
+        #expect(try nodal("plugins", "inspect", "org.nowhere").status != 0)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Nodal
+
+/// Where `swift build` put the products the tests load (plugins, the CLI): the folder of the
+/// running test binary.
+public enum Products {
+    public static let directory: String = {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        return URL(fileURLWithPath: executable).deletingLastPathComponent().path
+    }()
+
+    public static let repositoryRoot: String = {
+        // Tests/NodalTestSupport/TestSupport.swift -> repository root
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+    }()
+
+    /// A plugin built by this package, e.g. `plugin("nodal_std")`. The test script builds all
+    /// products before testing; a missing file is a setup error that fails the test loudly.
+    public static func plugin(_ product: String) -> String {
+        let path = directory + "/lib\(product).so"
+        precondition(FileManager.default.fileExists(atPath: path), "\(path) is missing: run `swift build` before `swift test` (scripts/test does)")
+        return path
+    }
+
+    /// The `nodal` executable built by this package.
+    public static var nodal: String {
+        let path = directory + "/nodal"
+        precondition(FileManager.default.fileExists(atPath: path), "\(path) is missing: run `swift build` before `swift test` (scripts/test does)")
+        return path
+    }
+
+    /// The Stepflow conformance flows, in ../shared beside the repository.
+    public static var conformance: String {
+        URL(fileURLWithPath: repositoryRoot + "/../shared/conformance/stepflow/tests").standardizedFileURL.path
+    }
+
+    public static var header: String { repositoryRoot + "/include" }
+}
+
+/// Runs a program and returns its exit status and output.
+@discardableResult
+public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, currentDirectory: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+    if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+public struct SetupError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A fresh temporary folder for one test.
+public func temporaryDirectory() throws -> String {
+    let path = NSTemporaryDirectory() + "nodal-test-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// Compiles C source into a shared library against include/nodal.h; returns its path.
+public func buildCPlugin(_ source: String, name: String, in directory: String) throws -> String {
+    let sourcePath = directory + "/\(name).c"
+    let output = directory + "/lib\(name).so"
+    try source.write(toFile: sourcePath, atomically: true, encoding: .utf8)
+    let result = try runProcess("/usr/bin/env", ["cc", "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-shared", "-fPIC", "-I", Products.header, sourcePath, "-o", output])
+    guard result.status == 0 else { throw SetupError("cc failed: \(result.stderr)") }
+    return output
+}

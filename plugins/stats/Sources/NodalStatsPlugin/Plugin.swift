@@ -1,0 +1,103 @@
+// The stats plugin: its entry point and its descriptors.
+//
+// The host finds one C symbol, `nodal_plugin_entry_v1`, and reads the structs it returns for the
+// life of the process. Those structs are built once, on first use, in memory that is never freed.
+
+import CNodal
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The node flags of nodal.h, as this plugin combines them.
+enum NodeFlags {
+    static let pure = UInt64(NODAL_NODE_THREAD_SAFE) | UInt64(NODAL_NODE_NON_BLOCKING) | UInt64(NODAL_NODE_DETERMINISTIC)
+}
+
+typealias InvokeFunction = @convention(c) (
+    UnsafePointer<nodal_node>?, UnsafePointer<nodal_host>?, OpaquePointer?, UnsafePointer<CChar>?, Int
+) -> nodal_status
+
+/// The description of one node, before it is laid out as a C struct.
+struct NodeSpec {
+    let name: String
+    let description: String
+    let flags: UInt64
+    let inputSchema: String
+    let outputSchema: String
+    let invoke: InvokeFunction
+}
+
+/// The plugin's descriptors. Immutable once built and never freed, so sharing the pointer between
+/// threads is safe; that is what makes the unchecked conformance true.
+struct Descriptors: @unchecked Sendable {
+    let plugin: UnsafePointer<nodal_plugin>
+
+    static let pluginID = "org.nodal.stats"
+
+    static func build() -> Descriptors {
+        let specs = StatsNodes.all
+        let table = UnsafeMutablePointer<UnsafePointer<nodal_node>?>.allocate(capacity: specs.count)
+        for (index, spec) in specs.enumerated() {
+            let node = UnsafeMutablePointer<nodal_node>.allocate(capacity: 1)
+            node.initialize(to: nodal_node(
+                struct_size: UInt32(MemoryLayout<nodal_node>.size),
+                reserved: 0,
+                id: permanentCString("\(pluginID).\(spec.name)"),
+                name: permanentCString(spec.name),
+                version: permanentCString("1.0.0"),
+                description: permanentCString(spec.description),
+                flags: spec.flags,
+                input_schema: permanentCString(spec.inputSchema),
+                output_schema: permanentCString(spec.outputSchema),
+                config_schema: nil,
+                node_data: nil,
+                invoke: spec.invoke
+            ))
+            (table + index).initialize(to: UnsafePointer(node))
+        }
+        let plugin = UnsafeMutablePointer<nodal_plugin>.allocate(capacity: 1)
+        plugin.initialize(to: nodal_plugin(
+            struct_size: UInt32(MemoryLayout<nodal_plugin>.size),
+            abi_major: UInt32(NODAL_ABI_MAJOR),
+            abi_minor: UInt32(NODAL_ABI_MINOR),
+            node_count: UInt32(specs.count),
+            id: permanentCString(pluginID),
+            name: permanentCString("stats"),
+            version: permanentCString("1.0.0"),
+            vendor: permanentCString("Nodal"),
+            description: permanentCString("Descriptive statistics over arrays of numbers."),
+            swift_toolchain: nodal_swift_toolchain(),
+            nodes: UnsafePointer(table),
+            initialize: nil
+        ))
+        return Descriptors(plugin: UnsafePointer(plugin))
+    }
+}
+
+/// A copy of `string` in memory that lives for the rest of the process (strdup, never freed).
+private func permanentCString(_ string: String) -> UnsafePointer<CChar> {
+    guard let copy = strdup(string) else {
+        fatalError("nodal_stats: out of memory while building the plugin descriptors")
+    }
+    return UnsafePointer(copy)
+}
+
+/// Built on first use. A global `let` is initialized exactly once, lazily and thread-safely.
+private let descriptors = Descriptors.build()
+
+/// The plugin's entry point, `const nodal_plugin *nodal_plugin_entry_v1(uint32_t, uint32_t)`.
+///
+/// It returns an untyped pointer only so that its public signature needs no public import of
+/// CNodal; the pointer is a `const nodal_plugin *`, which is what the host reads.
+@c(nodal_plugin_entry_v1)
+public func nodalPluginEntryV1(_ hostABIMajor: UInt32, _ hostABIMinor: UInt32) -> UnsafeRawPointer? {
+    guard hostABIMajor == UInt32(NODAL_ABI_MAJOR) else {
+        return nil
+    }
+    return UnsafeRawPointer(descriptors.plugin)
+}
