@@ -12,6 +12,7 @@ struct NodalCommand: AsyncParsableCommand {
               64  usage error
               65  invalid flow or configuration
               69  a plugin could not be loaded
+              130 the run was canceled (Ctrl-C)
             """,
         version: "0.1.0",
         subcommands: [RunCommand.self, TestCommand.self, ValidateCommand.self, PluginsCommand.self])

@@ -21,6 +21,18 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "text: the output only; json: the whole result.")
     var format: OutputFormat = .text
 
+    @Flag(help: "Print every event (step started, succeeded, failed, retried, skipped, progress, log lines) as a JSON line on standard output.")
+    var events = false
+
+    @Flag(name: .customLong("no-progress"), help: "Do not show the live progress line (it is shown only when standard error is a terminal).")
+    var noProgress = false
+
+    @Flag(name: .customLong("dry-run"), help: "Resolve every component and evaluate what can be evaluated without running steps; print the plan; run nothing.")
+    var dryRun = false
+
+    @Option(name: .customLong("var"), help: "A run variable for {$variable: NAME}, as NAME=JSON. Repeatable.")
+    var variables: [String] = []
+
     @OptionGroup var engineOptions: EngineOptions
 
     func validate() throws {
@@ -33,7 +45,27 @@ struct RunCommand: AsyncParsableCommand {
             let flow = try loadFlow(self.flow)
             let engine = try engineOptions.makeEngine(forFlowAt: self.flow)
             try engine.validate(flow)
-            let result = await engine.run(flow, input: runInput)
+
+            var options = RunOptions(variables: try parseVariables(), dryRun: dryRun)
+            let token = CancellationToken()
+            options.cancellation = token
+            let interrupts = InterruptHandler(token: token)
+            let printer = events ? EventPrinter() : nil
+            let progress = !noProgress && !dryRun && ProgressLine.isAvailable ? ProgressLine() : nil
+            if printer != nil || progress != nil {
+                options.onEvent = { event in
+                    printer?.print(event)
+                    progress?.observe(event)
+                }
+            }
+            let result = await engine.run(flow, input: runInput, options: options)
+            progress?.clear()
+            withExtendedLifetime(interrupts) {}
+
+            if let plan = result.plan, format == .text {
+                print(plan.json.prettyPrinted())
+                return
+            }
             switch format {
             case .json:
                 print(result.json.prettyPrinted())
@@ -47,8 +79,21 @@ struct RunCommand: AsyncParsableCommand {
                     }
                 }
             }
+            if result.status == .canceled { throw ExitCode(130) }
             if result.status != .success { throw ExitCode(1) }
         }
+    }
+
+    func parseVariables() throws -> [String: JSON] {
+        var values: [String: JSON] = [:]
+        for assignment in variables {
+            guard let equals = assignment.firstIndex(of: "=") else {
+                throw CLIError.usage("--var \(assignment): write NAME=JSON, e.g. --var limit=10")
+            }
+            let name = String(assignment[..<equals])
+            values[name] = try parseJSONArgument(String(assignment[assignment.index(after: equals)...]), what: "--var \(name)")
+        }
+        return values
     }
 
     func readInput() throws -> JSON {

@@ -1,4 +1,4 @@
-/// How one run goes: its id, how much runs at once, its variables and how to cancel it.
+/// How one run goes: its id, how much runs at once, its variables, how to cancel and observe it.
 public struct RunOptions: Sendable {
     /// The run's id; a new UUID when nil.
     public var runID: String?
@@ -7,16 +7,43 @@ public struct RunOptions: Sendable {
     public var maxConcurrency: Int
     /// Values for `{$variable: name}`.
     public var variables: [String: JSON]
-    /// Raise it from any thread to cancel the run.
+    /// Raise it from any thread to cancel the run (it may be shared by several runs).
     public var cancellation: CancellationToken?
+    /// Called for every event of the run, on the scheduler's or a plugin's thread: keep it quick.
+    public var onEvent: (@Sendable (RunEvent) -> Void)?
+    /// Changes to single steps for this run only, by step id.
+    public var stepOverrides: [String: StepOverride]
+    /// How long a call that was told to stop (timeout, cancellation, a failed run) may take to
+    /// return before the run stops waiting for it.
+    public var gracePeriod: Duration
+    /// Execute nothing: `run` returns at once with `RunResult.plan` describing what would run.
+    public var dryRun: Bool
 
     public init(
         runID: String? = nil, maxConcurrency: Int = 64, variables: [String: JSON] = [:],
-        cancellation: CancellationToken? = nil
+        cancellation: CancellationToken? = nil, onEvent: (@Sendable (RunEvent) -> Void)? = nil,
+        stepOverrides: [String: StepOverride] = [:], gracePeriod: Duration = .milliseconds(500),
+        dryRun: Bool = false
     ) {
         self.runID = runID
         self.maxConcurrency = maxConcurrency
         self.variables = variables
         self.cancellation = cancellation
+        self.onEvent = onEvent
+        self.stepOverrides = stepOverrides
+        self.gracePeriod = gracePeriod
+        self.dryRun = dryRun
+    }
+}
+
+/// A change to one step for one run: a different timeout or error policy.
+public struct StepOverride: Sendable {
+    /// Seconds a pooled or async call may run before it is told to stop.
+    public var timeout: Double?
+    public var onError: ErrorPolicy?
+
+    public init(timeout: Double? = nil, onError: ErrorPolicy? = nil) {
+        self.timeout = timeout
+        self.onError = onError
     }
 }

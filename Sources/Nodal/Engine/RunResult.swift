@@ -28,6 +28,8 @@ public struct StepResult: Sendable {
     public var input: JSON?
     public var output: JSON?
     public var error: StepError?
+    /// Why a `skipped` step did not run.
+    public var skipReason: String?
     /// Calls made, retries included.
     public var attempts: Int
     public var startedAt: Date?
@@ -61,6 +63,8 @@ public struct RunResult: Sendable {
     public var startedAt: Date
     public var endedAt: Date
     public var duration: Duration
+    /// For a dry run: what the run would do.
+    public var plan: RunPlan?
 
     public func step(_ id: String) -> StepResult? { steps.first { $0.id == id } }
 
@@ -85,6 +89,7 @@ public struct RunResult: Sendable {
         object["endedAt"] = .string(endedAt.nodalTimestamp)
         object["durationMs"] = .double(duration.milliseconds)
         object["steps"] = .array(steps.map(\.json))
+        if let plan { object["plan"] = plan.json }
         return .object(object)
     }
 }
@@ -100,6 +105,7 @@ extension StepResult {
         if let input { object["input"] = input }
         if let output { object["output"] = output }
         if let error { object["error"] = error.json }
+        if let skipReason { object["skipReason"] = .string(skipReason) }
         if let startedAt { object["startedAt"] = .string(startedAt.nodalTimestamp) }
         if let endedAt { object["endedAt"] = .string(endedAt.nodalTimestamp) }
         return .object(object)
@@ -129,8 +135,8 @@ extension RunResult {
             runID: options.runID ?? UUID().uuidString.lowercased(), status: .failed, input: input, output: nil,
             error: RunFailure(code: code, message: String(describing: error), steps: []),
             steps: flow.steps.map {
-                StepResult(id: $0.id, component: $0.component, status: .notRun, input: nil, output: nil, error: nil, attempts: 0, startedAt: nil, endedAt: nil)
+                StepResult(id: $0.id, component: $0.component, status: .notRun, input: nil, output: nil, error: nil, skipReason: nil, attempts: 0, startedAt: nil, endedAt: nil)
             },
-            startedAt: now, endedAt: now, duration: .zero)
+            startedAt: now, endedAt: now, duration: .zero, plan: nil)
     }
 }

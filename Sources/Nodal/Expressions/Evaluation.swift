@@ -14,8 +14,10 @@ enum StepAvailability {
 
 /// An expression that cannot be evaluated with the values at hand.
 struct EvaluationError: Error, Sendable {
-    var field: String?
     var message: String
+    /// Set when the cause is a step that will never have output (skipped, or failed under
+    /// `continue`): the reading step is then skipped rather than failed.
+    var unavailableStep: Int?
 }
 
 /// Where expressions read their inputs from. The scheduler implements this over its step table.
@@ -28,7 +30,11 @@ protocol EvaluationContext {
 extension Expression {
     /// Evaluates lazily: `$if` only looks at the taken branch and `$coalesce` stops at the first
     /// non-null option, so steps on other branches are never asked for.
-    func evaluate<Context: EvaluationContext>(in context: inout Context, lenient: Bool = false) throws(EvaluationError) -> Evaluation {
+    ///
+    /// - Parameters:
+    ///   - lenient: a missing path or an unavailable step yields null (inside `$coalesce`).
+    ///   - unavailableAsNull: an unavailable step yields null (the flow output after `continue`).
+    func evaluate<Context: EvaluationContext>(in context: inout Context, lenient: Bool = false, unavailableAsNull: Bool = false) throws(EvaluationError) -> Evaluation {
         switch self {
         case .literal(let value):
             return .value(value)
@@ -41,8 +47,8 @@ extension Expression {
             switch try context.stepValue(index) {
             case .pending: return .needs([index])
             case .unavailable(let reason):
-                if lenient { return .value(.null) }
-                throw EvaluationError(message: "step '\(id)' has no output: \(reason)")
+                if lenient || unavailableAsNull { return .value(.null) }
+                throw EvaluationError(message: "step '\(id)' has no output: \(reason)", unavailableStep: index)
             case .ready(let output):
                 if path.isRoot { return .value(output) }
                 if let value = path.evaluate(output) { return .value(value) }
@@ -51,13 +57,13 @@ extension Expression {
             }
         case .variable(let name, let defaultValue):
             if let value = context.variable(name) { return .value(value) }
-            if let defaultValue { return try defaultValue.evaluate(in: &context, lenient: lenient) }
+            if let defaultValue { return try defaultValue.evaluate(in: &context, lenient: lenient, unavailableAsNull: unavailableAsNull) }
             throw EvaluationError(message: "variable '\(name)' is not set and has no default")
         case .conditional(let condition, let thenBranch, let elseBranch):
-            switch try condition.evaluate(in: &context, lenient: lenient) {
+            switch try condition.evaluate(in: &context, lenient: lenient, unavailableAsNull: unavailableAsNull) {
             case .needs(let steps): return .needs(steps)
             case .value(let value):
-                return try (value.isTruthy ? thenBranch : elseBranch).evaluate(in: &context, lenient: lenient)
+                return try (value.isTruthy ? thenBranch : elseBranch).evaluate(in: &context, lenient: lenient, unavailableAsNull: unavailableAsNull)
             }
         case .coalesce(let options):
             // A missing path or an unavailable step counts as null here: that is what $coalesce is for.
@@ -74,7 +80,7 @@ extension Expression {
             object.reserveCapacity(fields.count)
             var needed: [Int] = []
             for field in fields {
-                switch try field.value.evaluate(in: &context, lenient: lenient) {
+                switch try field.value.evaluate(in: &context, lenient: lenient, unavailableAsNull: unavailableAsNull) {
                 case .needs(let steps): needed.append(contentsOf: steps)
                 case .value(let value): object.appendUnchecked(field.key, value)
                 }
@@ -85,7 +91,7 @@ extension Expression {
             array.reserveCapacity(elements.count)
             var needed: [Int] = []
             for element in elements {
-                switch try element.evaluate(in: &context, lenient: lenient) {
+                switch try element.evaluate(in: &context, lenient: lenient, unavailableAsNull: unavailableAsNull) {
                 case .needs(let steps): needed.append(contentsOf: steps)
                 case .value(let value): array.append(value)
                 }

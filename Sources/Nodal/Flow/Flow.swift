@@ -25,32 +25,51 @@ struct FlowStep: Sendable {
     var input: Expression
     var onError: ErrorPolicy
     var mustExecute: Bool
+    /// Nodal's `timeout` key, in seconds: how long a pooled or async call may run.
+    var timeout: Double?
     /// Steps the input needs before it can be evaluated at all (outside lazy branches), unique.
     var eagerDependencies: [Int]
 }
 
-/// What a step does when its node fails (Stepflow's `onError`).
-enum ErrorPolicy: Sendable {
-    /// The run fails (the default).
+/// What a step does when its node fails (Stepflow's `onError`, plus Nodal's `continue`).
+public enum ErrorPolicy: Sendable, Hashable {
+    /// The run fails (the default); steps in flight are canceled; steps not started are `notRun`.
     case fail
-    /// The step's output becomes the given value (null when none).
+    /// The step's output becomes the given value (null when none) and the run goes on.
     case useDefault(JSON)
     /// Try again, up to `maxRetries` more times, waiting between attempts.
     case retry(RetryPolicy)
+    /// The step is recorded `failed`, the steps that read it are `skipped`, and independent steps
+    /// run to the end. The run's status is then `failed`, with whatever output could be built.
+    case `continue`
 }
 
-struct RetryPolicy: Sendable {
-    var maxRetries: Int
-    /// Delay before the first retry, in seconds.
-    var initialInterval: Double = 0
-    var multiplier: Double = 2
-    var maxInterval: Double = 30
+/// How a step retries: `maxRetries` more attempts, waiting `initialInterval` seconds before the
+/// first retry and `multiplier` times longer before each next one, capped at `maxInterval`, each
+/// wait varied by up to `jitter` (a fraction: 0.1 is plus or minus 10%).
+public struct RetryPolicy: Sendable, Hashable {
+    public var maxRetries: Int
+    public var initialInterval: Double
+    public var multiplier: Double
+    public var maxInterval: Double
+    public var jitter: Double
 
-    func delay(beforeRetry retry: Int) -> Double {
+    public init(maxRetries: Int, initialInterval: Double = 0, multiplier: Double = 2, maxInterval: Double = 30, jitter: Double = 0) {
+        self.maxRetries = maxRetries
+        self.initialInterval = initialInterval
+        self.multiplier = multiplier
+        self.maxInterval = maxInterval
+        self.jitter = jitter
+    }
+
+    /// Seconds to wait before retry number `retry` (1 for the first retry).
+    public func delay(beforeRetry retry: Int) -> Double {
         guard initialInterval > 0 else { return 0 }
         var delay = initialInterval
         for _ in 1..<max(retry, 1) { delay *= multiplier }
-        return min(delay, maxInterval)
+        delay = min(delay, maxInterval)
+        if jitter > 0 { delay *= 1 + Double.random(in: -jitter...jitter) }
+        return max(0, delay)
     }
 }
 

@@ -33,7 +33,7 @@ extension Flow {
     ]
     static let knownStepKeys: Set<String> = [
         "id", "component", "input", "onError", "mustExecute", "inputSchema", "outputSchema", "description",
-        "metadata",
+        "metadata", "timeout",
     ]
 
     /// Builds a flow from its parsed document, checking every part of it.
@@ -108,15 +108,24 @@ extension Flow {
         case .bool(let value)?: mustExecute = value
         case let other?: throw FlowError(file: file, step: id, field: "mustExecute", "must be true or false, not \(other.typeName)")
         }
+        var timeout: Double?
+        switch object["timeout"] {
+        case nil, .null?: break
+        case let value?:
+            guard let seconds = value.doubleValue, seconds > 0 else {
+                throw FlowError(file: file, step: id, field: "timeout", "must be a number of seconds > 0, not \(value)")
+            }
+            timeout = seconds
+        }
         return FlowStep(
             id: id, component: component, input: input, onError: onError, mustExecute: mustExecute,
-            eagerDependencies: uniqued(dependencies))
+            timeout: timeout, eagerDependencies: uniqued(dependencies))
     }
 
     private static func errorPolicy(_ value: JSON?, step: String, file: String?) throws(FlowError) -> ErrorPolicy {
         guard let value, !value.isNull else { return .fail }
         guard case .object(let object) = value, case .string(let action)? = object["action"] else {
-            throw FlowError(file: file, step: step, field: "onError", "'onError' needs an 'action' (fail, useDefault or retry)")
+            throw FlowError(file: file, step: step, field: "onError", "'onError' needs an 'action' (fail, useDefault, retry or continue)")
         }
         func number(_ key: String, default fallback: Double) throws(FlowError) -> Double {
             guard let raw = object[key], !raw.isNull else { return fallback }
@@ -130,6 +139,8 @@ extension Flow {
             return .fail
         case "useDefault":
             return .useDefault(object["defaultValue"] ?? .null)
+        case "continue":
+            return .continue
         case "retry":
             let maxRetries = try number("maxRetries", default: 3)
             guard maxRetries.rounded() == maxRetries else {
@@ -139,9 +150,10 @@ extension Flow {
                 maxRetries: Int(maxRetries),
                 initialInterval: try number("initialInterval", default: 0),
                 multiplier: try number("multiplier", default: 2),
-                maxInterval: try number("maxInterval", default: 30)))
+                maxInterval: try number("maxInterval", default: 30),
+                jitter: min(1, try number("jitter", default: 0))))
         default:
-            throw FlowError(file: file, step: step, field: "onError.action", "unknown action '\(action)' (known: fail, useDefault, retry)")
+            throw FlowError(file: file, step: step, field: "onError.action", "unknown action '\(action)' (known: fail, useDefault, retry, continue)")
         }
     }
 

@@ -15,11 +15,13 @@ final class NativeCallContext {
     let cancellation: CancellationToken?
     let stepID: String
     let nodeID: String
+    let events: EventSink?
 
-    init(stepID: String, nodeID: String, cancellation: CancellationToken?) {
+    init(stepID: String, nodeID: String, cancellation: CancellationToken?, events: EventSink?) {
         self.stepID = stepID
         self.nodeID = nodeID
         self.cancellation = cancellation
+        self.events = events
     }
 
     static func from(_ call: OpaquePointer?) -> NativeCallContext? {
@@ -32,6 +34,16 @@ final class NativeCallContext {
 enum HostServices {
     static let engineVersion = "0.1.0"
     static let logger = Logger(label: "nodal.plugin")
+
+    static func levelName(_ level: Int32) -> String {
+        switch level {
+        case NODAL_LOG_TRACE: "trace"
+        case NODAL_LOG_DEBUG: "debug"
+        case NODAL_LOG_INFO: "info"
+        case NODAL_LOG_WARNING: "warning"
+        default: "error"
+        }
+    }
 
     nonisolated(unsafe) static let table: UnsafeMutablePointer<nodal_host> = {
         let table = UnsafeMutablePointer<nodal_host>.allocate(capacity: 1)
@@ -68,6 +80,7 @@ enum HostServices {
                 metadata["step"] = .string(context.stepID)
                 metadata["node"] = .string(context.nodeID)
             }
+            context?.events?.emit(.log(step: context!.stepID, level: levelName(level), message: text))
             let swiftLevel: Logger.Level = switch level {
             case NODAL_LOG_TRACE: .trace
             case NODAL_LOG_DEBUG: .debug
@@ -81,8 +94,11 @@ enum HostServices {
             guard let context = NativeCallContext.from(call) else { return 0 }
             return context.cancellation?.isCancelled == true ? 1 : 0
         }
-        table.pointee.report_progress = { _, _, _ in
-            // Progress reaches run events once the events issue lands; accepted and dropped here.
+        table.pointee.report_progress = { call, fraction, message in
+            guard let context = NativeCallContext.from(call) else { return }
+            context.events?.emit(.progress(
+                step: context.stepID, fraction: fraction >= 0 && fraction.isFinite ? min(fraction, 1) : nil,
+                message: message.map { String(cString: $0) }))
         }
         table.pointee.get_extension = { _, _ in
             // No extensions are offered yet; NULL means "not available", as the header promises.

@@ -42,8 +42,8 @@ final class NativeNode: @unchecked Sendable {
     var runsInline: Bool { info.flags.contains(.nonBlocking) }
 
     /// Calls the node on the current thread and turns what it did into an outcome.
-    func call(input: [UInt8], stepID: String, cancellation: CancellationToken?) -> NodeOutcome {
-        let context = NativeCallContext(stepID: stepID, nodeID: info.id, cancellation: cancellation)
+    func call(input: [UInt8], stepID: String, cancellation: CancellationToken?, events: EventSink? = nil) -> NodeOutcome {
+        let context = NativeCallContext(stepID: stepID, nodeID: info.id, cancellation: cancellation, events: events)
         let status = withExtendedLifetime(context) {
             let handle = OpaquePointer(Unmanaged.passUnretained(context).toOpaque())
             return input.withUnsafeBufferPointer { buffer in

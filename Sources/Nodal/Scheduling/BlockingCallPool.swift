@@ -13,7 +13,8 @@ final class BlockingCallPool: @unchecked Sendable {
     // Guarded by `mutex`; `@unchecked Sendable` because the pthread primitives do the locking.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var jobs: [@Sendable () -> Void] = []
+    /// A job returns true when its thread should retire (it stood in an abandoned call).
+    private var jobs: [@Sendable () -> Bool] = []
     private var head = 0
     private var idleThreads = 0
     private var shuttingDown = false
@@ -28,6 +29,12 @@ final class BlockingCallPool: @unchecked Sendable {
 
     /// Runs `job` on one of the pool's threads, in submission order.
     func submit(_ job: @escaping @Sendable () -> Void) {
+        submitRetiring { job(); return false }
+    }
+
+    /// Like `submit`, but the thread exits after the job when it returns true: a call that was
+    /// abandoned had a replacement thread started for it, so its own thread is one too many.
+    func submitRetiring(_ job: @escaping @Sendable () -> Bool) {
         pthread_mutex_lock(mutex)
         jobs.append(job)
         if idleThreads > 0 { pthread_cond_signal(condition) }
@@ -44,6 +51,12 @@ final class BlockingCallPool: @unchecked Sendable {
         }, box)
         precondition(result == 0, "could not start a blocking-call pool thread: \(String(cString: strerror(result)))")
         pthread_detach(thread)
+    }
+
+    /// A call on one of the pool's threads was abandoned (it overran its timeout or its run was
+    /// canceled) and may never return: start a thread to take its place.
+    func replaceStuckThread() {
+        startThread(-1)
     }
 
     private func work() {
@@ -65,7 +78,7 @@ final class BlockingCallPool: @unchecked Sendable {
                 head = 0
             }
             pthread_mutex_unlock(mutex)
-            job()
+            if job() { return }
         }
     }
 
@@ -89,12 +102,12 @@ final class BlockingCallPool: @unchecked Sendable {
 final class SerialGate: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private var busy = false
-    private var waiting: [@Sendable () -> Void] = []
+    private var waiting: [@Sendable () -> Bool] = []
 
     init() { pthread_mutex_init(mutex, nil) }
 
     /// For pool calls: runs `job` on `pool` once no other call of this node is running.
-    func submit(_ job: @escaping @Sendable () -> Void, on pool: BlockingCallPool) {
+    func submit(_ job: @escaping @Sendable () -> Bool, on pool: BlockingCallPool) {
         pthread_mutex_lock(mutex)
         if busy {
             waiting.append(job)
@@ -103,7 +116,7 @@ final class SerialGate: @unchecked Sendable {
         }
         busy = true
         pthread_mutex_unlock(mutex)
-        pool.submit { self.drain(startingWith: job) }
+        pool.submitRetiring { self.drain(startingWith: job) }
     }
 
     /// For inline calls (non-blocking nodes): runs `body` now, waiting out any running call.
@@ -130,10 +143,12 @@ final class SerialGate: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    private func drain(startingWith first: @escaping @Sendable () -> Void) {
-        var job: (@Sendable () -> Void)? = first
+    /// Runs queued calls in order; returns true if the thread should retire (see `submitRetiring`).
+    private func drain(startingWith first: @escaping @Sendable () -> Bool) -> Bool {
+        var job: (@Sendable () -> Bool)? = first
+        var retire = false
         while let current = job {
-            current()
+            if current() { retire = true }
             pthread_mutex_lock(mutex)
             if waiting.isEmpty {
                 busy = false
@@ -143,5 +158,6 @@ final class SerialGate: @unchecked Sendable {
             }
             pthread_mutex_unlock(mutex)
         }
+        return retire
     }
 }

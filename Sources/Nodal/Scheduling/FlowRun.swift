@@ -1,22 +1,31 @@
 import FoundationEssentials
+import Synchronization
 
 /// One run of a flow: the scheduler.
 ///
 /// Demand-driven, as Stepflow's lazy evaluation needs: the output (and every `mustExecute` step)
 /// is demanded first; a demanded step demands the steps its input reads, and starts once they
-/// have finished. `$if` and `$coalesce` only demand the steps of the branch they take. All
+/// have settled. `$if` and `$coalesce` only demand the steps of the branch they take. All
 /// bookkeeping is arrays indexed by step, so a run costs O(steps + edges).
 ///
-/// Confined to the task that calls `execute()`; child tasks see only Sendable copies.
+/// Non-blocking native nodes and builtins run inline on the scheduler's task. Pooled native calls
+/// and async Swift nodes report back through one stream of signals, as do timers (retry waits,
+/// timeouts, grace periods). Because nothing structured waits for a call, a call that overruns
+/// its timeout or ignores cancellation can be abandoned: the run goes on without it.
+///
+/// Confined to the task that calls `execute()`; closures it hands out capture only Sendable values.
 final class FlowRun {
     enum State: UInt8 {
-        case idle, waiting, runnable, running, succeeded, failed, canceled
+        case idle, waiting, runnable, running, succeeded, failed, canceled, skipped
     }
 
-    struct Completion: Sendable {
-        var step: Int
-        /// nil when this is a retry timer going off rather than a call finishing.
-        var outcome: NodeOutcome?
+    enum Signal: Sendable {
+        case finished(step: Int, generation: Int, outcome: NodeOutcome)
+        case retryDue(step: Int)
+        case timeoutReached(step: Int, generation: Int)
+        /// A stopped call's grace period is over (`step` nil: the whole run's, after a stop).
+        case graceOver(step: Int?, generation: Int)
+        case cancelRequested
     }
 
     let flow: Flow
@@ -25,8 +34,12 @@ final class FlowRun {
     let options: RunOptions
     let runID: String
     let runInput: JSON
-    /// Raised when the run stops early (a failure or the caller's token), so plugins stop too.
+    /// Raised when the run stops early (a failure or a cancel), so plugins stop too.
     let cancellation: CancellationToken
+    let events: EventSink?
+
+    private let signals: AsyncStream<Signal>
+    private let signalSink: AsyncStream<Signal>.Continuation
 
     private let stepCount: Int
     /// Index of the output pseudo-step (evaluated like a step, never run).
@@ -38,20 +51,36 @@ final class FlowRun {
     private var outputs: [Payload?]
     private var inputs: [Payload?]
     private var errors: [StepError?]
+    private var skipReasons: [String?]
     private var attempts: [Int32]
     private var startedAt: [Date?]
     private var endedAt: [Date?]
+    /// Bumped when a call is abandoned, so its late answer is recognised and dropped.
+    private var generation: [Int]
+    private var timedOut: [Bool]
+    private var calls: [Int: InFlightCall] = [:]
 
     private var demandQueue: [Int] = []
     private var runnable: [Int] = []
     private var runnableHead = 0
-    private var inFlight = 0
+    private var running = 0
+    private var pendingRetries = 0
+    private var timers: [Task<Void, Never>] = []
     private var failedSteps: [Int] = []
-    private var inputFailure: (step: Int?, error: StepError)?
+    private var continuedFailures: [Int] = []
+    private var outputFailure: StepError?
     private var outputValue: JSON?
     private var stopping = false
+    private var canceled = false
 
-    init(flow: Flow, components: [ResolvedComponent], pool: BlockingCallPool, input: JSON, options: RunOptions) {
+    /// What the scheduler holds on to for a call it may have to stop or abandon.
+    struct InFlightCall {
+        var token: CancellationToken?
+        var task: Task<Void, Never>?
+        var pooled: PooledCallState?
+    }
+
+    init(flow: Flow, components: [ResolvedComponent], pool: BlockingCallPool, input: JSON, options: RunOptions, eventStream: AsyncStream<RunEvent>.Continuation? = nil) {
         self.flow = flow
         self.components = components
         self.pool = pool
@@ -59,6 +88,8 @@ final class FlowRun {
         self.runID = options.runID ?? UUID().uuidString.lowercased()
         self.runInput = input
         self.cancellation = CancellationToken(parent: options.cancellation)
+        self.events = EventSink(runID: runID, callback: options.onEvent, stream: eventStream)
+        (signals, signalSink) = AsyncStream.makeStream(of: Signal.self)
         stepCount = flow.steps.count
         let slots = stepCount + 1
         state = Array(repeating: .idle, count: slots)
@@ -68,38 +99,67 @@ final class FlowRun {
         outputs = Array(repeating: nil, count: stepCount)
         inputs = Array(repeating: nil, count: stepCount)
         errors = Array(repeating: nil, count: stepCount)
+        skipReasons = Array(repeating: nil, count: stepCount)
         attempts = Array(repeating: 0, count: stepCount)
         startedAt = Array(repeating: nil, count: stepCount)
         endedAt = Array(repeating: nil, count: stepCount)
+        generation = Array(repeating: 0, count: stepCount)
+        timedOut = Array(repeating: false, count: stepCount)
     }
 
     func execute() async -> RunResult {
+        if options.dryRun { return dryRun() }
         let started = Date()
         let clockStart = ContinuousClock.now
+        events?.emit(.runStarted(steps: stepCount))
+        let sink = signalSink
+        let handlerKey = options.cancellation?.onCancel { sink.yield(.cancelRequested) }
+        let token = cancellation
+        await withTaskCancellationHandler {
+            await loop()
+        } onCancel: {
+            token.cancel()
+            sink.yield(.cancelRequested)
+        }
+        if let handlerKey { options.cancellation?.removeHandler(handlerKey) }
+        for timer in timers { timer.cancel() }
+        signalSink.finish()
+
+        let result = result(started: started, duration: ContinuousClock.now - clockStart)
+        switch result.status {
+        case .success: events?.emit(.runSucceeded)
+        case .canceled: events?.emit(.runCanceled)
+        default: events?.emit(.runFailed(code: result.error?.code ?? "FAILED", message: result.error?.message ?? ""))
+        }
+        events?.finish()
+        return result
+    }
+
+    private func loop() async {
         demand(outputIndex)
         for (index, step) in flow.steps.enumerated() where step.mustExecute { demand(index) }
-
-        await withTaskGroup(of: Completion.self) { group in
-            while true {
-                processDemands()
-                if startRunnable(group: &group) == .yielding {
-                    // Long runs of inline nodes give the cooperative thread back now and then.
-                    await Task.yield()
-                    continue
-                }
-                if !demandQueue.isEmpty || (runnableHead < runnable.count && inFlight < options.maxConcurrency && !stopping) {
-                    continue
-                }
-                if inFlight == 0 { break }
-                if !stopping, options.cancellation?.isCancelled == true { stop() ; group.cancelAll() }
-                guard let completion = await group.next() else { break }
-                inFlight -= 1
-                complete(completion)
-                if stopping { group.cancelAll() }
+        var iterator = signals.makeAsyncIterator()
+        while true {
+            if !stopping, options.cancellation?.isCancelled == true || Task.isCancelled {
+                beginStop(canceled: true)
             }
+            processDemands()
+            if startRunnable() == .yielding {
+                // Long runs of inline nodes give the cooperative thread back now and then.
+                await Task.yield()
+                continue
+            }
+            if !demandQueue.isEmpty { continue }
+            if !stopping, runnableHead < runnable.count, running < options.maxConcurrency { continue }
+            if running == 0 && (pendingRetries == 0 || stopping) { break }
+            guard let signal = await iterator.next() else {
+                // The awaiting task was canceled: stop waiting for anything.
+                beginStop(canceled: true)
+                abandonAll()
+                break
+            }
+            handle(signal)
         }
-
-        return result(started: started, duration: ContinuousClock.now - clockStart)
     }
 
     // MARK: Demand
@@ -137,7 +197,7 @@ final class FlowRun {
 
     private func isSettled(_ index: Int) -> Bool {
         switch state[index] {
-        case .succeeded, .failed, .canceled: true
+        case .succeeded, .failed, .canceled, .skipped: true
         default: false
         }
     }
@@ -145,7 +205,8 @@ final class FlowRun {
     /// Everything the input eagerly reads has settled: evaluate it, which either yields the input
     /// or names further steps a lazy branch needs.
     private func inputReady(_ index: Int) {
-        let expression = index == outputIndex ? flow.output : flow.steps[index].input
+        let isOutput = index == outputIndex
+        let expression = isOutput ? flow.output : flow.steps[index].input
         // Fast path: the input is another step's whole output; hand its bytes on untouched.
         if case .step(let source, _, let path) = expression, path.isRoot, state[source] == .succeeded, let payload = outputs[source] {
             markRunnable(index, input: payload)
@@ -154,9 +215,13 @@ final class FlowRun {
         var context = self
         let evaluation: Evaluation
         do {
-            evaluation = try expression.evaluate(in: &context)
+            evaluation = try expression.evaluate(in: &context, unavailableAsNull: isOutput)
         } catch {
-            failInput(index, message: error.message)
+            if let unavailable = error.unavailableStep, !isOutput {
+                skip(index, reason: "it reads step '\(flow.steps[unavailable].id)', which has no output")
+            } else {
+                failInput(index, message: error.message)
+            }
             return
         }
         switch evaluation {
@@ -171,7 +236,6 @@ final class FlowRun {
             }
             state[index] = .waiting
             pendingCount[index] = waitingOn
-            if waitingOn == 0 { inputReady(index) }
         }
     }
 
@@ -187,99 +251,69 @@ final class FlowRun {
     }
 
     private func failInput(_ index: Int, message: String) {
-        let error = StepError(code: "INPUT_ERROR", message: message)
         if index == outputIndex {
-            inputFailure = (nil, StepError(code: "OUTPUT_ERROR", message: "the flow's output cannot be evaluated: \(message)"))
-            stop()
+            outputFailure = StepError(code: "OUTPUT_ERROR", message: "the flow's output cannot be evaluated: \(message)")
+            beginStop(canceled: false)
             return
         }
+        let error = StepError(code: "INPUT_ERROR", message: message)
         errors[index] = error
-        state[index] = .failed
+        events?.emit(.stepFailed(step: flow.steps[index].id, error: error))
         failedSteps.append(index)
-        stop()
+        beginStop(canceled: false)
+        settle(index, as: .failed)
     }
 
-    // MARK: Running steps
+    private func skip(_ index: Int, reason: String) {
+        skipReasons[index] = reason
+        events?.emit(.stepSkipped(step: flow.steps[index].id, reason: reason))
+        settle(index, as: .skipped)
+    }
+
+    // MARK: Starting steps
 
     enum StartOutcome { case done, yielding }
 
     /// Inline calls made before the scheduler yields its thread to other tasks.
     static let inlineBudget = 1024
 
-    /// Starts what can start: inline nodes run to completion here, others are handed to the pool
-    /// or to child tasks up to the concurrency cap.
-    private func startRunnable(group: inout TaskGroup<Completion>) -> StartOutcome {
+    /// Starts what can start: inline nodes run to completion here, others go to the pool or to
+    /// tasks of their own, up to the concurrency cap.
+    private func startRunnable() -> StartOutcome {
         var inlineCalls = 0
-        for timer in retryTimers {
-            inFlight += 1
-            let (index, seconds) = timer
-            group.addTask {
-                try? await Task.sleep(for: .seconds(seconds))
-                return Completion(step: index, outcome: nil)
-            }
-        }
-        retryTimers.removeAll()
         while runnableHead < runnable.count {
             if stopping { return .done }
             if inlineCalls >= Self.inlineBudget { return .yielding }
             let index = runnable[runnableHead]
             let component = components[index]
-            if case .native(let node) = component.executor, node.runsInline {
+            switch component.executor {
+            case .native(let node) where node.runsInline:
                 runnableHead += 1
                 begin(index)
                 let input = inputs[index]!.encodedBytes
+                let stepID = flow.steps[index].id
                 let outcome = node.serialGate.map { gate in
-                    gate.runInline { node.call(input: input, stepID: flow.steps[index].id, cancellation: cancellation) }
-                } ?? node.call(input: input, stepID: flow.steps[index].id, cancellation: cancellation)
-                complete(Completion(step: index, outcome: outcome))
+                    gate.runInline { node.call(input: input, stepID: stepID, cancellation: cancellation, events: events) }
+                } ?? node.call(input: input, stepID: stepID, cancellation: cancellation, events: events)
+                complete(index, outcome)
                 processDemands()
                 inlineCalls += 1
-                continue
-            }
-            if case .inline(let body) = component.executor {
+            case .inline(let body):
                 runnableHead += 1
                 begin(index)
-                complete(Completion(step: index, outcome: body(inputs[index]!, nodeContext(index))))
+                complete(index, body(inputs[index]!, nodeContext(index)))
                 processDemands()
                 inlineCalls += 1
-                continue
-            }
-            guard inFlight < options.maxConcurrency else { return .done }
-            runnableHead += 1
-            begin(index)
-            inFlight += 1
-            let input = inputs[index]!
-            let stepID = flow.steps[index].id
-            switch component.executor {
             case .native(let node):
-                let bytes = input.encodedBytes
-                let pool = self.pool, token = cancellation
-                group.addTask {
-                    let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<NodeOutcome, Never>) in
-                        let job: @Sendable () -> Void = {
-                            continuation.resume(returning: node.call(input: bytes, stepID: stepID, cancellation: token))
-                        }
-                        if let gate = node.serialGate { gate.submit(job, on: pool) } else { pool.submit(job) }
-                    }
-                    return Completion(step: index, outcome: outcome)
-                }
+                guard running < options.maxConcurrency else { return .done }
+                runnableHead += 1
+                begin(index)
+                startPooled(index, node)
             case .async(let body):
-                let context = nodeContext(index)
-                let json = input.json
-                group.addTask {
-                    do {
-                        let output = try await body(json, context)
-                        return Completion(step: index, outcome: .success(Payload(json: output)))
-                    } catch let error as StepError {
-                        return Completion(step: index, outcome: .failure(error))
-                    } catch is CancellationError {
-                        return Completion(step: index, outcome: .canceled)
-                    } catch {
-                        return Completion(step: index, outcome: .failure(StepError(code: "NODE_FAILED", message: String(describing: error))))
-                    }
-                }
-            case .inline:
-                break
+                guard running < options.maxConcurrency else { return .done }
+                runnableHead += 1
+                begin(index)
+                startAsync(index, body)
             }
         }
         if runnableHead > 4096 && runnableHead == runnable.count {
@@ -287,6 +321,66 @@ final class FlowRun {
             runnableHead = 0
         }
         return .done
+    }
+
+    private func timeout(of index: Int) -> Double? {
+        options.stepOverrides[flow.steps[index].id]?.timeout ?? flow.steps[index].timeout
+    }
+
+    private func errorPolicy(of index: Int) -> ErrorPolicy {
+        options.stepOverrides[flow.steps[index].id]?.onError ?? flow.steps[index].onError
+    }
+
+    private func startPooled(_ index: Int, _ node: NativeNode) {
+        running += 1
+        let timeout = timeout(of: index)
+        // A call with a timeout gets a token of its own, so stopping it stops nothing else.
+        let token = timeout == nil ? cancellation : CancellationToken(parent: cancellation)
+        let callState = PooledCallState()
+        calls[index] = InFlightCall(token: token, task: nil, pooled: callState)
+        let bytes = inputs[index]!.encodedBytes
+        let stepID = flow.steps[index].id
+        let generation = generation[index]
+        let sink = signalSink, events = events
+        let job: @Sendable () -> Bool = {
+            let outcome = node.call(input: bytes, stepID: stepID, cancellation: token, events: events)
+            let abandoned = !callState.finish()
+            sink.yield(.finished(step: index, generation: generation, outcome: outcome))
+            return abandoned
+        }
+        if let gate = node.serialGate { gate.submit(job, on: pool) } else { pool.submitRetiring(job) }
+        if let timeout { startTimer(after: timeout, .timeoutReached(step: index, generation: generation)) }
+    }
+
+    private func startAsync(_ index: Int, _ body: @escaping SwiftNode) {
+        running += 1
+        let context = nodeContext(index)
+        let json = inputs[index]!.json
+        let generation = generation[index]
+        let sink = signalSink
+        let task = Task {
+            let outcome: NodeOutcome
+            do {
+                outcome = .success(Payload(json: try await body(json, context)))
+            } catch let error as StepError {
+                outcome = .failure(error)
+            } catch is CancellationError {
+                outcome = .canceled
+            } catch {
+                outcome = .failure(StepError(code: "NODE_FAILED", message: String(describing: error)))
+            }
+            sink.yield(.finished(step: index, generation: generation, outcome: outcome))
+        }
+        calls[index] = InFlightCall(token: nil, task: task, pooled: nil)
+        if let timeout = timeout(of: index) { startTimer(after: timeout, .timeoutReached(step: index, generation: generation)) }
+    }
+
+    private func startTimer(after seconds: Double, _ signal: Signal) {
+        let sink = signalSink
+        timers.append(Task {
+            try? await Task.sleep(for: .seconds(seconds))
+            if !Task.isCancelled { sink.yield(signal) }
+        })
     }
 
     private func nodeContext(_ index: Int) -> NodeContext {
@@ -297,56 +391,121 @@ final class FlowRun {
         state[index] = .running
         attempts[index] += 1
         if startedAt[index] == nil { startedAt[index] = Date() }
+        events?.emit(.stepStarted(step: flow.steps[index].id, attempt: Int(attempts[index])))
     }
 
-    private func complete(_ completion: Completion) {
-        let index = completion.step
-        guard let outcome = completion.outcome else {
-            // A retry's wait is over.
+    // MARK: Signals
+
+    private func handle(_ signal: Signal) {
+        switch signal {
+        case .finished(let index, let callGeneration, var outcome):
+            guard callGeneration == generation[index], state[index] == .running else { return }
+            running -= 1
+            calls[index] = nil
+            if case .canceled = outcome, timedOut[index] { outcome = .failure(timeoutError(index)) }
+            complete(index, outcome)
+        case .retryDue(let index):
+            pendingRetries -= 1
+            guard !stopping else { return }
             state[index] = .runnable
             runnable.append(index)
-            return
+        case .timeoutReached(let index, let callGeneration):
+            guard callGeneration == generation[index], state[index] == .running else { return }
+            timedOut[index] = true
+            calls[index]?.token?.cancel()
+            calls[index]?.task?.cancel()
+            startTimer(after: options.gracePeriod.seconds, .graceOver(step: index, generation: callGeneration))
+        case .graceOver(let index?, let callGeneration):
+            guard callGeneration == generation[index], state[index] == .running else { return }
+            abandon(index)
+            complete(index, .failure(timeoutError(index)))
+        case .graceOver(nil, _):
+            abandonAll()
+        case .cancelRequested:
+            if !stopping { beginStop(canceled: true) }
         }
+    }
+
+    private func timeoutError(_ index: Int) -> StepError {
+        let seconds = timeout(of: index) ?? 0
+        return StepError(code: "TIMEOUT", message: "step '\(flow.steps[index].id)' ran longer than its timeout of \(seconds)s")
+    }
+
+    /// Stops waiting for a call. A pooled call's thread may stay stuck in the plugin, so the pool
+    /// gets a thread in its place; the stuck one retires when (if) the call returns.
+    private func abandon(_ index: Int) {
+        generation[index] += 1
+        running -= 1
+        if let call = calls.removeValue(forKey: index) {
+            call.task?.cancel()
+            if let pooled = call.pooled, pooled.abandon() { pool.replaceStuckThread() }
+        }
+    }
+
+    private func abandonAll() {
+        for index in calls.keys.sorted() where state[index] == .running {
+            abandon(index)
+            complete(index, .canceled)
+        }
+    }
+
+    // MARK: Completing steps
+
+    private func complete(_ index: Int, _ outcome: NodeOutcome) {
+        let id = flow.steps[index].id
         switch outcome {
         case .success(let payload):
             outputs[index] = payload
             errors[index] = nil
+            events?.emit(.stepSucceeded(step: id, attempt: Int(attempts[index])))
             settle(index, as: .succeeded)
         case .canceled:
             errors[index] = StepError(code: "CANCELED", message: "the step was canceled")
+            events?.emit(.stepCanceled(step: id))
             settle(index, as: .canceled)
         case .failure(let error):
             errors[index] = error
-            switch flow.steps[index].onError {
+            if stopping {
+                // The run is already ending; record what happened, decide nothing more.
+                events?.emit(.stepFailed(step: id, error: error))
+                settle(index, as: .failed)
+                return
+            }
+            switch errorPolicy(of: index) {
             case .fail:
+                events?.emit(.stepFailed(step: id, error: error))
                 failedSteps.append(index)
-                stop()
+                beginStop(canceled: false)
                 settle(index, as: .failed)
             case .useDefault(let value):
+                events?.emit(.stepFailed(step: id, error: error))
                 outputs[index] = Payload(json: value)
                 settle(index, as: .succeeded)
+            case .continue:
+                events?.emit(.stepFailed(step: id, error: error))
+                continuedFailures.append(index)
+                settle(index, as: .failed)
             case .retry(let policy):
                 let retriesSoFar = Int(attempts[index]) - 1
-                if retriesSoFar < policy.maxRetries && !stopping {
-                    retry(index, after: policy.delay(beforeRetry: retriesSoFar + 1))
+                if retriesSoFar < policy.maxRetries {
+                    let delay = policy.delay(beforeRetry: retriesSoFar + 1)
+                    events?.emit(.stepRetried(step: id, attempt: Int(attempts[index]), delay: delay, error: error))
+                    timedOut[index] = false
+                    if delay <= 0 {
+                        state[index] = .runnable
+                        runnable.append(index)
+                    } else {
+                        state[index] = .waiting
+                        pendingRetries += 1
+                        startTimer(after: delay, .retryDue(step: index))
+                    }
                 } else {
+                    events?.emit(.stepFailed(step: id, error: error))
                     failedSteps.append(index)
-                    stop()
+                    beginStop(canceled: false)
                     settle(index, as: .failed)
                 }
             }
-        }
-    }
-
-    private var retryTimers: [(step: Int, seconds: Double)] = []
-
-    private func retry(_ index: Int, after seconds: Double) {
-        if seconds <= 0 {
-            state[index] = .runnable
-            runnable.append(index)
-        } else {
-            state[index] = .waiting
-            retryTimers.append((index, seconds))
         }
     }
 
@@ -362,10 +521,15 @@ final class FlowRun {
         }
     }
 
-    private func stop() {
+    /// The run ends early: no new steps start, calls in flight are told to stop and, after the
+    /// grace period, abandoned.
+    private func beginStop(canceled: Bool) {
         guard !stopping else { return }
         stopping = true
+        self.canceled = canceled
         cancellation.cancel()
+        for call in calls.values { call.task?.cancel() }
+        if running > 0 { startTimer(after: options.gracePeriod.seconds, .graceOver(step: nil, generation: 0)) }
     }
 
     // MARK: Result
@@ -375,47 +539,80 @@ final class FlowRun {
         steps.reserveCapacity(stepCount)
         for (index, step) in flow.steps.enumerated() {
             let status: StepStatus
+            var reason = skipReasons[index]
             switch state[index] {
             case .succeeded: status = .success
             case .failed: status = .failed
-            case .canceled: status = .canceled
-            case .running: status = .canceled
-            case .idle, .waiting, .runnable: status = demanded[index] ? .notRun : .skipped
+            case .canceled, .running: status = .canceled
+            case .skipped: status = .skipped
+            case .idle, .waiting, .runnable:
+                if demanded[index] {
+                    status = .notRun
+                } else {
+                    status = .skipped
+                    reason = "not needed: no step that ran and not the output reads it"
+                }
             }
             steps.append(StepResult(
                 id: step.id, component: step.component, status: status,
                 input: inputs[index]?.json, output: outputs[index]?.json, error: errors[index],
-                attempts: Int(attempts[index]), startedAt: startedAt[index], endedAt: endedAt[index]))
+                skipReason: reason, attempts: Int(attempts[index]),
+                startedAt: startedAt[index], endedAt: endedAt[index]))
         }
         let ended = Date()
         let runStatus: RunStatus
         var failure: RunFailure?
         let mustExecuteDone = flow.steps.indices.allSatisfy { !flow.steps[$0].mustExecute || state[$0] == .succeeded }
-        if !failedSteps.isEmpty || inputFailure != nil {
+        func failedStep(_ index: Int) -> FailedStep {
+            FailedStep(
+                id: flow.steps[index].id, component: flow.steps[index].component,
+                code: errors[index]?.code ?? "FAILED", message: errors[index]?.message ?? "")
+        }
+        if !failedSteps.isEmpty || outputFailure != nil {
             runStatus = .failed
-            let failed = failedSteps.map { index in
-                FailedStep(
-                    id: flow.steps[index].id, component: flow.steps[index].component,
-                    code: errors[index]?.code ?? "FAILED", message: errors[index]?.message ?? "")
-            }
+            let failed = failedSteps.map(failedStep)
             if let first = failed.first {
                 failure = RunFailure(code: first.code, message: "step '\(first.id)' failed: \(first.message)", steps: failed)
-            } else if let inputFailure {
-                failure = RunFailure(code: inputFailure.error.code, message: inputFailure.error.message, steps: [])
+            } else if let outputFailure {
+                failure = RunFailure(code: outputFailure.code, message: outputFailure.message, steps: [])
             }
-        } else if options.cancellation?.isCancelled == true && (outputValue == nil || !mustExecuteDone) {
+        } else if canceled {
             runStatus = .canceled
             failure = RunFailure(code: "CANCELED", message: "the run was canceled", steps: [])
+        } else if !continuedFailures.isEmpty {
+            runStatus = .failed
+            let failed = continuedFailures.map(failedStep)
+            failure = RunFailure(
+                code: "STEPS_FAILED",
+                message: "\(failed.count) step(s) failed under 'continue' (\(failed.map(\.id).joined(separator: ", "))); independent steps ran to the end",
+                steps: failed)
         } else if outputValue != nil && mustExecuteDone {
             runStatus = .success
         } else {
             runStatus = .failed
             failure = RunFailure(code: "INCOMPLETE", message: "the run ended before its output could be evaluated", steps: [])
         }
+        // After `continue`, the output is whatever could be built (null where it reads skipped steps).
+        let output = runStatus == .success || (!continuedFailures.isEmpty && failedSteps.isEmpty && !canceled) ? outputValue : nil
         return RunResult(
-            runID: runID, status: runStatus, input: runInput,
-            output: runStatus == .success ? outputValue : nil, error: failure, steps: steps,
-            startedAt: started, endedAt: ended, duration: duration)
+            runID: runID, status: runStatus, input: runInput, output: output, error: failure, steps: steps,
+            startedAt: started, endedAt: ended, duration: duration, plan: nil)
+    }
+}
+
+extension FlowRun {
+    /// A dry run: the plan, and every step `notRun`.
+    func dryRun() -> RunResult {
+        let now = Date()
+        let plan = RunPlan(flow: flow, components: components, input: runInput, variables: options.variables)
+        var result = RunResult.invalid(flow: flow, input: runInput, options: options, error: StepError(code: "DRY_RUN", message: ""))
+        result.runID = runID
+        result.status = .success
+        result.error = nil
+        result.plan = plan
+        result.startedAt = now
+        result.endedAt = now
+        return result
     }
 }
 
@@ -427,7 +624,26 @@ extension FlowRun: EvaluationContext {
         case .succeeded: return .ready(outputs[index]!.json)
         case .failed: return .unavailable("it failed")
         case .canceled: return .unavailable("it was canceled")
+        case .skipped: return .unavailable("it was skipped")
         default: return .pending
         }
+    }
+}
+
+/// Decides, once, whether a pooled call finished or was abandoned first.
+final class PooledCallState: Sendable {
+    private let state = Atomic<UInt8>(0)  // 0 running, 1 finished, 2 abandoned
+
+    /// Called by the pool thread after the plugin returned; false if the call had been abandoned.
+    func finish() -> Bool { state.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged }
+
+    /// Called by the scheduler; false if the call had already finished.
+    func abandon() -> Bool { state.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

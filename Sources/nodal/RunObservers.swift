@@ -1,0 +1,85 @@
+import Dispatch
+import Nodal
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Prints each event as one JSON line on standard output (`nodal run --events`).
+final class EventPrinter: Sendable {
+    private let lock = Mutex(())
+
+    func print(_ event: RunEvent) {
+        let line = event.json.serialized() + "\n"
+        lock.withLock { _ in writeAll(1, line) }
+    }
+}
+
+/// The live progress line on a terminal: steps done / total and the steps running now.
+final class ProgressLine: Sendable {
+    private struct State {
+        var total = 0
+        var done = 0
+        var running: [String] = []
+        var lastDraw: ContinuousClock.Instant?
+    }
+    private let state = Mutex(State())
+
+    /// Only on a terminal: progress never reaches a file or a pipe.
+    static var isAvailable: Bool { isatty(2) != 0 }
+
+    func observe(_ event: RunEvent) {
+        state.withLock { state in
+            switch event.kind {
+            case .runStarted(let steps): state.total = steps
+            case .stepStarted(let step, _): state.running.append(step)
+            case .stepSucceeded(let step, _), .stepFailed(let step, _), .stepCanceled(let step):
+                state.running.removeAll { $0 == step }
+                state.done += 1
+            case .stepRetried(let step, _, _, _): state.running.removeAll { $0 == step }
+            case .stepSkipped: state.done += 1
+            default: break
+            }
+            let now = ContinuousClock.now
+            if let last = state.lastDraw, now - last < .milliseconds(80) { return }
+            state.lastDraw = now
+            let running = state.running.prefix(4).joined(separator: ", ") + (state.running.count > 4 ? ", ..." : "")
+            writeAll(2, "\r\u{1B}[K[\(state.done)/\(state.total)] running: \(running.isEmpty ? "-" : running)")
+        }
+    }
+
+    func clear() { writeAll(2, "\r\u{1B}[K") }
+}
+
+/// Ctrl-C cancels the run (the partial result is still printed); a second Ctrl-C exits at once.
+final class InterruptHandler {
+    private let source: any DispatchSourceSignal
+
+    init(token: CancellationToken) {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        let pressed = Atomic<Int>(0)
+        source.setEventHandler {
+            if pressed.add(1, ordering: .relaxed).newValue > 1 { exit(130) }
+            printError("\ninterrupted: canceling the run (Ctrl-C again to quit now)")
+            token.cancel()
+        }
+        source.resume()
+        self.source = source
+    }
+
+    deinit { source.cancel() }
+}
+
+func writeAll(_ fd: Int32, _ text: String) {
+    let bytes = Array(text.utf8)
+    bytes.withUnsafeBytes { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if written <= 0 { return }
+            offset += written
+        }
+    }
+}
