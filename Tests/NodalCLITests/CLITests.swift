@@ -150,3 +150,78 @@ import Testing
         #expect(try nodal("plugins", "inspect", "org.nowhere").status != 0)
     }
 }
+
+/// `nodal run`'s observation and control options: events, dry runs, variables and Ctrl-C.
+@Suite struct CLIRunOptionTests {
+    func write(_ text: String, in directory: String) throws -> String {
+        let path = directory + "/flow.yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func eventsArePrintedAsJSONLines() throws {
+        let flow = try write("steps: [{id: up, component: /std/upper, input: {text: a}}]\noutput: {$step: up, path: text}", in: try temporaryDirectory())
+        let result = try runProcess(Products.nodal, ["run", flow, "--events"])
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let events = lines.compactMap { line -> String? in
+            guard let data = line.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+            return object["event"] as? String
+        }
+        #expect(events == ["run.started", "step.started", "step.succeeded", "run.succeeded"])
+        #expect(lines.last == "\"A\"")
+        // Not a terminal: no progress line.
+        #expect(!result.stderr.contains("running:"))
+    }
+
+    @Test func dryRunPrintsThePlanAndRunsNothing() throws {
+        let directory = try temporaryDirectory()
+        let flow = try write("""
+            steps:
+              - { id: wait, component: /std/sleep, input: { ms: 5000 } }
+            output: { $step: wait }
+            """, in: directory)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = try runProcess(Products.nodal, ["run", flow, "--dry-run"])
+        #expect(result.status == 0)
+        #expect(clock.now - start < .seconds(4))
+        #expect(result.stdout.contains(#""execution": "pool""#))
+        #expect(result.stdout.contains(#""ms": 5000"#))
+    }
+
+    @Test func variablesFromTheCommandLine() throws {
+        let flow = try write("steps: []\noutput: {$variable: greeting}", in: try temporaryDirectory())
+        let result = try runProcess(Products.nodal, ["run", flow, "--var", #"greeting="hi""#])
+        #expect(result.stdout == "\"hi\"\n")
+        #expect(try runProcess(Products.nodal, ["run", flow, "--var", "greeting"]).status == 64)
+    }
+
+    @Test func ctrlCCancelsAndPrintsThePartialResult() throws {
+        let flow = try write("""
+            steps:
+              - { id: quick, component: /std/increment, input: { value: 1 } }
+              - { id: slow, component: /std/sleep, input: { ms: 10000 } }
+            output: [{ $step: quick }, { $step: slow }]
+            """, in: try temporaryDirectory())
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Products.nodal)
+        process.arguments = ["run", flow, "--format", "json"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = Pipe()
+        let clock = ContinuousClock()
+        let start = clock.now
+        try process.run()
+        Thread.sleep(forTimeInterval: 0.5)
+        kill(process.processIdentifier, SIGINT)
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        #expect(clock.now - start < .seconds(5))
+        let result = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(result["status"] as? String == "canceled")
+        let steps = try #require(result["steps"] as? [[String: Any]])
+        #expect(steps.map { $0["status"] as? String } == ["success", "canceled"])
+    }
+}
