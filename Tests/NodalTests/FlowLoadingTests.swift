@@ -111,3 +111,17 @@ import Testing
         #expect(result.output == ["yes", "no", "on", "true", true, "10:30", 31, 1500.0, 7, nil, nil, "2024-01-01", .double(.infinity), -3])
     }
 }
+
+@Suite struct SchemaSpellingTests {
+    @Test func allThreeStepflowSpellingsOfSchemasAreRead() throws {
+        let spellings = [
+            "schemas: { type: object, properties: { input: { type: string } } }",
+            "inputSchema: { type: string }",
+            "input_schema: { type: string }",
+        ]
+        for spelling in spellings {
+            let flow = try Flow(yaml: "\(spelling)\nsteps: []\noutput: 1")
+            #expect(flow.inputSchema == ["type": "string"], "\(spelling)")
+        }
+    }
+}

@@ -29,7 +29,7 @@ extension Flow {
 
     static let knownKeys: Set<String> = [
         "schema", "$schema", "name", "description", "version", "schemas", "inputSchema", "outputSchema",
-        "steps", "output", "test", "metadata", "examples", "variables",
+        "steps", "output", "test", "metadata", "examples", "variables", "input_schema", "output_schema",
     ]
     static let knownStepKeys: Set<String> = [
         "id", "component", "input", "onError", "mustExecute", "inputSchema", "outputSchema", "description",
@@ -47,8 +47,9 @@ extension Flow {
         self.file = file
         name = try Self.optionalString(root, "name", file: file)
         description = try Self.optionalString(root, "description", file: file)
-        inputSchema = root["inputSchema"] ?? root["schemas"]?["properties"]?["input"]
-        outputSchema = root["outputSchema"] ?? root["schemas"]?["properties"]?["output"]
+        // Stepflow has spelled these three ways over time.
+        inputSchema = root["inputSchema"] ?? root["input_schema"] ?? root["schemas"]?["properties"]?["input"]
+        outputSchema = root["outputSchema"] ?? root["output_schema"] ?? root["schemas"]?["properties"]?["output"]
 
         // First pass: step ids, so references can be checked in any order.
         let rawSteps: [JSON]
