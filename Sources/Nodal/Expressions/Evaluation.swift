@@ -65,6 +65,23 @@ extension Expression {
             case .value(let value):
                 return try (value.isTruthy ? thenBranch : elseBranch).evaluate(in: &context, lenient: lenient, unavailableAsNull: unavailableAsNull)
             }
+        case .choice(let value, let cases, let defaultCase):
+            let chosen: JSON
+            switch try value.evaluate(in: &context, lenient: lenient, unavailableAsNull: unavailableAsNull) {
+            case .needs(let steps): return .needs(steps)
+            case .value(let v): chosen = v
+            }
+            let key: String
+            switch chosen {
+            case .string(let s): key = s
+            case .int, .double, .bool, .null: key = chosen.serialized()
+            default: throw EvaluationError(message: "'$switch' needs a string, number, boolean or null to choose by, not \(chosen.typeName)")
+            }
+            if let option = cases.first(where: { $0.key == key }) {
+                return try option.value.evaluate(in: &context, lenient: lenient, unavailableAsNull: unavailableAsNull)
+            }
+            if let defaultCase { return try defaultCase.evaluate(in: &context, lenient: lenient, unavailableAsNull: unavailableAsNull) }
+            throw EvaluationError(message: "'$switch' value \(chosen) matches no case (cases: \(cases.map(\.key).joined(separator: ", "))) and there is no default")
         case .coalesce(let options):
             // A missing path or an unavailable step counts as null here: that is what $coalesce is for.
             for option in options {

@@ -12,6 +12,9 @@ indirect enum Expression: Sendable {
     case variable(name: String, defaultValue: Expression?)
     /// `{$if: cond, then: a, else: b}`: only the taken branch is evaluated (and its steps run).
     case conditional(condition: Expression, then: Expression, else: Expression)
+    /// `{$switch: value, cases: {name: expr, ...}, default: expr}`: only the chosen case is
+    /// evaluated (and its steps run).
+    case choice(value: Expression, cases: [(key: String, value: Expression)], defaultCase: Expression?)
     /// `{$coalesce: [a, b, ...]}`: the first value that is not null, evaluated left to right.
     case coalesce([Expression])
     case object([(key: String, value: Expression)])
@@ -24,6 +27,7 @@ indirect enum Expression: Sendable {
         case .step(let index, _, _): steps.append(index)
         case .variable(_, let defaultValue): defaultValue?.collectEagerSteps(into: &steps)
         case .conditional(let condition, _, _): condition.collectEagerSteps(into: &steps)
+        case .choice(let value, _, _): value.collectEagerSteps(into: &steps)
         case .coalesce(let options): options.first?.collectEagerSteps(into: &steps)
         case .object(let fields): for field in fields { field.value.collectEagerSteps(into: &steps) }
         case .array(let elements): for element in elements { element.collectEagerSteps(into: &steps) }
@@ -40,9 +44,35 @@ indirect enum Expression: Sendable {
             c.collectAllSteps(into: &steps)
             t.collectAllSteps(into: &steps)
             e.collectAllSteps(into: &steps)
+        case .choice(let value, let cases, let defaultCase):
+            value.collectAllSteps(into: &steps)
+            for option in cases { option.value.collectAllSteps(into: &steps) }
+            defaultCase?.collectAllSteps(into: &steps)
         case .coalesce(let options): for option in options { option.collectAllSteps(into: &steps) }
         case .object(let fields): for field in fields { field.value.collectAllSteps(into: &steps) }
         case .array(let elements): for element in elements { element.collectAllSteps(into: &steps) }
+        }
+    }
+
+    /// Steps referenced only inside branches that may not be taken (`$if`, `$switch`, later
+    /// `$coalesce` options): when such a step never runs, it was on a branch not taken.
+    func collectBranchSteps(into steps: inout [Int]) {
+        switch self {
+        case .literal, .input, .step: return
+        case .variable(_, let defaultValue): defaultValue?.collectBranchSteps(into: &steps)
+        case .conditional(let condition, let thenBranch, let elseBranch):
+            condition.collectBranchSteps(into: &steps)
+            thenBranch.collectAllSteps(into: &steps)
+            elseBranch.collectAllSteps(into: &steps)
+        case .choice(let value, let cases, let defaultCase):
+            value.collectBranchSteps(into: &steps)
+            for option in cases { option.value.collectAllSteps(into: &steps) }
+            defaultCase?.collectAllSteps(into: &steps)
+        case .coalesce(let options):
+            options.first?.collectBranchSteps(into: &steps)
+            for option in options.dropFirst() { option.collectAllSteps(into: &steps) }
+        case .object(let fields): for field in fields { field.value.collectBranchSteps(into: &steps) }
+        case .array(let elements): for element in elements { element.collectBranchSteps(into: &steps) }
         }
     }
 

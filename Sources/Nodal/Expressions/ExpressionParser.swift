@@ -93,6 +93,20 @@ struct ExpressionParser {
                 try parse(value, field: field.isEmpty ? "else" : "\(field).else")
             } ?? .literal(.null)
             return .conditional(condition: condition, then: thenBranch, else: elseBranch)
+        case "$switch":
+            try allowOnly(["$switch", "cases", "default"])
+            guard case .object(let cases)? = object["cases"], !cases.isEmpty else {
+                throw error(here, "'$switch' needs 'cases': a mapping from values to expressions")
+            }
+            let value = try parse(object["$switch"]!, field: here)
+            var parsed: [(key: String, value: Expression)] = []
+            for (key, option) in cases {
+                parsed.append((key: key, value: try parse(option, field: field.isEmpty ? "cases.\(key)" : "\(field).cases.\(key)")))
+            }
+            let defaultCase = try object["default"].map { (value) throws(FlowError) in
+                try parse(value, field: field.isEmpty ? "default" : "\(field).default")
+            }
+            return .choice(value: value, cases: parsed, defaultCase: defaultCase)
         case "$coalesce":
             try allowOnly(["$coalesce"])
             guard case .array(let options) = object["$coalesce"]! else {
@@ -102,7 +116,7 @@ struct ExpressionParser {
             for (index, option) in options.enumerated() { parsed.append(try parse(option, field: "\(here)[\(index)]")) }
             return .coalesce(parsed)
         default:
-            throw error(here, "unknown expression '\(operatorKey)' (known: $input, $step, $variable, $literal, $if, $coalesce, $from; write {$literal: ...} for a plain object with '$' keys)")
+            throw error(here, "unknown expression '\(operatorKey)' (known: $input, $step, $variable, $literal, $if, $switch, $coalesce, $from; write {$literal: ...} for a plain object with '$' keys)")
         }
     }
 

@@ -189,6 +189,15 @@ final class FlowRun {
         }
     }
 
+    /// Steps referenced from inside `$if`/`$switch`/`$coalesce` branches, to explain why they
+    /// did not run.
+    private lazy var branchSteps: Set<Int> = {
+        var steps: [Int] = []
+        flow.output.collectBranchSteps(into: &steps)
+        for step in flow.steps { step.input.collectBranchSteps(into: &steps) }
+        return Set(steps)
+    }()
+
     private lazy var outputEagerDependencies: [Int] = {
         var steps: [Int] = []
         flow.output.collectEagerSteps(into: &steps)
@@ -550,7 +559,9 @@ final class FlowRun {
                     status = .notRun
                 } else {
                     status = .skipped
-                    reason = "not needed: no step that ran and not the output reads it"
+                    reason = branchSteps.contains(index)
+                        ? "on a branch not taken"
+                        : "not needed: no step that ran and not the output reads it"
                 }
             }
             steps.append(StepResult(
