@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "nodal_std", type: .dynamic, targets: ["NodalStdPlugin"]),
         .library(name: "nodal_stats", type: .dynamic, targets: ["NodalStatsPlugin"]),
         .executable(name: "nodal-bench", targets: ["NodalBench"]),
+        .executable(name: "ffi-bench", targets: ["FFIBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,10 +23,13 @@ let package = Package(
         // The plugin ABI. The one copy of the header is include/nodal.h; this target's module map
         // points at it so Swift sees exactly what C plugin authors see.
         .target(name: "CNodal", path: "Sources/CNodal"),
+        // libffi, for `/builtin/ffi` steps (see docs/ffi.md).
+        .systemLibrary(name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         .target(
             name: "Nodal",
             dependencies: [
                 "CNodal",
+                "CFFI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -55,6 +59,11 @@ let package = Package(
             name: "NodalBench",
             dependencies: ["Nodal"],
             path: "Benchmarks/NodalBench"
+        ),
+        .executableTarget(
+            name: "FFIBench",
+            dependencies: ["Nodal"],
+            path: "Benchmarks/FFIBench"
         ),
         // Helpers both test targets share: locating built products, running processes, building C plugins.
         .target(name: "NodalTestSupport", dependencies: ["Nodal"], path: "Tests/NodalTestSupport"),

@@ -26,9 +26,9 @@ import Testing
     }
 
     @Test func examplesPassTheirOwnTestCases() throws {
-        let result = try nodal("test", Products.repositoryRoot + "/examples/hello/flow.yaml")
+        let result = try nodal("test", Products.repositoryRoot + "/examples/hello/flow.yaml", Products.repositoryRoot + "/examples/ffi/pow.yaml")
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        #expect(result.stdout.hasSuffix("2 passed, 0 failed\n"))
+        #expect(result.stdout.hasSuffix("3 passed, 0 failed\n"))
     }
 
     @Test func failingTestCaseExitsOneAndSaysWhy() throws {

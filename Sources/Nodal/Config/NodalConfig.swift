@@ -13,6 +13,8 @@ public struct NodalConfig: Sendable {
     var plugins: [String: PluginEntry]
     /// Route prefixes in the order written; resolution picks the longest matching prefix.
     var routes: [RouteEntry]
+    /// `ffi: allow:`: the libraries and symbols `/builtin/ffi` steps may call (FFI/FFIAllowlist.swift).
+    var ffiAllowlist: [FFIPermission] = []
 
     public init() {
         file = nil
@@ -40,7 +42,7 @@ public struct NodalConfig: Sendable {
 
     public init(contentsOfFile path: String) throws(FlowError) {
         let text: String
-        do { text = try FileSystem.readText(path) } catch { throw FlowError(file: path, error.description) }
+        do { text = try FileSystem.readText(path) } catch { throw FlowError(file: path, error.reason) }
         try self.init(yaml: text, file: path)
     }
 
@@ -86,11 +88,13 @@ public struct NodalConfig: Sendable {
                     }
                     routes.append(RouteEntry(prefix: prefix, plugin: plugin))
                 }
+            case "ffi":
+                ffiAllowlist = try FFIPermission.parseConfiguration(YAMLConversion.json(value, file: file, field: "ffi"), file: file)
             case "storageConfig", "stateStore", "retry", "blobApi", "blobStore":
                 // Stepflow's storage and transport settings: Nodal keeps its own store and ignores these.
                 continue
             default:
-                throw FlowError(file: file, field: key, "unknown configuration key (known: plugins, routes, storageConfig, stateStore, retry)")
+                throw FlowError(file: file, field: key, "unknown configuration key (known: plugins, routes, ffi, storageConfig, stateStore, retry)")
             }
         }
         for route in routes where plugins[route.plugin] == nil {

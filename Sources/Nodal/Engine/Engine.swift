@@ -16,6 +16,8 @@ public final class Engine: Sendable {
     public let configuration: NodalConfig
     let pool: BlockingCallPool
     private let registry = Mutex(Registry())
+    /// Libraries and symbols `/builtin/ffi` steps may call (FFI/FFIAllowlist.swift).
+    let ffiAllowlist: FFIAllowlist
 
     struct Registry {
         var plugins: [PluginInfo] = []
@@ -37,6 +39,7 @@ public final class Engine: Sendable {
     ///   - blockingThreads: threads for plugin calls that may block (default: 2 per core, at least 4).
     public init(configuration: NodalConfig = NodalConfig(), blockingThreads: Int? = nil) {
         self.configuration = configuration
+        ffiAllowlist = FFIAllowlist(configuration.ffiAllowlist)
         pool = BlockingCallPool(threads: blockingThreads ?? BlockingCallPool.defaultThreadCount)
     }
 
@@ -172,14 +175,20 @@ public final class Engine: Sendable {
     func resolve(_ flow: Flow) throws -> [ResolvedComponent] {
         let snapshot = registry.withLock { $0 }
         return try flow.steps.map { step in
+            let resolved: ResolvedComponent
             do {
-                return try resolve(step.component, in: snapshot)
+                resolved = try resolve(step.component, in: snapshot)
             } catch var error as FlowError {
                 error.file = flow.file
                 error.step = step.id
                 error.field = "component"
                 throw error
             }
+            // FFI steps: allowlist, library, symbol and signature are checked here (FFI/FFIStep.swift).
+            if resolved.nodeID == FFIStep.nodeID {
+                return try FFIStep.resolve(step: step, route: resolved.route, file: flow.file, allowlist: ffiAllowlist, pool: pool)
+            }
+            return resolved
         }
     }
 
@@ -191,6 +200,7 @@ public final class Engine: Sendable {
             let entry = configuration.plugins[route.plugin]!
             switch entry.type {
             case "builtin":
+                if FFIStep.isFFI(remainder) { return FFIStep.placeholder(route: component) }
                 if let resolved = Builtins.resolve(remainder, route: component) { return resolved }
                 throw FlowError("unknown builtin '\(remainder)' (route '\(route.prefix)' leads to builtin plugin '\(entry.name)'; builtins: \(Builtins.names.joined(separator: ", ")))")
             case "mock":
@@ -215,6 +225,7 @@ public final class Engine: Sendable {
         if component.hasPrefix("/builtin/"), let resolved = Builtins.resolve(component, route: component) {
             return resolved
         }
+        if component == "/builtin/ffi" { return FFIStep.placeholder(route: component) }
         try throwIfLoadFailed(component, registry)
         let prefixes = (configuration.routes.map(\.prefix) + registry.pluginsByName.keys.map { "/\($0)" } + ["/builtin"]).sorted()
         throw FlowError("unknown component route '\(component)' (no Swift node, config route or loaded plugin matches; known prefixes: \(prefixes.joined(separator: ", ")))")

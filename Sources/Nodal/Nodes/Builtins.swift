@@ -1,7 +1,8 @@
 /// Components of the `builtin` plugin type, reached as `/builtin/NAME` (or through any route
 /// prefix a configuration maps to a `builtin` plugin entry).
 enum Builtins {
-    static let names = ["create_messages"]
+    /// For error messages; `ffi` is resolved by the engine (FFI/FFIStep.swift), which holds the allowlist.
+    static let names = ["create_messages", "ffi"]
 
     static func resolve(_ name: String, route: String) -> ResolvedComponent? {
         let bare = name.hasPrefix("/builtin/") ? String(name.dropFirst(9)) : String(name.drop(while: { $0 == "/" }))
