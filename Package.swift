@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "nodal_std", type: .dynamic, targets: ["NodalStdPlugin"]),
         .library(name: "nodal_stats", type: .dynamic, targets: ["NodalStatsPlugin"]),
         .executable(name: "nodal-bench", targets: ["NodalBench"]),
+        .executable(name: "batch-bench", targets: ["BatchBench"]),
         .executable(name: "ffi-bench", targets: ["FFIBench"]),
     ],
     dependencies: [
@@ -23,7 +24,7 @@ let package = Package(
         // The plugin ABI. The one copy of the header is include/nodal.h; this target's module map
         // points at it so Swift sees exactly what C plugin authors see.
         .target(name: "CNodal", path: "Sources/CNodal"),
-        // libffi, for `/builtin/ffi` steps (see docs/ffi.md).
+        // libffi, for `/builtin/ffi` steps (README: Calling C functions).
         .systemLibrary(name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         .target(
             name: "Nodal",
@@ -64,6 +65,11 @@ let package = Package(
             name: "FFIBench",
             dependencies: ["Nodal"],
             path: "Benchmarks/FFIBench"
+        ),
+        .executableTarget(
+            name: "BatchBench",
+            dependencies: ["Nodal"],
+            path: "Benchmarks/BatchBench"
         ),
         // Helpers both test targets share: locating built products, running processes, building C plugins.
         .target(name: "NodalTestSupport", dependencies: ["Nodal"], path: "Tests/NodalTestSupport"),

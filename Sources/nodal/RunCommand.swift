@@ -33,10 +33,23 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("var"), help: "A run variable for {$variable: NAME}, as NAME=JSON. Repeatable.")
     var variables: [String] = []
 
+    @Option(name: .customLong("inputs-file"), help: "Run the flow once per line of a JSON-lines file ('-': standard input); print one result line per item.")
+    var inputsFile: String?
+
+    @Option(name: .customLong("max-concurrency"), help: "With --inputs-file: the most runs in flight (default \(BatchOptions.defaultMaxConcurrency)).")
+    var maxConcurrency: Int?
+
+    @Option(help: "With --inputs-file: the order of the result lines, input or completion.")
+    var order: BatchOrderOption = .input
+
     @OptionGroup var engineOptions: EngineOptions
 
     func validate() throws {
         if input != nil && inputFile != nil { throw ValidationError("give --input or --input-file, not both") }
+        if inputsFile != nil && (input != nil || inputFile != nil) {
+            throw ValidationError("give --inputs-file or --input/--input-file, not both")
+        }
+        if let maxConcurrency, maxConcurrency < 1 { throw ValidationError("--max-concurrency must be at least 1") }
     }
 
     func run() async throws {
@@ -50,6 +63,15 @@ struct RunCommand: AsyncParsableCommand {
             let token = CancellationToken()
             options.cancellation = token
             let interrupts = InterruptHandler(token: token)
+
+            if let inputsFile {
+                let status = try await runBatchFromFile(
+                    engine: engine, flow: flow, path: inputsFile, maxConcurrency: maxConcurrency, order: order,
+                    runOptions: options)
+                withExtendedLifetime(interrupts) {}
+                if status != 0 { throw ExitCode(status) }
+                return
+            }
             let printer = events ? EventPrinter() : nil
             let progress = !noProgress && !dryRun && ProgressLine.isAvailable ? ProgressLine() : nil
             if printer != nil || progress != nil {
