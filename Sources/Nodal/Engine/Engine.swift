@@ -200,7 +200,7 @@ public final class Engine: Sendable {
             let entry = configuration.plugins[route.plugin]!
             switch entry.type {
             case "builtin":
-                if FFIStep.isFFI(remainder) { return FFIStep.placeholder(route: component) }
+                if FFIStep.isFFI(remainder) { return FFIStep.unbound(route: component) }
                 if let resolved = Builtins.resolve(remainder, route: component) { return resolved }
                 throw FlowError("unknown builtin '\(remainder)' (route '\(route.prefix)' leads to builtin plugin '\(entry.name)'; builtins: \(Builtins.names.joined(separator: ", ")))")
             case "mock":
@@ -225,7 +225,7 @@ public final class Engine: Sendable {
         if component.hasPrefix("/builtin/"), let resolved = Builtins.resolve(component, route: component) {
             return resolved
         }
-        if component == "/builtin/ffi" { return FFIStep.placeholder(route: component) }
+        if component == "/builtin/ffi" { return FFIStep.unbound(route: component) }
         try throwIfLoadFailed(component, registry)
         let prefixes = (configuration.routes.map(\.prefix) + registry.pluginsByName.keys.map { "/\($0)" } + ["/builtin"]).sorted()
         throw FlowError("unknown component route '\(component)' (no Swift node, config route or loaded plugin matches; known prefixes: \(prefixes.joined(separator: ", ")))")

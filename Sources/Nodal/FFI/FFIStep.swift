@@ -22,8 +22,9 @@ enum FFIStep {
         return bare == "ffi"
     }
 
-    /// A stand-in until `resolve(step:...)` binds the step; resolution always replaces it.
-    static func placeholder(route: String) -> ResolvedComponent {
+    /// The route matched; the step is bound by `resolve(step:...)` (which needs the step's input),
+    /// and Engine.resolve(flow) always does that before anything can run.
+    static func unbound(route: String) -> ResolvedComponent {
         ResolvedComponent(route: route, nodeID: nodeID, executor: .inline { _, _ in
             .failure(StepError(code: "FFI_UNRESOLVED", message: "an FFI step ran without being resolved"))
         })
