@@ -13,12 +13,14 @@ let package = Package(
         .library(name: "nodal_stats", type: .dynamic, targets: ["NodalStatsPlugin"]),
         .executable(name: "nodal-bench", targets: ["NodalBench"]),
         .executable(name: "batch-bench", targets: ["BatchBench"]),
+        .executable(name: "store-bench", targets: ["StoreBench"]),
         .executable(name: "ffi-bench", targets: ["FFIBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
     ],
     targets: [
         // The plugin ABI. The one copy of the header is include/nodal.h; this target's module map
@@ -33,6 +35,7 @@ let package = Package(
                 "CFFI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ]
         ),
         .executableTarget(
@@ -66,6 +69,7 @@ let package = Package(
             dependencies: ["Nodal"],
             path: "Benchmarks/FFIBench"
         ),
+        .executableTarget(name: "StoreBench", dependencies: ["Nodal"], path: "Benchmarks/StoreBench"),
         .executableTarget(
             name: "BatchBench",
             dependencies: ["Nodal"],
