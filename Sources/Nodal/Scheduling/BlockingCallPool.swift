@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -18,6 +20,12 @@ final class BlockingCallPool: @unchecked Sendable {
     private var head = 0
     private var idleThreads = 0
     private var shuttingDown = false
+    /// Jobs queued and not yet taken, readable without the lock (for the spinning thread).
+    private let queued = Atomic<Int>(0)
+    /// At most one idle thread spins (yielding the CPU) before parking: a chain of pooled calls
+    /// hands its next job over within microseconds, and waking a parked thread costs more.
+    private let spinning = Atomic<Bool>(false)
+    static let spinRounds = 200
     let threadCount: Int
 
     init(threads: Int) {
@@ -37,7 +45,8 @@ final class BlockingCallPool: @unchecked Sendable {
     func submitRetiring(_ job: @escaping @Sendable () -> Bool) {
         pthread_mutex_lock(mutex)
         jobs.append(job)
-        if idleThreads > 0 { pthread_cond_signal(condition) }
+        queued.add(1, ordering: .releasing)
+        if idleThreads > 0 && !spinning.load(ordering: .acquiring) { pthread_cond_signal(condition) }
         pthread_mutex_unlock(mutex)
     }
 
@@ -61,6 +70,16 @@ final class BlockingCallPool: @unchecked Sendable {
 
     private func work() {
         while true {
+            if queued.load(ordering: .acquiring) == 0,
+                spinning.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+            {
+                var rounds = 0
+                while queued.load(ordering: .acquiring) == 0 && rounds < Self.spinRounds {
+                    sched_yield()
+                    rounds += 1
+                }
+                spinning.store(false, ordering: .releasing)
+            }
             pthread_mutex_lock(mutex)
             while head == jobs.count && !shuttingDown {
                 idleThreads += 1
@@ -73,6 +92,7 @@ final class BlockingCallPool: @unchecked Sendable {
             }
             let job = jobs[head]
             head += 1
+            queued.subtract(1, ordering: .relaxed)
             if head > 1024 && head * 2 > jobs.count {
                 jobs.removeFirst(head)
                 head = 0
