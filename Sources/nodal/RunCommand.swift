@@ -73,7 +73,7 @@ struct RunCommand: AsyncParsableCommand {
                 return
             }
             let printer = events ? EventPrinter() : nil
-            let progress = !noProgress && !dryRun && ProgressLine.isAvailable ? ProgressLine() : nil
+            let progress = !noProgress && !dryRun && inputsFile == nil && ProgressLine.isAvailable ? ProgressLine(totalSteps: flow.stepIDs.count) : nil
             if printer != nil || progress != nil {
                 options.onEvent = { event in
                     printer?.print(event)

@@ -17,17 +17,28 @@ final class EventPrinter: Sendable {
 }
 
 /// The live progress line on a terminal: steps done / total and the steps running now.
+/// Events only update the counts; a ticker redraws the line ten times a second, so it is never
+/// stale and a flow with many quick steps does not flood the terminal.
 final class ProgressLine: Sendable {
     private struct State {
         var total = 0
         var done = 0
         var running: [String] = []
-        var lastDraw: ContinuousClock.Instant?
+        var stopped = false
     }
     private let state = Mutex(State())
 
     /// Only on a terminal: progress never reaches a file or a pipe.
     static var isAvailable: Bool { isatty(2) != 0 }
+
+    init(totalSteps: Int) {
+        state.withLock { $0.total = totalSteps }
+        Task.detached { [self] in
+            while draw() {
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
 
     func observe(_ event: RunEvent) {
         state.withLock { state in
@@ -41,15 +52,25 @@ final class ProgressLine: Sendable {
             case .stepSkipped: state.done += 1
             default: break
             }
-            let now = ContinuousClock.now
-            if let last = state.lastDraw, now - last < .milliseconds(80) { return }
-            state.lastDraw = now
-            let running = state.running.prefix(4).joined(separator: ", ") + (state.running.count > 4 ? ", ..." : "")
-            writeAll(2, "\r\u{1B}[K[\(state.done)/\(state.total)] running: \(running.isEmpty ? "-" : running)")
         }
     }
 
-    func clear() { writeAll(2, "\r\u{1B}[K") }
+    /// Draws the line; false once the line was cleared.
+    private func draw() -> Bool {
+        state.withLock { state in
+            guard !state.stopped else { return false }
+            let running = state.running.prefix(4).joined(separator: ", ") + (state.running.count > 4 ? ", ..." : "")
+            writeAll(2, "\r\u{1B}[K[\(state.done)/\(state.total)] running: \(running.isEmpty ? "-" : running)")
+            return true
+        }
+    }
+
+    func clear() {
+        state.withLock { state in
+            state.stopped = true
+            writeAll(2, "\r\u{1B}[K")
+        }
+    }
 }
 
 /// Ctrl-C cancels the run (the partial result is still printed); a second Ctrl-C exits at once.

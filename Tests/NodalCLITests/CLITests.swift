@@ -174,6 +174,23 @@ import Testing
         #expect(!result.stderr.contains("running:"))
     }
 
+    /// On a terminal (a pseudo-terminal from util-linux `script`), the live progress line shows
+    /// on standard error; `--no-progress` turns it off.
+    @Test func progressLineOnATerminal() throws {
+        let flow = try write("""
+            steps:
+              - { id: wait, component: /std/sleep, input: { ms: 300 } }
+            output: { $step: wait, path: slept_ms }
+            """, in: try temporaryDirectory())
+        let shown = try runProcess("/usr/bin/script", ["-qec", "\(Products.nodal) run \(flow)", "/dev/null"])
+        #expect(shown.status == 0, "\(shown.stdout)")
+        #expect(shown.stdout.contains("running: wait"))
+        #expect(shown.stdout.contains("300"))
+        let hidden = try runProcess("/usr/bin/script", ["-qec", "\(Products.nodal) run \(flow) --no-progress", "/dev/null"])
+        #expect(hidden.status == 0)
+        #expect(!hidden.stdout.contains("running:"))
+    }
+
     @Test func dryRunPrintsThePlanAndRunsNothing() throws {
         let directory = try temporaryDirectory()
         let flow = try write("""
