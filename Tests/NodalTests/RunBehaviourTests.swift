@@ -126,6 +126,31 @@ import Testing
         #expect(elapsed < .milliseconds(2000), "the run waited for the stuck thread: \(elapsed)")
     }
 
+    @Test func timeoutOfAStuckFFICallReplacesItsPoolThread() async throws {
+        let engine = Engine(blockingThreads: 1)
+        engine.allowFFI(library: "libc.so.6", symbols: ["usleep"])
+        let flow = try Flow(yaml: """
+            steps:
+              - id: stuck
+                component: /builtin/ffi
+                input: { library: libc.so.6, symbol: usleep, signature: "(uint32) -> int32", args: [3000000] }
+                timeout: 0.2
+                mustExecute: true
+                onError: { action: continue }
+              - id: after
+                component: /builtin/ffi
+                input: { library: libc.so.6, symbol: usleep, signature: "(uint32) -> int32", args: [1000] }
+            output: { $step: after, path: result }
+            """)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = await engine.run(flow, input: [:], options: RunOptions(gracePeriod: .milliseconds(100)))
+        #expect(result.step("stuck")?.error?.code == "TIMEOUT")
+        #expect(result.step("after")?.status == .success)
+        #expect(result.output == 0)
+        #expect(clock.now - start < .milliseconds(2000), "the run waited for the stuck FFI call")
+    }
+
     @Test func timeoutOfACancellableNodeStopsItThroughTheABI() async throws {
         let engine = try Self.nativeEngine()
         let flow = try Flow(yaml: "steps: [{id: s, component: /std/sleep, input: {ms: 5000}, timeout: 0.1}]\noutput: {$step: s}")

@@ -39,15 +39,16 @@ enum FFIStep {
             })
         }
         if let function {
-            return ResolvedComponent(route: route, nodeID: nodeID, executor: .async { input, _ in
-                let args = try check(arguments(of: input))
-                return try await result(onPool(pool) { () throws(FFIError) in try function.call(args) })
+            return ResolvedComponent(route: route, nodeID: nodeID, executor: .pooled { payload, _ in
+                outcome { () throws(FFIError) in try function.call(arguments(of: payload.json)) }
             })
         }
-        return ResolvedComponent(route: route, nodeID: nodeID, executor: .async { input, _ in
-            let (function, args) = try check(bindAtRunTime(input, allowlist: allowlist))
-            if function.nonBlocking { return try result(Result { () throws(FFIError) in try function.call(args) }) }
-            return try await result(onPool(pool) { () throws(FFIError) in try function.call(args) })
+        // Computed library/symbol/signature: bound when the step runs, on the pool.
+        return ResolvedComponent(route: route, nodeID: nodeID, executor: .pooled { payload, _ in
+            outcome { () throws(FFIError) in
+                let (function, args) = try bindAtRunTime(payload.json, allowlist: allowlist)
+                return try function.call(args)
+            }
         })
     }
 
@@ -126,17 +127,6 @@ enum FFIStep {
         case nil, .null?: return []
         case .array(let values)?: return values
         case let other?: throw FFIError(.badInput, field: "args", "'args' must be an array, one value per parameter, not \(other.typeName)")
-        }
-    }
-
-    private static func check<T>(_ body: @autoclosure () throws(FFIError) -> T) throws(StepError) -> T {
-        do { return try body() } catch { throw error.stepError }
-    }
-
-    private static func result(_ result: Result<JSON, FFIError>) throws(StepError) -> JSON {
-        switch result {
-        case .success(let value): return ["result": value]
-        case .failure(let error): throw error.stepError
         }
     }
 

@@ -37,6 +37,9 @@ enum ComponentExecutor: Sendable {
     case inline(@Sendable (Payload, NodeContext) -> NodeOutcome)
     /// A node from a native plugin: inline when flagged non-blocking, else on the blocking pool.
     case native(NativeNode)
+    /// Blocking Swift work (an FFI call): run on the blocking pool like a pooled native node, so
+    /// timeouts and cancellation can abandon it and the pool replaces the stuck thread.
+    case pooled(@Sendable (Payload, NodeContext) -> NodeOutcome)
     /// An async Swift closure: run as a child task on the cooperative executor.
     case async(SwiftNode)
 }

@@ -318,6 +318,11 @@ final class FlowRun {
                 runnableHead += 1
                 begin(index)
                 startPooled(index, node)
+            case .pooled(let body):
+                guard running < options.maxConcurrency else { return .done }
+                runnableHead += 1
+                begin(index)
+                startPooled(index, body)
             case .async(let body):
                 guard running < options.maxConcurrency else { return .done }
                 runnableHead += 1
@@ -341,23 +346,38 @@ final class FlowRun {
     }
 
     private func startPooled(_ index: Int, _ node: NativeNode) {
+        let bytes = inputs[index]!.encodedBytes
+        let stepID = flow.steps[index].id
+        let events = events
+        startOnPool(index, gate: node.serialGate) { token in
+            node.call(input: bytes, stepID: stepID, cancellation: token, events: events)
+        }
+    }
+
+    private func startPooled(_ index: Int, _ body: @escaping @Sendable (Payload, NodeContext) -> NodeOutcome) {
+        let input = inputs[index]!
+        let context = nodeContext(index)
+        startOnPool(index, gate: nil) { _ in body(input, context) }
+    }
+
+    /// Hands a blocking call to the pool. The call reports back through the signal stream; if it
+    /// was abandoned meanwhile, its thread retires (a replacement was started for it).
+    private func startOnPool(_ index: Int, gate: SerialGate?, _ call: @escaping @Sendable (CancellationToken) -> NodeOutcome) {
         running += 1
         let timeout = timeout(of: index)
         // A call with a timeout gets a token of its own, so stopping it stops nothing else.
         let token = timeout == nil ? cancellation : CancellationToken(parent: cancellation)
         let callState = PooledCallState()
         calls[index] = InFlightCall(token: token, task: nil, pooled: callState)
-        let bytes = inputs[index]!.encodedBytes
-        let stepID = flow.steps[index].id
         let generation = generation[index]
-        let sink = signalSink, events = events
+        let sink = signalSink
         let job: @Sendable () -> Bool = {
-            let outcome = node.call(input: bytes, stepID: stepID, cancellation: token, events: events)
+            let outcome = call(token)
             let abandoned = !callState.finish()
             sink.yield(.finished(step: index, generation: generation, outcome: outcome))
             return abandoned
         }
-        if let gate = node.serialGate { gate.submit(job, on: pool) } else { pool.submitRetiring(job) }
+        if let gate { gate.submit(job, on: pool) } else { pool.submitRetiring(job) }
         if let timeout { startTimer(after: timeout, .timeoutReached(step: index, generation: generation)) }
     }
 

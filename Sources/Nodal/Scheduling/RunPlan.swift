@@ -74,6 +74,7 @@ public struct RunPlan: Sendable {
             let execution = switch component.executor {
             case .inline: "inline"
             case .native(let node): node.runsInline ? "inline" : "pool"
+            case .pooled: "pool"
             case .async: "async"
             }
             let (value, note) = evaluate(step.input)
