@@ -1355,6 +1355,34 @@ static nodal_status node_log(NODE_ARGS) {
     return ctx_end(&c, NODAL_OK);
 }
 
+/* Appends 'line' and a newline to the file at 'path' (created if missing). A side effect on
+ * purpose: tests use it to see how often a step really ran (resume must not run it twice). */
+static nodal_status node_append_line(NODE_ARGS) {
+    ctx c;
+    const jval *path, *line;
+    FILE *file;
+    int failed;
+    NODE_BEGIN(c)
+    if (!field(&c, "path", J_STRING, 1, &path) || !field(&c, "line", J_STRING, 1, &line)) {
+        return ctx_end(&c, NODAL_ERROR);
+    }
+    file = fopen(path->str, "a");
+    if (file == NULL) {
+        h_error(host, call, "IO_ERROR", "could not open 'path' for appending", NULL, 0);
+        return ctx_end(&c, NODAL_ERROR);
+    }
+    failed = fwrite(line->str, 1, line->len, file) != line->len || fputc('\n', file) == EOF;
+    failed = fclose(file) != 0 || failed;
+    if (failed) {
+        h_error(host, call, "IO_ERROR", "could not append to 'path'", NULL, 0);
+        return ctx_end(&c, NODAL_ERROR);
+    }
+    sb_puts(&c.out, "{\"appended\":");
+    sb_json_string(&c.out, line->str, line->len);
+    sb_putc(&c.out, '}');
+    return ctx_end(&c, NODAL_OK);
+}
+
 /* The plugin's one piece of mutable global state, on purpose without any synchronization: the
  * node is not NODAL_NODE_THREAD_SAFE, so the host must serialize its calls. If it did not, racing
  * calls would read the same value and return repeated counts. */
@@ -1474,11 +1502,19 @@ NODE(n_serial_counter, "serial_counter",
      "\"required\":[\"count\"]}",
      node_serial_counter);
 
+NODE(n_append_line, "append_line", "Appends 'line' and a newline to the file at 'path'.",
+     NODAL_NODE_THREAD_SAFE,
+     "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},\"line\":{"
+     "\"type\":\"string\"}},\"required\":[\"path\",\"line\"]}",
+     "{\"type\":\"object\",\"properties\":{\"appended\":{\"type\":\"string\"}},"
+     "\"required\":[\"appended\"]}",
+     node_append_line);
+
 static const nodal_node *const std_nodes[] = {
     &n_upper,     &n_lower,    &n_concat,         &n_length,
     &n_add,       &n_multiply, &n_increment,      &n_increment_pooled,
     &n_echo,      &n_sleep,    &n_sleep_uncancellable, &n_fail,
-    &n_bad_output, &n_log,     &n_serial_counter,
+    &n_bad_output, &n_log,     &n_serial_counter, &n_append_line,
 };
 
 static const nodal_plugin std_plugin = {

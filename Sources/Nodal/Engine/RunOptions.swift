@@ -18,12 +18,16 @@ public struct RunOptions: Sendable {
     public var gracePeriod: Duration
     /// Execute nothing: `run` returns at once with `RunResult.plan` describing what would run.
     public var dryRun: Bool
+    /// Where the run is recorded: the run when it starts and ends, and each step's checkpoint
+    /// when it finishes (before the steps that read it start), so `Engine.resume` can go on from
+    /// there. Nil: nothing is recorded.
+    public var store: (any RunStore)?
 
     public init(
         runID: String? = nil, maxConcurrency: Int = 64, variables: [String: JSON] = [:],
         cancellation: CancellationToken? = nil, onEvent: (@Sendable (RunEvent) -> Void)? = nil,
         stepOverrides: [String: StepOverride] = [:], gracePeriod: Duration = .milliseconds(500),
-        dryRun: Bool = false
+        dryRun: Bool = false, store: (any RunStore)? = nil
     ) {
         self.runID = runID
         self.maxConcurrency = maxConcurrency
@@ -33,6 +37,7 @@ public struct RunOptions: Sendable {
         self.stepOverrides = stepOverrides
         self.gracePeriod = gracePeriod
         self.dryRun = dryRun
+        self.store = store
     }
 }
 

@@ -10,6 +10,9 @@ public struct Flow: Sendable {
     public var inputSchema: JSON?
     public var outputSchema: JSON?
     public var testCases: [FlowTestCase]
+    /// SHA-256 (hex) of the text the flow was read from: a resumed run compares it to refuse a
+    /// flow that changed since. Nil for flows built from a document.
+    public internal(set) var sourceHash: String?
 
     let steps: [FlowStep]
     let output: Expression

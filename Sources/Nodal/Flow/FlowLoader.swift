@@ -18,6 +18,7 @@ extension Flow {
             throw FlowError(file: file, "the flow is empty")
         }
         try self.init(document: try YAMLConversion.json(node, file: file), file: file)
+        sourceHash = ContentHash.sha256Hex(text)
     }
 
     /// Reads a flow from JSON text.
@@ -25,6 +26,7 @@ extension Flow {
         let document: JSON
         do { document = try JSON(parsing: text) } catch { throw FlowError(file: file, "malformed JSON: \(error)") }
         try self.init(document: document, file: file)
+        sourceHash = ContentHash.sha256Hex(text)
     }
 
     static let knownKeys: Set<String> = [

@@ -15,6 +15,12 @@ public struct StepError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(code): \(message)" }
 
+    /// Reads `json`'s shape back (from a checkpoint).
+    init?(json: JSON) {
+        guard let code = json["code"]?.stringValue else { return nil }
+        self.init(code: code, message: json["message"]?.stringValue ?? "", details: json["details"])
+    }
+
     var json: JSON {
         var object: JSONObject = ["code": .string(code), "message": .string(message)]
         if let details { object["details"] = details }

@@ -80,7 +80,15 @@ final class FlowRun {
         var pooled: PooledCallState?
     }
 
-    init(flow: Flow, components: [ResolvedComponent], pool: BlockingCallPool, input: JSON, options: RunOptions, eventStream: AsyncStream<RunEvent>.Continuation? = nil) {
+    /// Checkpoints of a run being resumed: steps that succeeded are not run again.
+    private let seed: [StepCheckpoint]
+    /// Steps whose outcome is recorded but whose checkpoint is not written yet; their readers
+    /// start only once it is (durability before progress).
+    private var unwrittenCheckpoints: [(index: Int, state: State)] = []
+    private var storeFailure: StepError?
+
+    init(flow: Flow, components: [ResolvedComponent], pool: BlockingCallPool, input: JSON, options: RunOptions, eventStream: AsyncStream<RunEvent>.Continuation? = nil, seed: [StepCheckpoint] = []) {
+        self.seed = seed
         self.flow = flow
         self.components = components
         self.pool = pool
@@ -115,17 +123,20 @@ final class FlowRun {
         let sink = signalSink
         let handlerKey = options.cancellation?.onCancel { sink.yield(.cancelRequested) }
         let token = cancellation
-        await withTaskCancellationHandler {
-            await loop()
-        } onCancel: {
-            token.cancel()
-            sink.yield(.cancelRequested)
+        if await recordStart(at: started) {
+            await withTaskCancellationHandler {
+                await loop()
+            } onCancel: {
+                token.cancel()
+                sink.yield(.cancelRequested)
+            }
         }
         if let handlerKey { options.cancellation?.removeHandler(handlerKey) }
         for timer in timers { timer.cancel() }
         signalSink.finish()
 
         let result = result(started: started, duration: ContinuousClock.now - clockStart)
+        await recordEnd(result)
         switch result.status {
         case .success: events?.emit(.runSucceeded)
         case .canceled: events?.emit(.runCanceled)
@@ -136,6 +147,7 @@ final class FlowRun {
     }
 
     private func loop() async {
+        applySeed()
         demand(outputIndex)
         for (index, step) in flow.steps.enumerated() where step.mustExecute { demand(index) }
         var iterator = signals.makeAsyncIterator()
@@ -147,6 +159,10 @@ final class FlowRun {
             if startRunnable() == .yielding {
                 // Long runs of inline nodes give the cooperative thread back now and then.
                 await Task.yield()
+                continue
+            }
+            if !unwrittenCheckpoints.isEmpty {
+                await writeCheckpoints()
                 continue
             }
             if !demandQueue.isEmpty { continue }
@@ -487,17 +503,17 @@ final class FlowRun {
             outputs[index] = payload
             errors[index] = nil
             events?.emit(.stepSucceeded(step: id, attempt: Int(attempts[index])))
-            settle(index, as: .succeeded)
+            finish(index, as: .succeeded)
         case .canceled:
             errors[index] = StepError(code: "CANCELED", message: "the step was canceled")
             events?.emit(.stepCanceled(step: id))
-            settle(index, as: .canceled)
+            finish(index, as: .canceled)
         case .failure(let error):
             errors[index] = error
             if stopping {
                 // The run is already ending; record what happened, decide nothing more.
                 events?.emit(.stepFailed(step: id, error: error))
-                settle(index, as: .failed)
+                finish(index, as: .failed)
                 return
             }
             switch errorPolicy(of: index) {
@@ -505,15 +521,15 @@ final class FlowRun {
                 events?.emit(.stepFailed(step: id, error: error))
                 failedSteps.append(index)
                 beginStop(canceled: false)
-                settle(index, as: .failed)
+                finish(index, as: .failed)
             case .useDefault(let value):
                 events?.emit(.stepFailed(step: id, error: error))
                 outputs[index] = Payload(json: value)
-                settle(index, as: .succeeded)
+                finish(index, as: .succeeded)
             case .continue:
                 events?.emit(.stepFailed(step: id, error: error))
                 continuedFailures.append(index)
-                settle(index, as: .failed)
+                finish(index, as: .failed)
             case .retry(let policy):
                 let retriesSoFar = Int(attempts[index]) - 1
                 if retriesSoFar < policy.maxRetries {
@@ -532,15 +548,26 @@ final class FlowRun {
                     events?.emit(.stepFailed(step: id, error: error))
                     failedSteps.append(index)
                     beginStop(canceled: false)
-                    settle(index, as: .failed)
+                    finish(index, as: .failed)
                 }
             }
         }
     }
 
+    /// A step has its outcome. With a store, a success or failure is checkpointed before anything
+    /// that reads the step may start; the step stays `running` until then.
+    private func finish(_ index: Int, as newState: State) {
+        guard options.store != nil, newState == .succeeded || newState == .failed else {
+            settle(index, as: newState)
+            return
+        }
+        endedAt[index] = Date()
+        unwrittenCheckpoints.append((index, newState))
+    }
+
     private func settle(_ index: Int, as newState: State) {
         state[index] = newState
-        endedAt[index] = Date()
+        if endedAt[index] == nil || newState != .succeeded && newState != .failed { endedAt[index] = Date() }
         let waiting = waiters[index]
         waiters[index] = []
         for waiter in waiting {
@@ -559,6 +586,68 @@ final class FlowRun {
         cancellation.cancel()
         for call in calls.values { call.task?.cancel() }
         if running > 0 { startTimer(after: options.gracePeriod.seconds, .graceOver(step: nil, generation: 0)) }
+    }
+
+    // MARK: The store
+
+    /// Records the run as started. False (and the run fails) when the store cannot.
+    private func recordStart(at started: Date) async -> Bool {
+        guard let store = options.store else { return true }
+        let record = RunRecord(
+            id: runID, flowName: flow.name ?? flow.file.map(FileSystem.baseName) ?? "flow",
+            flowPath: flow.file.map { FileSystem.realPath($0) ?? $0 }, flowHash: flow.sourceHash,
+            input: runInput, status: "running", createdAt: started)
+        do {
+            if try await store.run(id: runID) != nil {
+                try await store.updateRun(id: runID, status: "running", result: nil, updatedAt: started)
+            } else {
+                try await store.putRun(record)
+            }
+            return true
+        } catch {
+            storeFailure = StepError(code: "STORE_ERROR", message: "could not record the run: \(error)")
+            return false
+        }
+    }
+
+    private func recordEnd(_ result: RunResult) async {
+        guard let store = options.store, storeFailure == nil else { return }
+        try? await store.updateRun(id: runID, status: result.status.rawValue, result: result.json, updatedAt: result.endedAt)
+    }
+
+    /// Writes the checkpoints of steps that finished, then lets their readers go.
+    private func writeCheckpoints() async {
+        let finished = unwrittenCheckpoints
+        unwrittenCheckpoints.removeAll()
+        for (index, newState) in finished {
+            if let store = options.store, storeFailure == nil {
+                do {
+                    try await store.putCheckpoint(StepCheckpoint(
+                        runID: runID, stepID: flow.steps[index].id,
+                        status: newState == .succeeded ? StepStatus.success.rawValue : StepStatus.failed.rawValue,
+                        input: inputs[index]?.json, output: outputs[index]?.json, error: errors[index]?.json,
+                        attempts: Int(attempts[index]), startedAt: startedAt[index], endedAt: endedAt[index]))
+                } catch {
+                    storeFailure = StepError(code: "STORE_ERROR", message: "could not write the checkpoint of step '\(flow.steps[index].id)': \(error)")
+                    beginStop(canceled: false)
+                }
+            }
+            settle(index, as: newState)
+        }
+    }
+
+    /// A resumed run: steps whose checkpoint says they succeeded keep their output and do not run.
+    private func applySeed() {
+        for checkpoint in seed where checkpoint.status == StepStatus.success.rawValue {
+            guard let index = flow.stepIndexes[checkpoint.stepID] else { continue }
+            state[index] = .succeeded
+            outputs[index] = Payload(json: checkpoint.output ?? .null)
+            inputs[index] = checkpoint.input.map { Payload(json: $0) }
+            errors[index] = checkpoint.error.flatMap(StepError.init(json:))
+            attempts[index] = Int32(checkpoint.attempts)
+            startedAt[index] = checkpoint.startedAt
+            endedAt[index] = checkpoint.endedAt
+        }
     }
 
     // MARK: Result
@@ -599,7 +688,10 @@ final class FlowRun {
                 id: flow.steps[index].id, component: flow.steps[index].component,
                 code: errors[index]?.code ?? "FAILED", message: errors[index]?.message ?? "")
         }
-        if !failedSteps.isEmpty || outputFailure != nil {
+        if let storeFailure {
+            runStatus = .failed
+            failure = RunFailure(code: storeFailure.code, message: storeFailure.message, steps: [])
+        } else if !failedSteps.isEmpty || outputFailure != nil {
             runStatus = .failed
             let failed = failedSteps.map(failedStep)
             if let first = failed.first {

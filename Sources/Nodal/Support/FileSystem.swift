@@ -77,6 +77,11 @@ enum FileSystem {
         return String(path[..<slash])
     }
 
+    static func baseName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
     static func join(_ directory: String, _ name: String) -> String {
         if name.hasPrefix("/") { return name }
         return directory.hasSuffix("/") ? directory + name : directory + "/" + name
