@@ -12,14 +12,16 @@ struct EngineOptions: ParsableArguments {
     /// Builds an engine for a flow file: its configuration and every plugin on the search path.
     /// Refused plugins are reported on standard error and do not stop the command.
     func makeEngine(forFlowAt flowPath: String?) throws -> Engine {
-        var configuration = NodalConfig()
-        if let path = config ?? NodalConfig.find(forFlowAt: flowPath) {
-            do { configuration = try NodalConfig(contentsOfFile: path) } catch { throw CLIError.invalid(error.description) }
-        }
-        let engine = Engine(configuration: configuration)
-        let refusals = engine.loadPlugins(searchPath: Engine.pluginSearchPath(explicit: pluginPaths, configuration: configuration))
+        let engine = Engine(configuration: try loadConfiguration(forFlowAt: flowPath))
+        let refusals = engine.loadPlugins(searchPath: Engine.pluginSearchPath(explicit: pluginPaths, configuration: engine.configuration))
         for refusal in refusals { printError("warning: \(refusal)") }
         return engine
+    }
+
+    /// `--config`, else the config file found beside the flow or in the working directory.
+    func loadConfiguration(forFlowAt flowPath: String?) throws -> NodalConfig {
+        guard let path = config ?? NodalConfig.find(forFlowAt: flowPath) else { return NodalConfig() }
+        do { return try NodalConfig(contentsOfFile: path) } catch { throw CLIError.invalid(error.description) }
     }
 }
 
@@ -28,10 +30,12 @@ enum CLIError: Error, CustomStringConvertible {
     case invalid(String)
     case plugin(String)
     case usage(String)
+    /// The run store cannot be opened or read (74: an I/O error).
+    case store(String)
 
     var description: String {
         switch self {
-        case .invalid(let message), .plugin(let message), .usage(let message): message
+        case .invalid(let message), .plugin(let message), .usage(let message), .store(let message): message
         }
     }
 
@@ -40,6 +44,7 @@ enum CLIError: Error, CustomStringConvertible {
         case .invalid: ExitCode(65)
         case .plugin: ExitCode(69)
         case .usage: ExitCode(64)
+        case .store: ExitCode(74)
         }
     }
 }
@@ -57,6 +62,9 @@ func exiting(_ body: () async throws -> Void) async throws {
     } catch let error as PluginLoadError {
         printError("error: \(error)")
         throw ExitCode(69)
+    } catch let error as ResumeError {
+        printError("error: \(error)")
+        throw error.kind == .flow ? ExitCode(65) : ExitCode(1)
     }
 }
 

@@ -12,8 +12,9 @@ struct NodalCommand: AsyncParsableCommand {
               64  usage error
               65  invalid flow or configuration
               69  a plugin could not be loaded
+              74  the run store could not be opened or read
               130 the run was canceled (Ctrl-C)
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, TestCommand.self, ValidateCommand.self, PluginsCommand.self])
+        subcommands: [RunCommand.self, ResumeCommand.self, RunsCommand.self, TestCommand.self, ValidateCommand.self, PluginsCommand.self])
 }

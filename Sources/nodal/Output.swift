@@ -1,3 +1,6 @@
+import ArgumentParser
+import Nodal
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,4 +12,28 @@ func printError(_ message: String) {
 
 enum OutputFormat: String, CaseIterable {
     case text, json
+}
+
+/// Prints a run's result (the output, or the whole result as JSON) and exits as the run ended:
+/// 0 success, 1 failed, 130 canceled. A run that did not succeed and was recorded says how to
+/// resume it.
+func reportRunResult(_ result: RunResult, format: OutputFormat, resumable: Bool) throws {
+    switch format {
+    case .json:
+        print(result.json.prettyPrinted())
+    case .text:
+        if result.status == .success {
+            print((result.output ?? .null).prettyPrinted())
+        } else {
+            printError("run \(result.status.rawValue): \(result.error?.message ?? "")")
+            for step in result.error?.steps ?? [] {
+                printError("  step '\(step.id)' (\(step.component)): \(step.code): \(step.message)")
+            }
+        }
+    }
+    if result.status != .success && resumable {
+        printError("run id \(result.runID): go on with `nodal resume \(result.runID)`")
+    }
+    if result.status == .canceled { throw ExitCode(130) }
+    if result.status != .success { throw ExitCode(1) }
 }

@@ -42,6 +42,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "With --inputs-file: the order of the result lines, input or completion.")
     var order: BatchOrderOption = .input
 
+    @Option(name: .customLong("run-id"), help: "The run's id (default: a new UUID); `nodal resume` takes it.")
+    var runID: String?
+
+    @OptionGroup var storeOptions: StoreOptions
+
     @OptionGroup var engineOptions: EngineOptions
 
     func validate() throws {
@@ -59,12 +64,13 @@ struct RunCommand: AsyncParsableCommand {
             let engine = try engineOptions.makeEngine(forFlowAt: self.flow)
             try engine.validate(flow)
 
-            var options = RunOptions(variables: try parseVariables(), dryRun: dryRun)
+            var options = RunOptions(runID: runID, variables: try parseVariables(), dryRun: dryRun)
             let token = CancellationToken()
             options.cancellation = token
             let interrupts = InterruptHandler(token: token)
 
             if let inputsFile {
+                // Batch items are not recorded in the run store (see README: Batches).
                 let status = try await runBatchFromFile(
                     engine: engine, flow: flow, path: inputsFile, maxConcurrency: maxConcurrency, order: order,
                     runOptions: options)
@@ -72,6 +78,8 @@ struct RunCommand: AsyncParsableCommand {
                 if status != 0 { throw ExitCode(status) }
                 return
             }
+            let store = dryRun ? nil : try await storeOptions.open(configuration: engine.configuration)
+            options.store = store
             let printer = events ? EventPrinter() : nil
             let progress = !noProgress && !dryRun && inputsFile == nil && ProgressLine.isAvailable ? ProgressLine(totalSteps: flow.stepIDs.count) : nil
             if printer != nil || progress != nil {
@@ -83,26 +91,13 @@ struct RunCommand: AsyncParsableCommand {
             let result = await engine.run(flow, input: runInput, options: options)
             progress?.clear()
             withExtendedLifetime(interrupts) {}
+            try? await store?.close()
 
             if let plan = result.plan, format == .text {
                 print(plan.json.prettyPrinted())
                 return
             }
-            switch format {
-            case .json:
-                print(result.json.prettyPrinted())
-            case .text:
-                if result.status == .success {
-                    print((result.output ?? .null).prettyPrinted())
-                } else {
-                    printError("run \(result.status.rawValue): \(result.error?.message ?? "")")
-                    for step in result.error?.steps ?? [] {
-                        printError("  step '\(step.id)' (\(step.component)): \(step.code): \(step.message)")
-                    }
-                }
-            }
-            if result.status == .canceled { throw ExitCode(130) }
-            if result.status != .success { throw ExitCode(1) }
+            try reportRunResult(result, format: format, resumable: store != nil)
         }
     }
 

@@ -242,3 +242,82 @@ import Testing
         #expect(steps.map { $0["status"] as? String } == ["success", "canceled"])
     }
 }
+
+/// `nodal run` records runs in the store; `nodal resume` goes on after a crash.
+@Suite struct CLIStoreTests {
+    /// A chain whose steps append to a file: a step that ran twice would show as a repeated line.
+    func appendingFlow(lines: Int, file: String, in directory: String) throws -> String {
+        var steps = ""
+        for i in 0..<lines {
+            let after = i == 0 ? "" : ", after: { $step: pause\(i - 1) }"
+            steps += "  - { id: line\(i), component: /std/append_line, input: { path: \"\(file)\", line: \"\(i)\"\(after) } }\n"
+            steps += "  - { id: pause\(i), component: /std/sleep, input: { ms: 150, value: { $step: line\(i), path: appended } } }\n"
+        }
+        let path = directory + "/append.yaml"
+        try "steps:\n\(steps)output: { $step: pause\(lines - 1), path: value }\n".write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func aRunKilledMidwayResumesWithoutRepeatingSteps() throws {
+        let directory = try temporaryDirectory()
+        let file = directory + "/lines.txt"
+        let store = directory + "/runs.db"
+        let flow = try appendingFlow(lines: 8, file: file, in: directory)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Products.nodal)
+        process.arguments = ["run", flow, "--store", store, "--run-id", "crashy"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Kill it once a few steps are done, in the middle of the flow.
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let done = (try? String(contentsOfFile: file, encoding: .utf8))?.split(separator: "\n").count ?? 0
+            if done >= 3 { break }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+        let before = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+        #expect(before.count >= 3 && before.count < 8, "killed too late: \(before)")
+
+        let resumed = try runProcess(Products.nodal, ["resume", "crashy", "--store", store])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout == "\"7\"\n")
+        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+        #expect(lines == (0..<8).map { Substring("\($0)") }, "every step ran exactly once, in order")
+
+        let shown = try runProcess(Products.nodal, ["runs", "show", "crashy", "--store", store])
+        #expect(shown.stdout.contains(#""status": "success""#))
+    }
+
+    @Test func resumeRefusesAChangedFlowUnlessAllowed() throws {
+        let directory = try temporaryDirectory()
+        let flow = directory + "/flow.yaml"
+        let store = directory + "/runs.db"
+        try "steps: [{id: f, component: /std/fail}]\noutput: {$step: f}\n".write(toFile: flow, atomically: true, encoding: .utf8)
+        let failed = try runProcess(Products.nodal, ["run", flow, "--store", store, "--run-id", "r"])
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("nodal resume r"))
+        try "steps: [{id: f, component: /std/increment, input: {value: 1}}]\noutput: {$step: f, path: value}\n".write(toFile: flow, atomically: true, encoding: .utf8)
+        let refused = try runProcess(Products.nodal, ["resume", "r", "--store", store])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("changed since"))
+        let allowed = try runProcess(Products.nodal, ["resume", "r", "--store", store, "--allow-changed-flow"])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(allowed.stdout == "2\n")
+        let list = try runProcess(Products.nodal, ["runs", "list", "--store", store, "--format", "json"])
+        #expect(list.stdout.contains(#""runId": "r""#))
+    }
+
+    @Test func aStoreThatIsNotADatabaseIsAClearError() throws {
+        let directory = try temporaryDirectory()
+        let bogus = directory + "/notes.txt"
+        try "hello".write(toFile: bogus, atomically: true, encoding: .utf8)
+        let result = try runProcess(Products.nodal, ["run", Products.conformance + "/basic.yaml", "--input", #"{"message": "x"}"#, "--store", bogus])
+        #expect(result.status == 74)
+        #expect(result.stderr.contains("notes.txt"))
+    }
+}

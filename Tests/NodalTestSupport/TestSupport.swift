@@ -23,12 +23,21 @@ public enum Products {
         return path
     }
 
-    /// The `nodal` executable built by this package.
+    /// The `nodal` executable built by this package. Runs it starts are recorded in a store of
+    /// the test process's own (NODAL_STORE), never in the user's default store.
     public static var nodal: String {
+        _ = isolatedStore
         let path = directory + "/nodal"
         precondition(FileManager.default.fileExists(atPath: path), "\(path) is missing: run `swift build` before `swift test` (scripts/test does)")
         return path
     }
+
+    /// A run store file for this test process, exported as NODAL_STORE to every child.
+    public static let isolatedStore: String = {
+        let path = NSTemporaryDirectory() + "nodal-test-store-\(getpid())-\(UUID().uuidString).db"
+        setenv("NODAL_STORE", path, 1)
+        return path
+    }()
 
     /// The Stepflow conformance flows, in ../shared beside the repository.
     public static var conformance: String {

@@ -13,6 +13,9 @@ public struct NodalConfig: Sendable {
     var plugins: [String: PluginEntry]
     /// Route prefixes in the order written; resolution picks the longest matching prefix.
     var routes: [RouteEntry]
+    /// Stepflow's `storageConfig` (or `stateStore`): where the CLI keeps runs, when `--store` does
+    /// not say (read with `RunStoreLocation(storageConfig:relativeTo:)`).
+    public internal(set) var storageConfig: JSON?
     /// `ffi: allow:`: the libraries and symbols `/builtin/ffi` steps may call (FFI/FFIAllowlist.swift).
     var ffiAllowlist: [FFIPermission] = []
 
@@ -90,8 +93,10 @@ public struct NodalConfig: Sendable {
                 }
             case "ffi":
                 ffiAllowlist = try FFIPermission.parseConfiguration(YAMLConversion.json(value, file: file, field: "ffi"), file: file)
-            case "storageConfig", "stateStore", "retry", "blobApi", "blobStore":
-                // Stepflow's storage and transport settings: Nodal keeps its own store and ignores these.
+            case "storageConfig", "stateStore":
+                storageConfig = YAMLConversion.anyJSON(value)
+            case "retry", "blobApi", "blobStore":
+                // Stepflow's transport and blob-service settings: nothing to set in Nodal.
                 continue
             default:
                 throw FlowError(file: file, field: key, "unknown configuration key (known: plugins, routes, ffi, storageConfig, stateStore, retry)")

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Nodal
+
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Go on with a run that failed, was canceled or was killed, without re-running the steps that finished.",
+        discussion: "The flow is read again from the file the run started from; if that file changed since, the resume is refused unless --allow-changed-flow is given.")
+
+    @Argument(help: "The run's id (`nodal runs list` shows them).")
+    var runID: String
+
+    @Flag(name: .customLong("allow-changed-flow"), help: "Resume even though the flow file changed since the run started.")
+    var allowChangedFlow = false
+
+    @Option(help: "text: the output only; json: the whole result.")
+    var format: OutputFormat = .text
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @OptionGroup var engineOptions: EngineOptions
+
+    func run() async throws {
+        try await exiting {
+            // The store named by --store or the environment (a config is only found through the flow).
+            let store = try await storeOptions.open(configuration: nil)
+            guard let record = try await store.run(id: runID) else {
+                throw CLIError.usage("no run '\(runID)' in the store (see `nodal runs list`)")
+            }
+            let engine = try engineOptions.makeEngine(forFlowAt: record.flowPath)
+            let token = CancellationToken()
+            let interrupts = InterruptHandler(token: token)
+            let result = try await engine.resume(
+                runID: runID, store: store, options: RunOptions(cancellation: token), allowChangedFlow: allowChangedFlow)
+            withExtendedLifetime(interrupts) {}
+            try? await store.close()
+            try reportRunResult(result, format: format, resumable: true)
+        }
+    }
+}

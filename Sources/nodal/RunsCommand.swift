@@ -1,0 +1,92 @@
+import ArgumentParser
+import FoundationEssentials
+import Nodal
+
+struct RunsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs",
+        abstract: "Read the run store: recent runs and one run's result or checkpoints.",
+        subcommands: [List.self, Show.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The most recent runs, newest first.")
+
+        @Option(help: "How many runs.")
+        var limit = 20
+
+        @Option(help: "text or json.")
+        var format: OutputFormat = .text
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() async throws {
+            try await exiting {
+                let store = try await storeOptions.open(configuration: nil)
+                let runs = try await store.listRuns(limit: limit)
+                try? await store.close()
+                switch format {
+                case .json:
+                    print(JSON.array(runs.map(\.summaryJSON)).prettyPrinted())
+                case .text:
+                    if runs.isEmpty { print("no runs") }
+                    for run in runs {
+                        print("\(run.id)  \(run.status.padding(8))  \(run.createdAt.formatted(.iso8601))  \(run.flowName)")
+                    }
+                }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One run: its result when it ended, else its checkpoints so far.")
+
+        @Argument(help: "The run's id.")
+        var runID: String
+
+        @Option(help: "text or json.")
+        var format: OutputFormat = .text
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() async throws {
+            try await exiting {
+                let store = try await storeOptions.open(configuration: nil)
+                guard let record = try await store.run(id: runID) else {
+                    throw CLIError.usage("no run '\(runID)' in the store (see `nodal runs list`)")
+                }
+                let checkpoints = try await store.checkpoints(runID: runID)
+                try? await store.close()
+                var shown = record.summaryJSON.objectValue ?? JSONObject()
+                if let result = record.result {
+                    shown["result"] = result
+                } else {
+                    shown["input"] = record.input
+                    shown["checkpoints"] = .array(checkpoints.map { checkpoint in
+                        var entry: JSONObject = ["step": .string(checkpoint.stepID), "status": .string(checkpoint.status), "attempts": .int(checkpoint.attempts)]
+                        if let output = checkpoint.output { entry["output"] = output }
+                        if let error = checkpoint.error { entry["error"] = error }
+                        return .object(entry)
+                    })
+                }
+                switch format {
+                case .json: print(JSON.object(shown).prettyPrinted())
+                case .text: print(JSON.object(shown).prettyPrinted())
+                }
+            }
+        }
+    }
+}
+
+extension RunRecord {
+    var summaryJSON: JSON {
+        [
+            "runId": .string(id), "status": .string(status), "flow": .string(flowName),
+            "flowPath": flowPath.map(JSON.string) ?? .null,
+            "createdAt": .string(createdAt.formatted(.iso8601)), "updatedAt": .string(updatedAt.formatted(.iso8601)),
+        ]
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}
