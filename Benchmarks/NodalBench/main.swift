@@ -82,10 +82,11 @@ let baseline = await best(5) {
 } / Double(baselineIterations)
 
 @discardableResult
-func report(_ name: String, steps: Int, _ flow: Flow, repeats: Int = 5) async -> Double {
+func report(_ name: String, steps: Int, _ flow: Flow, repeats: Int = 5, store: (@Sendable () async throws -> any RunStore)? = nil) async -> Double {
     var status = RunStatus.failed
     let time = await best(repeats) {
-        let result = await engine.run(flow, input: [:])
+        let runStore = try? await store?()
+        let result = await engine.run(flow, input: [:], options: RunOptions(store: runStore))
         status = result.status
     }
     let perStep = time / Double(steps)
@@ -100,5 +101,14 @@ await report("chain 10,000 x echo (whole output passed on)", steps: 10_000, try 
 await report("fan-out 10,000 x non-blocking increment", steps: 10_000, try fanOut(10_000))
 await report("chain 10,000 x pooled increment", steps: 10_000, try chain(10_000, component: "/std/increment_pooled"), repeats: 3)
 let chain100k = await report("chain 100,000 x non-blocking increment", steps: 100_000, try chain(100_000, component: "/std/increment"), repeats: 3)
+// Durability: the same chain with every step's checkpoint written before the next step starts.
+let storeFolder = NSTemporaryDirectory() + "nodal-bench-\(getpid())"
+try FileManager.default.createDirectory(atPath: storeFolder, withIntermediateDirectories: true)
+let chainFlow = try chain(10_000, component: "/std/increment")
+let inMemory = await report("chain 10,000, checkpoints in memory", steps: 10_000, chainFlow, repeats: 3) { InMemoryRunStore() }
+let inSQLite = await report("chain 10,000, checkpoints in SQLite (file)", steps: 10_000, chainFlow, repeats: 3) {
+    try await SQLiteRunStore(path: storeFolder + "/bench-\(UUID().uuidString).db")
+}
+print(String(format: "durability per step: SQLite file %.1f µs, in memory %.1f µs, no store %.1f µs", inSQLite / 10_000 * 1e6, inMemory / 10_000 * 1e6, chain10k / 10_000 * 1e6))
 print(String(format: "100,000-step chain / 10,000-step chain: %.1fx (linear would be 10x)", chain100k / chain10k))
 print(String(format: "peak memory: %.0f MB", peakMemoryMB()))
