@@ -16,5 +16,5 @@ struct NodalCommand: AsyncParsableCommand {
               130 the run was canceled (Ctrl-C)
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, ResumeCommand.self, RunsCommand.self, TestCommand.self, ValidateCommand.self, PluginsCommand.self])
+        subcommands: [RunCommand.self, ResumeCommand.self, RunsCommand.self, CacheCommand.self, TestCommand.self, ValidateCommand.self, PluginsCommand.self])
 }

@@ -321,3 +321,25 @@ import Testing
         #expect(result.stderr.contains("notes.txt"))
     }
 }
+
+@Suite struct CLICacheTests {
+    @Test func aCachedStepIsReusedAcrossProcessesUntilCleared() throws {
+        let directory = try temporaryDirectory()
+        let store = directory + "/runs.db"
+        let flow = directory + "/flow.yaml"
+        try "steps: [{id: up, component: /std/upper, cache: true, input: {text: {$input: t}}}]\noutput: {$step: up, path: text}\n"
+            .write(toFile: flow, atomically: true, encoding: .utf8)
+        func run() throws -> String {
+            try runProcess(Products.nodal, ["run", flow, "--input", #"{"t": "abc"}"#, "--store", store, "--events"]).stdout
+        }
+        #expect(!(try run()).contains("step.cached"))
+        let second = try run()
+        #expect(second.contains("step.cached"))
+        #expect(second.hasSuffix("\"ABC\"\n"))
+        let stats = try runProcess(Products.nodal, ["cache", "stats", "--store", store])
+        #expect(stats.stdout.hasPrefix("1 cached results"))
+        let cleared = try runProcess(Products.nodal, ["cache", "clear", "--store", store])
+        #expect(cleared.stdout == "removed 1 cached results\n")
+        #expect(!(try run()).contains("step.cached"))
+    }
+}

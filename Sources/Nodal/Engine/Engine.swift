@@ -184,6 +184,9 @@ public final class Engine: Sendable {
                 error.field = "component"
                 throw error
             }
+            if step.cache, case .native(let node) = resolved.executor, !node.info.flags.contains(.deterministic) {
+                throw FlowError(file: flow.file, step: step.id, field: "cache", "node \(node.info.id) is not flagged deterministic (NODAL_NODE_DETERMINISTIC), so its results cannot be cached")
+            }
             // FFI steps: allowlist, library, symbol and signature are checked here (FFI/FFIStep.swift).
             if resolved.nodeID == FFIStep.nodeID {
                 return try FFIStep.resolve(step: step, route: resolved.route, file: flow.file, allowlist: ffiAllowlist, pool: pool)

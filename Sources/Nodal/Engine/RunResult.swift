@@ -30,8 +30,10 @@ public struct StepResult: Sendable {
     public var error: StepError?
     /// Why a `skipped` step did not run.
     public var skipReason: String?
-    /// Calls made, retries included.
+    /// Calls made, retries included (0 when the result came from the cache).
     public var attempts: Int
+    /// The output came from the result cache (`cache: true` on the step).
+    public var cached: Bool = false
     public var startedAt: Date?
     public var endedAt: Date?
 }
@@ -106,6 +108,7 @@ extension StepResult {
         if let output { object["output"] = output }
         if let error { object["error"] = error.json }
         if let skipReason { object["skipReason"] = .string(skipReason) }
+        if cached { object["cached"] = true }
         if let startedAt { object["startedAt"] = .string(startedAt.nodalTimestamp) }
         if let endedAt { object["endedAt"] = .string(endedAt.nodalTimestamp) }
         return .object(object)

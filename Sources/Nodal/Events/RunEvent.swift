@@ -18,6 +18,8 @@ public struct RunEvent: Sendable {
         /// The step failed and will be tried again after `delay` seconds.
         case stepRetried(step: String, attempt: Int, delay: Double, error: StepError)
         case stepSkipped(step: String, reason: String)
+        /// The step's result came from the cache: the node was not called.
+        case stepCached(step: String)
         case stepCanceled(step: String)
         /// Reported by a plugin through the ABI's `report_progress` (fraction nil when unknown).
         case progress(step: String, fraction: Double?, message: String?)
@@ -43,6 +45,7 @@ public struct RunEvent: Sendable {
         case .stepRetried(let step, let attempt, let delay, let error):
             set("step.retried", ["step": .string(step), "attempt": .int(attempt), "delaySeconds": .double(delay), "error": error.json])
         case .stepSkipped(let step, let reason): set("step.skipped", ["step": .string(step), "reason": .string(reason)])
+        case .stepCached(let step): set("step.cached", ["step": .string(step)])
         case .stepCanceled(let step): set("step.canceled", ["step": .string(step)])
         case .progress(let step, let fraction, let message):
             set("step.progress", ["step": .string(step), "fraction": fraction.map(JSON.double) ?? .null, "message": message.map(JSON.string) ?? .null])

@@ -30,6 +30,8 @@ struct FlowStep: Sendable {
     var mustExecute: Bool
     /// Nodal's `timeout` key, in seconds: how long a pooled or async call may run.
     var timeout: Double?
+    /// Nodal's `cache` key: reuse a result stored for the same node and input.
+    var cache: Bool = false
     /// Steps the input needs before it can be evaluated at all (outside lazy branches), unique.
     var eagerDependencies: [Int]
 }

@@ -35,7 +35,7 @@ extension Flow {
     ]
     static let knownStepKeys: Set<String> = [
         "id", "component", "input", "onError", "mustExecute", "inputSchema", "outputSchema", "description",
-        "metadata", "timeout",
+        "metadata", "timeout", "cache",
     ]
 
     /// Builds a flow from its parsed document, checking every part of it.
@@ -120,9 +120,15 @@ extension Flow {
             }
             timeout = seconds
         }
+        let cache: Bool
+        switch object["cache"] {
+        case nil, .null?: cache = false
+        case .bool(let value)?: cache = value
+        case let other?: throw FlowError(file: file, step: id, field: "cache", "must be true or false, not \(other.typeName)")
+        }
         return FlowStep(
             id: id, component: component, input: input, onError: onError, mustExecute: mustExecute,
-            timeout: timeout, eagerDependencies: uniqued(dependencies))
+            timeout: timeout, cache: cache, eagerDependencies: uniqued(dependencies))
     }
 
     private static func errorPolicy(_ value: JSON?, step: String, file: String?) throws(FlowError) -> ErrorPolicy {

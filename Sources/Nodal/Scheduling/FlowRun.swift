@@ -86,6 +86,12 @@ final class FlowRun {
     /// start only once it is (durability before progress).
     private var unwrittenCheckpoints: [(index: Int, state: State)] = []
     private var storeFailure: StepError?
+    /// Cacheable steps waiting for a cache lookup, and results waiting to be put in the cache.
+    private var cacheLookups: [Int] = []
+    private var cacheChecked: Set<Int> = []
+    private var cacheKeys: [Int: String] = [:]
+    private var cacheHits: Set<Int> = []
+    private var cachePuts: [(key: String, value: JSON)] = []
 
     init(flow: Flow, components: [ResolvedComponent], pool: BlockingCallPool, input: JSON, options: RunOptions, eventStream: AsyncStream<RunEvent>.Continuation? = nil, seed: [StepCheckpoint] = []) {
         self.seed = seed
@@ -165,6 +171,11 @@ final class FlowRun {
                 await writeCheckpoints()
                 continue
             }
+            if !cacheLookups.isEmpty {
+                await lookUpCache()
+                continue
+            }
+            if !cachePuts.isEmpty { await putInCache() }
             if !demandQueue.isEmpty { continue }
             if !stopping, runnableHead < runnable.count, running < options.maxConcurrency { continue }
             if running == 0 && (pendingRetries == 0 || stopping) { break }
@@ -311,6 +322,11 @@ final class FlowRun {
             if inlineCalls >= Self.inlineBudget { return .yielding }
             let index = runnable[runnableHead]
             let component = components[index]
+            if flow.steps[index].cache, options.store != nil, !cacheChecked.contains(index) {
+                runnableHead += 1
+                cacheLookups.append(index)
+                continue
+            }
             switch component.executor {
             case .native(let node) where node.runsInline:
                 runnableHead += 1
@@ -502,6 +518,7 @@ final class FlowRun {
         case .success(let payload):
             outputs[index] = payload
             errors[index] = nil
+            if let key = cacheKeys[index], !cacheHits.contains(index) { cachePuts.append((key, payload.json)) }
             events?.emit(.stepSucceeded(step: id, attempt: Int(attempts[index])))
             finish(index, as: .succeeded)
         case .canceled:
@@ -636,6 +653,43 @@ final class FlowRun {
         }
     }
 
+    /// The cache key of a step's call: its route, the node's identity and version, and the
+    /// SHA-256 of its input's canonical JSON.
+    private func cacheKey(_ index: Int) -> String {
+        let component = components[index]
+        var identity = component.nodeID
+        if case .native(let node) = component.executor { identity += "@" + node.info.version }
+        return "step/v1|\(flow.steps[index].component)|\(identity)|\(ContentHash.sha256Hex(of: inputs[index]?.json ?? .null))"
+    }
+
+    /// Looks cacheable steps up: a hit completes the step without calling its node, a miss sends
+    /// it back to run (and its result to the cache).
+    private func lookUpCache() async {
+        let lookups = cacheLookups
+        cacheLookups.removeAll()
+        for index in lookups {
+            cacheChecked.insert(index)
+            let key = cacheKey(index)
+            cacheKeys[index] = key
+            if let entry = try? await options.store?.cachedResult(key: key), !stopping {
+                cacheHits.insert(index)
+                state[index] = .running
+                startedAt[index] = Date()
+                events?.emit(.stepCached(step: flow.steps[index].id))
+                complete(index, .success(Payload(json: entry.value)))
+            } else {
+                runnable.append(index)
+            }
+        }
+    }
+
+    /// Best effort: a result that cannot be cached is simply not reused later.
+    private func putInCache() async {
+        let puts = cachePuts
+        cachePuts.removeAll()
+        for put in puts { try? await options.store?.putCachedResult(key: put.key, value: put.value) }
+    }
+
     /// A resumed run: steps whose checkpoint says they succeeded keep their output and do not run.
     private func applySeed() {
         for checkpoint in seed where checkpoint.status == StepStatus.success.rawValue {
@@ -677,6 +731,7 @@ final class FlowRun {
                 id: step.id, component: step.component, status: status,
                 input: inputs[index]?.json, output: outputs[index]?.json, error: errors[index],
                 skipReason: reason, attempts: Int(attempts[index]),
+                cached: cacheHits.contains(index),
                 startedAt: startedAt[index], endedAt: endedAt[index]))
         }
         let ended = Date()
