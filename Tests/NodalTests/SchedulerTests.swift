@@ -191,3 +191,11 @@ import Testing
         #expect(result.output == "start")
     }
 }
+
+@Suite struct LiteralFoldingTests {
+    @Test func literalInsideAConstantObjectIsUnwrapped() async throws {
+        let flow = try Flow(yaml: "steps: []\noutput: { a: { $literal: { $input: x } }, b: [1, { $literal: { $step: y } }] }")
+        let result = await Engine().run(flow, input: [:])
+        #expect(result.output == ["a": ["$input": "x"], "b": [1, ["$step": "y"]]])
+    }
+}

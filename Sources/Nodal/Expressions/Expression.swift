@@ -77,4 +77,5 @@ indirect enum Expression: Sendable {
     }
 
     var isLiteral: Bool { if case .literal = self { true } else { false } }
+    var literalValue: JSON? { if case .literal(let value) = self { value } else { nil } }
 }

@@ -16,7 +16,8 @@ struct ExpressionParser {
             for (index, element) in elements.enumerated() {
                 parsed.append(try parse(element, field: "\(field)[\(index)]"))
             }
-            if parsed.allSatisfy(\.isLiteral) { return .literal(value) }
+            // All constant: fold into one literal (built from the parts, so `$literal` wrappers go).
+            if parsed.allSatisfy(\.isLiteral) { return .literal(.array(parsed.map(\.literalValue!))) }
             return .array(parsed)
         case .object(let object):
             if let special = try parseSpecial(object, field: field) { return special }
@@ -25,7 +26,9 @@ struct ExpressionParser {
             for (key, element) in object {
                 fields.append((key: key, value: try parse(element, field: field.isEmpty ? key : "\(field).\(key)")))
             }
-            if fields.allSatisfy({ $0.value.isLiteral }) { return .literal(value) }
+            if fields.allSatisfy({ $0.value.isLiteral }) {
+                return .literal(.object(JSONObject(fields.map { (key: $0.key, value: $0.value.literalValue!) })))
+            }
             return .object(fields)
         default:
             return .literal(value)

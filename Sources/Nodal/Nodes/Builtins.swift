@@ -2,14 +2,19 @@
 /// prefix a configuration maps to a `builtin` plugin entry).
 enum Builtins {
     /// For error messages; `ffi` is resolved by the engine (FFI/FFIStep.swift), which holds the allowlist.
-    static let names = ["create_messages", "ffi"]
+    static let names = ["create_messages", "map", "ffi"]
 
-    static func resolve(_ name: String, route: String) -> ResolvedComponent? {
+    /// - Parameter engine: for builtins that run flows of their own (`map`).
+    static func resolve(_ name: String, route: String, engine: Engine, flowFile: String?) -> ResolvedComponent? {
         let bare = name.hasPrefix("/builtin/") ? String(name.dropFirst(9)) : String(name.drop(while: { $0 == "/" }))
         switch bare {
         case "create_messages":
             return ResolvedComponent(route: route, nodeID: "builtin/create_messages", executor: .inline { input, _ in
                 createMessages(input.json)
+            })
+        case "map":
+            return ResolvedComponent(route: route, nodeID: "builtin/map", executor: .async { input, context in
+                try await BuiltinMap.run(input, engine: engine, context: context, parentFile: flowFile)
             })
         default:
             return nil
