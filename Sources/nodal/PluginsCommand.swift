@@ -39,12 +39,12 @@ struct PluginsCommand: AsyncParsableCommand {
 
     struct Inspect: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show a plugin (by id or name) or a node (by id): metadata, flags and schemas.")
+            abstract: "Show a plugin (by id or name) or a node (by id): metadata, flags and schemas, as JSON.")
 
         @Argument(help: "A plugin id ('org.nodal.std'), plugin name ('std') or node id ('org.nodal.std.upper').")
         var id: String
 
-        @Option(help: "text or json.")
+        @Option(help: "Accepted like on the other commands; the output is JSON either way (it holds JSON Schemas).")
         var format: OutputFormat = .text
 
         @OptionGroup var engineOptions: EngineOptions
@@ -61,10 +61,7 @@ struct PluginsCommand: AsyncParsableCommand {
                 printError("error: no loaded plugin or node '\(id)' (loaded: \(plugins.map(\.id).joined(separator: ", ")))")
                 throw ExitCode(engine.pluginLoadErrors.isEmpty ? 1 : 69)
             }
-            switch format {
-            case .json: print(json.prettyPrinted())
-            case .text: print(json.prettyPrinted())
-            }
+            print(json.prettyPrinted())
         }
     }
 }

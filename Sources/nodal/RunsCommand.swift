@@ -38,12 +38,12 @@ struct RunsCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One run: its result when it ended, else its checkpoints so far.")
+        static let configuration = CommandConfiguration(abstract: "One run, as JSON: its result when it ended, else its checkpoints so far.")
 
         @Argument(help: "The run's id.")
         var runID: String
 
-        @Option(help: "text or json.")
+        @Option(help: "Accepted like on the other commands; the output is JSON either way (a run's result is JSON).")
         var format: OutputFormat = .text
 
         @OptionGroup var storeOptions: StoreOptions
@@ -68,10 +68,7 @@ struct RunsCommand: AsyncParsableCommand {
                         return .object(entry)
                     })
                 }
-                switch format {
-                case .json: print(JSON.object(shown).prettyPrinted())
-                case .text: print(JSON.object(shown).prettyPrinted())
-                }
+                print(JSON.object(shown).prettyPrinted())
             }
         }
     }

@@ -13,7 +13,7 @@ struct StoreOptions: ParsableArguments {
             if let store {
                 location = try RunStoreLocation(parsing: store)
             } else if let storageConfig = configuration?.storageConfig {
-                location = try RunStoreLocation(storageConfig: storageConfig, relativeTo: configuration?.file.map(directoryName))
+                location = try RunStoreLocation(storageConfig: storageConfig, relativeTo: configuration?.directory)
             } else {
                 location = try RunStoreLocation.default
             }
@@ -22,9 +22,4 @@ struct StoreOptions: ParsableArguments {
             throw CLIError.store("\(error)")
         }
     }
-}
-
-func directoryName(_ path: String) -> String {
-    guard let slash = path.lastIndex(of: "/") else { return "." }
-    return slash == path.startIndex ? "/" : String(path[..<slash])
 }

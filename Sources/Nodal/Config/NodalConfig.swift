@@ -107,9 +107,12 @@ public struct NodalConfig: Sendable {
         }
     }
 
+    /// The folder of the configuration file: relative paths in it are relative to this.
+    public var directory: String? { file.map(FileSystem.directoryName) }
+
     /// Folders and files named by `nodal` plugin entries (`path:`), resolved against the config's folder.
     public var pluginPaths: [String] {
-        let base = file.map(FileSystem.directoryName) ?? FileSystem.currentDirectory
+        let base = directory ?? FileSystem.currentDirectory
         return plugins.values.sorted { $0.name < $1.name }.compactMap { entry in
             guard entry.type == "nodal", let path = entry.options["path"]?.stringValue else { return nil }
             return FileSystem.join(base, path)
