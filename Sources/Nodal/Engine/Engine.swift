@@ -18,6 +18,9 @@ public final class Engine: Sendable {
     private let registry = Mutex(Registry())
     /// Libraries and symbols `/builtin/ffi` steps may call (FFI/FFIAllowlist.swift).
     let ffiAllowlist: FFIAllowlist
+    /// Where blobs and paused runs live for runs that have no store of their own, for as long as
+    /// the engine does.
+    let memoryStore = InMemoryRunStore()
 
     struct Registry {
         var plugins: [PluginInfo] = []

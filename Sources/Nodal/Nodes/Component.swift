@@ -29,6 +29,18 @@ public struct NodeContext: Sendable {
     public var runID: String
     public var stepID: String
     public var component: String
+    /// The run's store (`RunOptions.store`), for builtins that keep blobs; nil when the run has none.
+    var store: (any RunStore)?
+    /// The folder relative paths in the flow resolve against: the flow file's, else the current one.
+    var flowFile: String?
+
+    init(runID: String, stepID: String, component: String, store: (any RunStore)? = nil, flowFile: String? = nil) {
+        self.runID = runID
+        self.stepID = stepID
+        self.component = component
+        self.store = store
+        self.flowFile = flowFile
+    }
 }
 
 /// How the scheduler runs a resolved component.

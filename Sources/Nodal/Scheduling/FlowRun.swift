@@ -445,7 +445,7 @@ final class FlowRun {
     }
 
     private func nodeContext(_ index: Int) -> NodeContext {
-        NodeContext(runID: runID, stepID: flow.steps[index].id, component: flow.steps[index].component)
+        NodeContext(runID: runID, stepID: flow.steps[index].id, component: flow.steps[index].component, store: options.store, flowFile: flow.file)
     }
 
     private func begin(_ index: Int) {
