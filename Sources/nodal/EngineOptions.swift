@@ -64,7 +64,11 @@ func exiting(_ body: () async throws -> Void) async throws {
         throw ExitCode(69)
     } catch let error as ResumeError {
         printError("error: \(error)")
-        throw error.kind == .flow ? ExitCode(65) : ExitCode(1)
+        switch error.kind {
+        case .flow: throw ExitCode(65)
+        case .valueNeeded, .wrongKey, .notPaused: throw ExitCode(64)
+        default: throw ExitCode(1)
+        }
     }
 }
 

@@ -13,6 +13,7 @@ struct NodalCommand: AsyncParsableCommand {
               65  invalid flow or configuration
               69  a plugin could not be loaded
               74  the run store could not be opened or read
+              75  the run paused for outside input (answer it with `nodal resume RUN_ID --value KEY=JSON`)
               130 the run was canceled (Ctrl-C)
             """,
         version: "0.1.0",

@@ -15,8 +15,9 @@ enum OutputFormat: String, CaseIterable {
 }
 
 /// Prints a run's result (the output, or the whole result as JSON) and exits as the run ended:
-/// 0 success, 1 failed, 130 canceled. A run that did not succeed and was recorded says how to
-/// resume it.
+/// 0 success, 1 failed, 75 paused, 130 canceled. A run that did not succeed and was recorded
+/// says how to resume it; a paused run prints what it shows (on standard output, in text) and
+/// the key to answer.
 func reportRunResult(_ result: RunResult, format: OutputFormat, resumable: Bool) throws {
     switch format {
     case .json:
@@ -24,6 +25,9 @@ func reportRunResult(_ result: RunResult, format: OutputFormat, resumable: Bool)
     case .text:
         if result.status == .success {
             print((result.output ?? .null).prettyPrinted())
+        } else if let pause = result.pause {
+            printError("run paused at step '\(pause.step)', waiting for a value for '\(pause.key)'; it shows:")
+            print(pause.value.prettyPrinted())
         } else {
             printError("run \(result.status.rawValue): \(result.error?.message ?? "")")
             for step in result.error?.steps ?? [] {
@@ -31,9 +35,12 @@ func reportRunResult(_ result: RunResult, format: OutputFormat, resumable: Bool)
             }
         }
     }
-    if result.status != .success && resumable {
+    if let pause = result.pause, resumable {
+        printError("run id \(result.runID): answer with `nodal resume \(result.runID) --value \(pause.key)=JSON`")
+    } else if result.status != .success && resumable {
         printError("run id \(result.runID): go on with `nodal resume \(result.runID)`")
     }
+    if result.status == .paused { throw ExitCode(75) }
     if result.status == .canceled { throw ExitCode(130) }
     if result.status != .success { throw ExitCode(1) }
 }

@@ -175,6 +175,8 @@ extension Engine {
     private func itemOptions(_ template: RunOptions, runID: String, cancellation: CancellationToken) -> RunOptions {
         var options = template
         options.runID = runID
+        // A batch item cannot be resumed on its own, so it cannot pause either.
+        options.allowsInterrupts = false
         options.cancellation = cancellation
         return options
     }

@@ -21,6 +21,8 @@ public final class Engine: Sendable {
     /// Where blobs and paused runs live for runs that have no store of their own, for as long as
     /// the engine does.
     let memoryStore = InMemoryRunStore()
+    /// Flows of runs paused without a store, kept so `resume` can go on with them.
+    let pausedFlows = Mutex<[String: Flow]>([:])
 
     struct Registry {
         var plugins: [PluginInfo] = []
@@ -178,6 +180,14 @@ public final class Engine: Sendable {
     func resolve(_ flow: Flow) throws -> [ResolvedComponent] {
         let snapshot = registry.withLock { $0 }
         return try flow.steps.map { step in
+            if let subflow = step.subflow {
+                // The sub-flow's own errors name its file and step.
+                if step.cache {
+                    throw FlowError(file: flow.file, step: step.id, field: "cache", "a sub-flow step cannot be cached (cache the steps inside it)")
+                }
+                let components = try resolve(subflow.flow)
+                return ResolvedComponent(route: step.component, nodeID: "flow:\(subflow.path)", executor: .subflow(subflow.flow, components))
+            }
             let resolved: ResolvedComponent
             do {
                 resolved = try resolve(step.component, in: snapshot, flowFile: flow.file)
@@ -263,7 +273,9 @@ public final class Engine: Sendable {
             return RunResult.invalid(flow: flow, input: input, options: options, error: error)
         }
         let run = FlowRun(flow: flow, components: components, pool: pool, input: input, options: options)
-        return await run.execute()
+        let result = await run.execute()
+        if result.status == .paused && options.store == nil { await keepPausedRun(flow, result) }
+        return result
     }
 
     /// `run` for callers that are not async: blocks the calling thread until the run ends.

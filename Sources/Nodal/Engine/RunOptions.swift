@@ -22,6 +22,9 @@ public struct RunOptions: Sendable {
     /// when it finishes (before the steps that read it start), so `Engine.resume` can go on from
     /// there. Nil: nothing is recorded.
     public var store: (any RunStore)?
+    /// False for runs that cannot be resumed step by step (map, iterate and eval runs, batch
+    /// items): an interrupt in them fails its step with `INTERRUPT_NOT_ALLOWED`.
+    var allowsInterrupts = true
 
     public init(
         runID: String? = nil, maxConcurrency: Int = 64, variables: [String: JSON] = [:],

@@ -2,7 +2,9 @@ public import FoundationEssentials
 
 /// How a run ended.
 public enum RunStatus: String, Sendable, Hashable {
-    case success, failed, canceled, paused
+    case success, failed, canceled
+    /// Waiting for outside input: `RunResult.pause` says for what; `Engine.resume` goes on.
+    case paused
 }
 
 /// How a step ended.
@@ -17,6 +19,21 @@ public enum StepStatus: String, Sendable, Hashable {
     case canceled
     /// The step was needed but the run stopped before it could start.
     case notRun
+    /// The step asked for outside input (an interrupt) and the run paused there.
+    case paused
+}
+
+/// What a paused run waits for.
+public struct RunPause: Sendable, Hashable {
+    /// The key to resume with: the paused step's id, after the ids of the sub-flow steps it is
+    /// nested in (`review.decision`).
+    public var key: String
+    /// The paused step, as a path of step ids (the same as `key`).
+    public var step: String
+    /// What the step shows to whoever answers.
+    public var value: JSON
+
+    var json: JSON { ["key": .string(key), "step": .string(step), "value": value] }
 }
 
 /// Everything known about one step after a run.
@@ -36,6 +53,8 @@ public struct StepResult: Sendable {
     public var cached: Bool = false
     public var startedAt: Date?
     public var endedAt: Date?
+    /// For a sub-flow step (`flow: FILE`): the sub-flow's steps.
+    public var steps: [StepResult]? = nil
 }
 
 /// A step whose failure made the run fail.
@@ -67,8 +86,21 @@ public struct RunResult: Sendable {
     public var duration: Duration
     /// For a dry run: what the run would do.
     public var plan: RunPlan?
+    /// For a paused run: the interrupt it waits for.
+    public var pause: RunPause? = nil
 
-    public func step(_ id: String) -> StepResult? { steps.first { $0.id == id } }
+    /// The step with this id; a dotted path (`review.decision`) reaches into sub-flow steps.
+    public func step(_ id: String) -> StepResult? {
+        if let step = steps.first(where: { $0.id == id }) { return step }
+        var level = steps
+        var found: StepResult?
+        for part in id.split(separator: ".", omittingEmptySubsequences: false) {
+            guard let next = level.first(where: { $0.id == part }) else { return nil }
+            found = next
+            level = next.steps ?? []
+        }
+        return found
+    }
 
     /// The result as JSON: what `nodal run --format json` prints.
     public var json: JSON {
@@ -92,6 +124,7 @@ public struct RunResult: Sendable {
         object["durationMs"] = .double(duration.milliseconds)
         object["steps"] = .array(steps.map(\.json))
         if let plan { object["plan"] = plan.json }
+        if let pause { object["pause"] = pause.json }
         return .object(object)
     }
 }
@@ -111,6 +144,7 @@ extension StepResult {
         if cached { object["cached"] = true }
         if let startedAt { object["startedAt"] = .string(startedAt.nodalTimestamp) }
         if let endedAt { object["endedAt"] = .string(endedAt.nodalTimestamp) }
+        if let steps { object["steps"] = .array(steps.map(\.json)) }
         return .object(object)
     }
 }

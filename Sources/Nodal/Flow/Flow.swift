@@ -32,8 +32,16 @@ struct FlowStep: Sendable {
     var timeout: Double?
     /// Nodal's `cache` key: reuse a result stored for the same node and input.
     var cache: Bool = false
+    /// Nodal's `flow` key: the step runs another flow file (its `component` reads `flow:PATH`).
+    var subflow: Subflow?
     /// Steps the input needs before it can be evaluated at all (outside lazy branches), unique.
     var eagerDependencies: [Int]
+}
+
+/// A step's sub-flow: the path as written in the parent and the flow read from it.
+struct Subflow: Sendable {
+    var path: String
+    var flow: Flow
 }
 
 /// What a step does when its node fails (Stepflow's `onError`, plus Nodal's `continue`).

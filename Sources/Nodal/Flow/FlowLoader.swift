@@ -18,7 +18,7 @@ extension Flow {
             throw FlowError(file: file, "the flow is empty")
         }
         try self.init(document: try YAMLConversion.json(node, file: file), file: file)
-        sourceHash = ContentHash.sha256Hex(text)
+        sourceHash = combinedHash(ContentHash.sha256Hex(text))
     }
 
     /// Reads a flow from JSON text.
@@ -26,7 +26,7 @@ extension Flow {
         let document: JSON
         do { document = try JSON(parsing: text) } catch { throw FlowError(file: file, "malformed JSON: \(error)") }
         try self.init(document: document, file: file)
-        sourceHash = ContentHash.sha256Hex(text)
+        sourceHash = combinedHash(ContentHash.sha256Hex(text))
     }
 
     static let knownKeys: Set<String> = [
@@ -35,8 +35,19 @@ extension Flow {
     ]
     static let knownStepKeys: Set<String> = [
         "id", "component", "input", "onError", "mustExecute", "inputSchema", "outputSchema", "description",
-        "metadata", "timeout", "cache",
+        "metadata", "timeout", "cache", "flow",
     ]
+
+    /// The real paths of the flow files being read, outermost first: a sub-flow that includes a
+    /// file already on this list would include itself forever.
+    @TaskLocal static var filesBeingRead: [String] = []
+
+    /// A flow's hash covers its sub-flows' files, so a resume notices a changed sub-flow too.
+    private func combinedHash(_ ownHash: String) -> String {
+        let subflowHashes = steps.compactMap { $0.subflow?.flow.sourceHash }
+        if subflowHashes.isEmpty { return ownHash }
+        return ContentHash.sha256Hex(([ownHash] + subflowHashes).joined(separator: "\n"))
+    }
 
     /// Builds a flow from its parsed document, checking every part of it.
     public init(document: JSON, file: String? = nil) throws(FlowError) {
@@ -79,7 +90,11 @@ extension Flow {
         var steps: [FlowStep] = []
         steps.reserveCapacity(rawSteps.count)
         for raw in rawSteps {
-            steps.append(try Self.step(raw.objectValue!, indexes: indexes, file: file))
+            var step = try Self.step(raw.objectValue!, indexes: indexes, file: file)
+            if let path = raw["flow"]?.stringValue {
+                step.subflow = Subflow(path: path, flow: try Self.readSubflow(path, step: step.id, parentFile: file))
+            }
+            steps.append(step)
         }
         self.steps = steps
 
@@ -94,10 +109,21 @@ extension Flow {
         for key in object.keys where !knownStepKeys.contains(key) {
             throw FlowError(file: file, step: id, field: key, "unknown step key (known: \(knownStepKeys.sorted().joined(separator: ", ")))")
         }
-        guard case .string(let component)? = object["component"], !component.isEmpty else {
-            throw FlowError(file: file, step: id, field: "component", "every step needs a 'component' route such as '/builtin/create_messages'")
+        let component: String
+        switch (object["component"], object["flow"]) {
+        case (.string(let route)?, nil) where !route.isEmpty:
+            component = route
+        case (nil, .string(let path)?) where !path.isEmpty:
+            // A sub-flow step; the flow itself is read by the caller.
+            component = "flow:" + path
+        case (.some, .some):
+            throw FlowError(file: file, step: id, field: "flow", "a step has either a 'component' or a 'flow' (a sub-flow file), not both")
+        case (nil, let flow?):
+            throw FlowError(file: file, step: id, field: "flow", "'flow' must be the path of a flow file, not \(flow)")
+        default:
+            throw FlowError(file: file, step: id, field: "component", "every step needs a 'component' route such as '/builtin/create_messages' (or a 'flow' file to run as a sub-flow)")
         }
-        guard component.hasPrefix("/") else {
+        guard component.hasPrefix("/") || object["flow"] != nil else {
             throw FlowError(file: file, step: id, field: "component", "component '\(component)' must be a route starting with '/'")
         }
         let parser = ExpressionParser(stepIndexes: indexes, file: file, step: id)
@@ -129,6 +155,30 @@ extension Flow {
         return FlowStep(
             id: id, component: component, input: input, onError: onError, mustExecute: mustExecute,
             timeout: timeout, cache: cache, eagerDependencies: uniqued(dependencies))
+    }
+
+    /// Reads a sub-flow file named by a step's `flow` key, relative to the parent's folder.
+    private static func readSubflow(_ path: String, step: String, parentFile: String?) throws(FlowError) -> Flow {
+        let base = parentFile.map(FileSystem.directoryName) ?? FileSystem.currentDirectory
+        let resolved = path.hasPrefix("/") ? path : FileSystem.join(base, path)
+        guard FileSystem.isFile(resolved) else {
+            throw FlowError(file: parentFile, step: step, field: "flow", "sub-flow file \(resolved) does not exist")
+        }
+        let real = FileSystem.realPath(resolved) ?? resolved
+        let reading = filesBeingRead + (parentFile.map { [FileSystem.realPath($0) ?? $0] } ?? [])
+        if reading.contains(real) {
+            let chain = (reading.drop(while: { $0 != real }) + [real]).map(FileSystem.baseName)
+            throw FlowError(file: parentFile, step: step, field: "flow", "sub-flows include each other: \(chain.joined(separator: " -> "))")
+        }
+        do {
+            return try $filesBeingRead.withValue(reading) { try Flow(contentsOfFile: resolved) }
+        } catch var error as FlowError {
+            // The sub-flow's own error names its file, step and field; say where it was included.
+            error.message += " (sub-flow of step '\(step)' in \(parentFile ?? "the flow"))"
+            throw error
+        } catch {
+            throw FlowError(file: parentFile, step: step, field: "flow", "cannot read sub-flow \(resolved): \(error)")
+        }
     }
 
     private static func errorPolicy(_ value: JSON?, step: String, file: String?) throws(FlowError) -> ErrorPolicy {

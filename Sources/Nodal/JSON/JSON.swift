@@ -196,3 +196,12 @@ extension JSON: CustomStringConvertible {
     /// Compact JSON text.
     public var description: String { serialized() }
 }
+
+extension JSON {
+    /// The compact JSON text, cut to about `limit` characters with "…" when longer: for values
+    /// quoted in error messages.
+    func shortDescription(limit: Int = 200) -> String {
+        let text = serialized()
+        return text.count <= limit ? text : String(text.prefix(limit)) + "…"
+    }
+}

@@ -2,7 +2,7 @@
 /// prefix a configuration maps to a `builtin` plugin entry).
 enum Builtins {
     /// For error messages; `ffi` is resolved by the engine (FFI/FFIStep.swift), which holds the allowlist.
-    static let names = ["create_messages", "map", "ffi"]
+    static let names = ["create_messages", "interrupt", "map", "ffi"]
 
     /// - Parameter engine: for builtins that run flows of their own (`map`).
     static func resolve(_ name: String, route: String, engine: Engine, flowFile: String?) -> ResolvedComponent? {
@@ -12,6 +12,8 @@ enum Builtins {
             return ResolvedComponent(route: route, nodeID: "builtin/create_messages", executor: .inline { input, _ in
                 createMessages(input.json)
             })
+        case "interrupt":
+            return ResolvedComponent(route: route, nodeID: "builtin/interrupt", executor: .inline(BuiltinInterrupt.call))
         case "map":
             return ResolvedComponent(route: route, nodeID: "builtin/map", executor: .async { input, context in
                 try await BuiltinMap.run(input, engine: engine, context: context, parentFile: flowFile)

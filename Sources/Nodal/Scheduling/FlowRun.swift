@@ -17,10 +17,14 @@ import Synchronization
 final class FlowRun {
     enum State: UInt8 {
         case idle, waiting, runnable, running, succeeded, failed, canceled, skipped
+        /// Waiting for outside input (an interrupt); not settled, so its readers keep waiting.
+        case paused
     }
 
     enum Signal: Sendable {
         case finished(step: Int, generation: Int, outcome: NodeOutcome)
+        /// A sub-flow step's run ended.
+        case subflowFinished(step: Int, generation: Int, result: RunResult)
         case retryDue(step: Int)
         case timeoutReached(step: Int, generation: Int)
         /// A stopped call's grace period is over (`step` nil: the whole run's, after a stop).
@@ -82,6 +86,17 @@ final class FlowRun {
 
     /// Checkpoints of a run being resumed: steps that succeeded are not run again.
     private let seed: [StepCheckpoint]
+    /// For the run of a sub-flow step: the ids of the steps it is nested in, each followed by a
+    /// dot (`review.`). Its checkpoints, events and resume keys carry it; it records no run of
+    /// its own. Empty for a top-level run.
+    let nestingPrefix: String
+    private var isNested: Bool { !nestingPrefix.isEmpty }
+    /// Answers to interrupts, by resume key relative to this run (`decision`, `review.decision`).
+    private let resumeValues: [String: JSON]
+    /// Steps that paused for outside input, in the order they paused.
+    private var pausedSteps: [(index: Int, request: PauseRequest)] = []
+    /// The step results of sub-flow steps' runs.
+    private var childSteps: [Int: [StepResult]] = [:]
     /// Steps whose outcome is recorded but whose checkpoint is not written yet; their readers
     /// start only once it is (durability before progress).
     private var unwrittenCheckpoints: [(index: Int, state: State)] = []
@@ -93,8 +108,14 @@ final class FlowRun {
     private var cacheHits: Set<Int> = []
     private var cachePuts: [(key: String, value: JSON)] = []
 
-    init(flow: Flow, components: [ResolvedComponent], pool: BlockingCallPool, input: JSON, options: RunOptions, eventStream: AsyncStream<RunEvent>.Continuation? = nil, seed: [StepCheckpoint] = []) {
+    init(
+        flow: Flow, components: [ResolvedComponent], pool: BlockingCallPool, input: JSON, options: RunOptions,
+        eventStream: AsyncStream<RunEvent>.Continuation? = nil, seed: [StepCheckpoint] = [],
+        resumeValues: [String: JSON] = [:], nesting: (prefix: String, events: EventSink?)? = nil
+    ) {
         self.seed = seed
+        self.resumeValues = resumeValues
+        self.nestingPrefix = nesting?.prefix ?? ""
         self.flow = flow
         self.components = components
         self.pool = pool
@@ -102,7 +123,11 @@ final class FlowRun {
         self.runID = options.runID ?? UUID().uuidString.lowercased()
         self.runInput = input
         self.cancellation = CancellationToken(parent: options.cancellation)
-        self.events = EventSink(runID: runID, callback: options.onEvent, stream: eventStream)
+        if let nesting {
+            self.events = nesting.events
+        } else {
+            self.events = EventSink(runID: runID, callback: options.onEvent, stream: eventStream)
+        }
         (signals, signalSink) = AsyncStream.makeStream(of: Signal.self)
         stepCount = flow.steps.count
         let slots = stepCount + 1
@@ -125,7 +150,7 @@ final class FlowRun {
         if options.dryRun { return dryRun() }
         let started = Date()
         let clockStart = ContinuousClock.now
-        events?.emit(.runStarted(steps: stepCount))
+        if !isNested { events?.emit(.runStarted(steps: stepCount)) }
         let sink = signalSink
         let handlerKey = options.cancellation?.onCancel { sink.yield(.cancelRequested) }
         let token = cancellation
@@ -142,11 +167,13 @@ final class FlowRun {
         signalSink.finish()
 
         let result = result(started: started, duration: ContinuousClock.now - clockStart)
+        if isNested { return result }
         await recordEnd(result)
         switch result.status {
         case .success: events?.emit(.runSucceeded)
         case .canceled: events?.emit(.runCanceled)
-        default: events?.emit(.runFailed(code: result.error?.code ?? "FAILED", message: result.error?.message ?? ""))
+        case .paused: events?.emit(.runPaused(key: result.pause?.key ?? "", value: result.pause?.value ?? .null))
+        case .failed: events?.emit(.runFailed(code: result.error?.code ?? "FAILED", message: result.error?.message ?? ""))
         }
         events?.finish()
         return result
@@ -192,7 +219,8 @@ final class FlowRun {
     // MARK: Demand
 
     private func demand(_ index: Int) {
-        guard !demanded[index] else { return }
+        // A step seeded by a resume has settled already: demanding it must not run it again.
+        guard !demanded[index], index == outputIndex || !isSettled(index) else { return }
         demanded[index] = true
         demandQueue.append(index)
     }
@@ -360,6 +388,11 @@ final class FlowRun {
                 runnableHead += 1
                 begin(index)
                 startAsync(index, body)
+            case .subflow(let subflow, let subflowComponents):
+                guard running < options.maxConcurrency else { return .done }
+                runnableHead += 1
+                begin(index)
+                startSubflow(index, subflow, subflowComponents)
             }
         }
         if runnableHead > 4096 && runnableHead == runnable.count {
@@ -425,12 +458,50 @@ final class FlowRun {
                 outcome = .success(Payload(json: try await body(json, context)))
             } catch let error as StepError {
                 outcome = .failure(error)
+            } catch let interrupt as Interrupt {
+                outcome = .paused(PauseRequest(key: context.stepID, value: interrupt.value))
             } catch is CancellationError {
                 outcome = .canceled
             } catch {
                 outcome = .failure(StepError(code: "NODE_FAILED", message: String(describing: error)))
             }
             sink.yield(.finished(step: index, generation: generation, outcome: outcome))
+        }
+        calls[index] = InFlightCall(token: nil, task: task, pooled: nil)
+        if let timeout = timeout(of: index) { startTimer(after: timeout, .timeoutReached(step: index, generation: generation)) }
+    }
+
+    /// Runs a sub-flow step's flow as part of this run: same id, store and cancellation; its
+    /// checkpoints and resume keys are prefixed with this step's id, and on a resume it gets the
+    /// checkpoints and answers under that prefix.
+    private func startSubflow(_ index: Int, _ subflow: Flow, _ subflowComponents: [ResolvedComponent]) {
+        running += 1
+        let prefix = flow.steps[index].id + "."
+        let childSeed = seed.compactMap { checkpoint -> StepCheckpoint? in
+            guard checkpoint.stepID.hasPrefix(prefix) else { return nil }
+            var inner = checkpoint
+            inner.stepID = String(checkpoint.stepID.dropFirst(prefix.count))
+            return inner
+        }
+        var childValues: [String: JSON] = [:]
+        for (key, value) in resumeValues where key.hasPrefix(prefix) { childValues[String(key.dropFirst(prefix.count))] = value }
+        var childOptions = options
+        childOptions.runID = runID
+        childOptions.cancellation = cancellation
+        childOptions.onEvent = nil
+        childOptions.stepOverrides = [:]
+        for (id, override) in options.stepOverrides where id.hasPrefix(prefix) { childOptions.stepOverrides[String(id.dropFirst(prefix.count))] = override }
+        let nesting = (prefix: nestingPrefix + prefix, events: events?.nested(prefix: prefix))
+        let input = inputs[index]!.json
+        let pool = pool
+        let generation = generation[index]
+        let sink = signalSink
+        let task = Task {
+            let child = FlowRun(
+                flow: subflow, components: subflowComponents, pool: pool, input: input, options: childOptions,
+                seed: childSeed, resumeValues: childValues, nesting: nesting)
+            let result = await child.execute()
+            sink.yield(.subflowFinished(step: index, generation: generation, result: result))
         }
         calls[index] = InFlightCall(token: nil, task: task, pooled: nil)
         if let timeout = timeout(of: index) { startTimer(after: timeout, .timeoutReached(step: index, generation: generation)) }
@@ -445,7 +516,10 @@ final class FlowRun {
     }
 
     private func nodeContext(_ index: Int) -> NodeContext {
-        NodeContext(runID: runID, stepID: flow.steps[index].id, component: flow.steps[index].component, store: options.store, flowFile: flow.file)
+        let id = flow.steps[index].id
+        return NodeContext(
+            runID: runID, stepID: id, component: flow.steps[index].component, store: options.store, flowFile: flow.file,
+            resumeKey: nestingPrefix + id, resumeValue: resumeValues[id], canPause: options.allowsInterrupts)
     }
 
     private func begin(_ index: Int) {
@@ -465,6 +539,12 @@ final class FlowRun {
             calls[index] = nil
             if case .canceled = outcome, timedOut[index] { outcome = .failure(timeoutError(index)) }
             complete(index, outcome)
+        case .subflowFinished(let index, let callGeneration, let result):
+            guard callGeneration == generation[index], state[index] == .running else { return }
+            running -= 1
+            calls[index] = nil
+            childSteps[index] = result.steps
+            complete(index, subflowOutcome(index, result))
         case .retryDue(let index):
             pendingRetries -= 1
             guard !stopping else { return }
@@ -484,6 +564,25 @@ final class FlowRun {
             abandonAll()
         case .cancelRequested:
             if !stopping { beginStop(canceled: true) }
+        }
+    }
+
+    /// A sub-flow's run as its step's outcome.
+    private func subflowOutcome(_ index: Int, _ result: RunResult) -> NodeOutcome {
+        let step = flow.steps[index]
+        switch result.status {
+        case .success:
+            return .success(Payload(json: result.output ?? .null))
+        case .paused:
+            let pause = result.pause!
+            return .paused(PauseRequest(key: step.id + "." + pause.key, value: pause.value))
+        case .canceled:
+            return timedOut[index] ? .failure(timeoutError(index)) : .canceled
+        case .failed:
+            let error = result.error
+            return .failure(StepError(
+                code: error?.code ?? "FAILED",
+                message: "sub-flow \(step.subflow?.path ?? step.component) failed: \(error?.message ?? "")"))
         }
     }
 
@@ -525,6 +624,13 @@ final class FlowRun {
             errors[index] = StepError(code: "CANCELED", message: "the step was canceled")
             events?.emit(.stepCanceled(step: id))
             finish(index, as: .canceled)
+        case .paused(let request):
+            // Not settled: the steps that read it wait, and the run ends `paused` once nothing
+            // else can run. It is not checkpointed, so a resume calls it again with the answer.
+            state[index] = .paused
+            endedAt[index] = Date()
+            pausedSteps.append((index, request))
+            events?.emit(.stepPaused(step: id, key: nestingPrefix + request.key, value: request.value))
         case .failure(let error):
             errors[index] = error
             if stopping {
@@ -629,6 +735,9 @@ final class FlowRun {
 
     private func recordEnd(_ result: RunResult) async {
         guard let store = options.store, storeFailure == nil else { return }
+        if let pause = result.pause {
+            try? await store.putPause(PauseRecord(runID: runID, resumeKey: pause.key, stepID: pause.step, value: pause.value, createdAt: result.endedAt))
+        }
         try? await store.updateRun(id: runID, status: result.status.rawValue, result: result.json, updatedAt: result.endedAt)
     }
 
@@ -640,7 +749,7 @@ final class FlowRun {
             if let store = options.store, storeFailure == nil {
                 do {
                     try await store.putCheckpoint(StepCheckpoint(
-                        runID: runID, stepID: flow.steps[index].id,
+                        runID: runID, stepID: nestingPrefix + flow.steps[index].id,
                         status: newState == .succeeded ? StepStatus.success.rawValue : StepStatus.failed.rawValue,
                         input: inputs[index]?.json, output: outputs[index]?.json, error: errors[index]?.json,
                         attempts: Int(attempts[index]), startedAt: startedAt[index], endedAt: endedAt[index]))
@@ -702,6 +811,29 @@ final class FlowRun {
             startedAt[index] = checkpoint.startedAt
             endedAt[index] = checkpoint.endedAt
         }
+        // A sub-flow step that finished before: its steps as their checkpoints recorded them.
+        for (index, step) in flow.steps.enumerated() where state[index] == .succeeded {
+            if let subflow = step.subflow {
+                childSteps[index] = Self.recordedSteps(of: subflow.flow, checkpoints: seed, prefix: step.id + ".")
+            }
+        }
+    }
+
+    /// The step results a finished sub-flow left in its checkpoints (`prefix` + step id).
+    private static func recordedSteps(of flow: Flow, checkpoints: [StepCheckpoint], prefix: String) -> [StepResult] {
+        let recorded = Dictionary(checkpoints.filter { $0.stepID.hasPrefix(prefix) }.map { ($0.stepID, $0) }, uniquingKeysWith: { _, last in last })
+        return flow.steps.map { step in
+            guard let checkpoint = recorded[prefix + step.id] else {
+                return StepResult(
+                    id: step.id, component: step.component, status: .skipped, input: nil, output: nil, error: nil,
+                    skipReason: "not needed: no step that ran and not the output reads it", attempts: 0, startedAt: nil, endedAt: nil)
+            }
+            return StepResult(
+                id: step.id, component: step.component, status: StepStatus(rawValue: checkpoint.status) ?? .failed,
+                input: checkpoint.input, output: checkpoint.output, error: checkpoint.error.flatMap(StepError.init(json:)),
+                skipReason: nil, attempts: checkpoint.attempts, startedAt: checkpoint.startedAt, endedAt: checkpoint.endedAt,
+                steps: step.subflow.map { recordedSteps(of: $0.flow, checkpoints: checkpoints, prefix: prefix + step.id + ".") })
+        }
     }
 
     // MARK: Result
@@ -717,6 +849,7 @@ final class FlowRun {
             case .failed: status = .failed
             case .canceled, .running: status = .canceled
             case .skipped: status = .skipped
+            case .paused: status = .paused
             case .idle, .waiting, .runnable:
                 if demanded[index] {
                     status = .notRun
@@ -732,11 +865,12 @@ final class FlowRun {
                 input: inputs[index]?.json, output: outputs[index]?.json, error: errors[index],
                 skipReason: reason, attempts: Int(attempts[index]),
                 cached: cacheHits.contains(index),
-                startedAt: startedAt[index], endedAt: endedAt[index]))
+                startedAt: startedAt[index], endedAt: endedAt[index], steps: childSteps[index]))
         }
         let ended = Date()
         let runStatus: RunStatus
         var failure: RunFailure?
+        var pause: RunPause?
         let mustExecuteDone = flow.steps.indices.allSatisfy { !flow.steps[$0].mustExecute || state[$0] == .succeeded }
         func failedStep(_ index: Int) -> FailedStep {
             FailedStep(
@@ -757,6 +891,11 @@ final class FlowRun {
         } else if canceled {
             runStatus = .canceled
             failure = RunFailure(code: "CANCELED", message: "the run was canceled", steps: [])
+        } else if let first = pausedSteps.min(by: { $0.index < $1.index }) {
+            // Several steps may have paused; the first in the flow's order is asked now, the
+            // others are called again on the resume and pause then, one at a time.
+            runStatus = .paused
+            pause = RunPause(key: first.request.key, step: first.request.key, value: first.request.value)
         } else if !continuedFailures.isEmpty {
             runStatus = .failed
             let failed = continuedFailures.map(failedStep)
@@ -774,7 +913,7 @@ final class FlowRun {
         let output = runStatus == .success || (!continuedFailures.isEmpty && failedSteps.isEmpty && !canceled) ? outputValue : nil
         return RunResult(
             runID: runID, status: runStatus, input: runInput, output: output, error: failure, steps: steps,
-            startedAt: started, endedAt: ended, duration: duration, plan: nil)
+            startedAt: started, endedAt: ended, duration: duration, plan: nil, pause: pause)
     }
 }
 

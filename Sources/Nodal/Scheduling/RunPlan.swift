@@ -76,6 +76,7 @@ public struct RunPlan: Sendable {
             case .native(let node): node.runsInline ? "inline" : "pool"
             case .pooled: "pool"
             case .async: "async"
+            case .subflow: "subflow"
             }
             let (value, note) = evaluate(step.input)
             return Step(
