@@ -26,9 +26,42 @@ import Testing
     }
 
     @Test func examplesPassTheirOwnTestCases() throws {
-        let result = try nodal("test", Products.repositoryRoot + "/examples/hello/flow.yaml", Products.repositoryRoot + "/examples/ffi/pow.yaml")
+        let examples = ["hello/flow.yaml", "ffi/pow.yaml", "route/route.yaml", "map/map.yaml", "loop/sum.yaml"]
+        let result = try runProcess(Products.nodal, ["test"] + examples.map { Products.repositoryRoot + "/examples/" + $0 })
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        #expect(result.stdout.hasSuffix("3 passed, 0 failed\n"))
+        #expect(result.stdout.hasSuffix("10 passed, 0 failed\n"))
+    }
+
+    /// The README's interrupt walk-through, as written there.
+    @Test func theInterruptExamplePausesAndResumesWithTheAnswer() throws {
+        let example = Products.repositoryRoot + "/examples/interrupt"
+        let id = "publish-\(UUID().uuidString.prefix(8))"
+        let run = try nodal("run", example + "/publish.yaml", "--input-file", example + "/input.json", "--run-id", id, "--no-progress")
+        #expect(run.status == 75, "\(run.stderr)")
+        #expect(run.stdout.contains("\"question\": \"Publish this announcement?\""))
+        #expect(run.stderr.contains("run paused at step 'review.decision', waiting for a value for 'review.decision'"))
+        #expect(run.stderr.contains("nodal resume \(id) --value review.decision=JSON"))
+
+        let wrong = try nodal("resume", id, "--value", "decision=true")
+        #expect(wrong.status == 64)
+        #expect(wrong.stderr.contains("waits for a value for 'review.decision'"))
+        let missing = try nodal("resume", id)
+        #expect(missing.status == 64)
+
+        let resumed = try nodal("resume", id, "--value", "review.decision={\"approved\": true, \"note\": \"ship it\"}", "--format", "json")
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let result = try JSONSerialization.jsonObject(with: Data(resumed.stdout.utf8)) as? [String: Any]
+        let output = result?["output"] as? [String: Any]
+        #expect(output?["status"] as? String == "published")
+        #expect(output?["text"] as? String == "NODAL 0.2 IS OUT: SUB-FLOWS, LOOPS AND INTERRUPTS")
+        #expect(output?["note"] as? String == "ship it")
+        let steps = result?["steps"] as? [[String: Any]]
+        let review = steps?.first { $0["id"] as? String == "review" }
+        let inner = review?["steps"] as? [[String: Any]]
+        #expect((inner?.first?["output"] as? [String: Any])?["approved"] as? Bool == true)
+
+        let show = try nodal("runs", "show", id)
+        #expect(show.stdout.contains("\"status\": \"success\""))
     }
 
     @Test func failingTestCaseExitsOneAndSaysWhy() throws {
