@@ -121,3 +121,20 @@ import Testing
         #expect(done?.kind == .alreadySucceeded)
     }
 }
+
+extension ResumeTests {
+    @Test func aNewRunWithTheIDOfARecordedRunIsRefused() async throws {
+        let store: any RunStore = InMemoryRunStore()
+        let calls = Calls()
+        let flow = try Flow(contentsOfFile: try flowFile(chain))
+        let first = await engine(calls).run(flow, input: ["start": 1], options: RunOptions(runID: "same", store: store))
+        #expect(first.status == .success)
+        let second = await engine(calls).run(flow, input: ["start": 5], options: RunOptions(runID: "same", store: store))
+        #expect(second.status == .failed)
+        #expect(second.error?.code == "RUN_EXISTS")
+        #expect(second.error?.message.contains("'same'") == true)
+        // The recorded run is untouched.
+        #expect(try await store.run(id: "same")?.input == ["start": 1])
+        #expect(calls.all == ["a", "b", "c"])
+    }
+}

@@ -55,7 +55,7 @@ extension Engine {
         } catch {
             return RunResult.invalid(flow: flow, input: record.input, options: options, error: error)
         }
-        let run = FlowRun(flow: flow, components: components, pool: pool, input: record.input, options: options, seed: checkpoints, resumeValues: values)
+        let run = FlowRun(flow: flow, components: components, pool: pool, input: record.input, options: options, seed: checkpoints, resuming: true, resumeValues: values)
         let result = await run.execute()
         if result.status != .paused { pausedFlows.withLock { _ = $0.removeValue(forKey: runID) } }
         return result

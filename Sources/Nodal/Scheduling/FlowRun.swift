@@ -91,6 +91,8 @@ final class FlowRun {
     /// its own. Empty for a top-level run.
     let nestingPrefix: String
     private var isNested: Bool { !nestingPrefix.isEmpty }
+    /// Goes on with a recorded run (`Engine.resume`), rather than starting a new one.
+    private let resuming: Bool
     /// Answers to interrupts, by resume key relative to this run (`decision`, `review.decision`).
     private let resumeValues: [String: JSON]
     /// Steps that paused for outside input, in the order they paused.
@@ -111,8 +113,9 @@ final class FlowRun {
     init(
         flow: Flow, components: [ResolvedComponent], pool: BlockingCallPool, input: JSON, options: RunOptions,
         eventStream: AsyncStream<RunEvent>.Continuation? = nil, seed: [StepCheckpoint] = [],
-        resumeValues: [String: JSON] = [:], nesting: (prefix: String, events: EventSink?)? = nil
+        resuming: Bool = false, resumeValues: [String: JSON] = [:], nesting: (prefix: String, events: EventSink?)? = nil
     ) {
+        self.resuming = resuming
         self.seed = seed
         self.resumeValues = resumeValues
         self.nestingPrefix = nesting?.prefix ?? ""
@@ -715,13 +718,19 @@ final class FlowRun {
 
     /// Records the run as started. False (and the run fails) when the store cannot.
     private func recordStart(at started: Date) async -> Bool {
-        guard let store = options.store else { return true }
+        // A sub-flow's run is part of its parent's record.
+        guard let store = options.store, !isNested else { return true }
         let record = RunRecord(
             id: runID, flowName: flow.name ?? flow.file.map(FileSystem.baseName) ?? "flow",
             flowPath: flow.file.map { FileSystem.realPath($0) ?? $0 }, flowHash: flow.sourceHash,
             input: runInput, status: "running", createdAt: started)
         do {
             if try await store.run(id: runID) != nil {
+                guard resuming else {
+                    // Its checkpoints would mix with this run's on a later resume.
+                    storeFailure = StepError(code: "RUN_EXISTS", message: "the store already has a run '\(runID)'; resume it, or give this run another id")
+                    return false
+                }
                 try await store.updateRun(id: runID, status: "running", result: nil, updatedAt: started)
             } else {
                 try await store.putRun(record)
