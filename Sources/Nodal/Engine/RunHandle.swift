@@ -44,7 +44,9 @@ extension Engine {
                 return RunResult.invalid(flow: flow, input: input, options: options, error: error)
             }
             let run = FlowRun(flow: flow, components: components, pool: pool, input: input, options: options, eventStream: sink)
-            return await run.execute()
+            let result = await run.execute()
+            if result.status == .paused && options.store == nil { await keepPausedRun(flow, result) }
+            return result
         }
         return RunHandle(runID: runID, events: events, task: task)
     }
