@@ -77,6 +77,15 @@ public func temporaryDirectory() throws -> String {
     return path
 }
 
+/// A fresh temporary folder holding `files` (name to text), e.g. a flow and its sub-flows.
+public func temporaryDirectory(containing files: [String: String]) throws -> String {
+    let directory = try temporaryDirectory()
+    for (name, text) in files {
+        try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+    }
+    return directory
+}
+
 /// Compiles C source into a shared library against include/nodal.h; returns its path.
 public func buildCPlugin(_ source: String, name: String, in directory: String) throws -> String {
     let sourcePath = directory + "/\(name).c"

@@ -28,14 +28,6 @@ import Testing
         return engine
     }
 
-    func folder(_ files: [String: String]) throws -> String {
-        let directory = try temporaryDirectory()
-        for (name, text) in files {
-            try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
-        }
-        return directory
-    }
-
     let simple = """
         steps:
           - { id: before, component: /app/step, input: { n: 1 } }
@@ -105,7 +97,7 @@ import Testing
 
     @Test(arguments: ["memory", "sqlite"])
     func nestedInterruptsHaveDottedKeysAndResumeAcrossEngines(store kind: String) async throws {
-        let directory = try folder([
+        let directory = try temporaryDirectory(containing: [
             "review.yaml": """
                 steps:
                   - { id: draft, component: /app/step, input: { n: { $input: n } } }

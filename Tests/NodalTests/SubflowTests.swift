@@ -7,15 +7,6 @@ import Testing
 /// Steps that run another flow file (`flow: FILE`): results nested under the step's id, errors
 /// that name the sub-flow, include cycles refused, changed sub-flows noticed.
 @Suite struct SubflowTests {
-    /// Writes `files` (name to text) into a new folder and returns its path.
-    func folder(_ files: [String: String]) throws -> String {
-        let directory = try temporaryDirectory()
-        for (name, text) in files {
-            try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
-        }
-        return directory
-    }
-
     func engine() -> Engine {
         let engine = Engine()
         engine.register(route: "/app/double") { input, _ in ["n": .int((input["n"]?.intValue ?? 0) * 2)] }
@@ -31,7 +22,7 @@ import Testing
         """
 
     @Test func aSubflowStepRunsTheFileAndNestsItsStepsUnderTheStepID() async throws {
-        let directory = try folder([
+        let directory = try temporaryDirectory(containing: [
             "inner.yaml": inner,
             "outer.yaml": """
                 steps:
@@ -58,7 +49,7 @@ import Testing
     }
 
     @Test func aFailingSubflowFailsItsStepNamingTheFileAndKeepsTheInnerFailure() async throws {
-        let directory = try folder([
+        let directory = try temporaryDirectory(containing: [
             "broken.yaml": """
                 steps:
                   - { id: ok, component: /app/double, input: { n: 1 } }
@@ -81,14 +72,14 @@ import Testing
     }
 
     @Test func loadingErrorsNameTheSubflowFileAndTheIncludingStep() throws {
-        let missing = try folder(["outer.yaml": "steps:\n  - { id: sub, flow: nowhere.yaml }\noutput: { $step: sub }\n"])
+        let missing = try temporaryDirectory(containing: ["outer.yaml": "steps:\n  - { id: sub, flow: nowhere.yaml }\noutput: { $step: sub }\n"])
         #expect {
             try Flow(contentsOfFile: missing + "/outer.yaml")
         } throws: { error in
             let text = String(describing: error)
             return text.contains("outer.yaml") && text.contains("step 'sub'") && text.contains("nowhere.yaml") && text.contains("does not exist")
         }
-        let invalid = try folder([
+        let invalid = try temporaryDirectory(containing: [
             "inner.yaml": "steps:\n  - { id: x, component: /app/double, input: { n: { $step: nope } } }\noutput: {}\n",
             "outer.yaml": "steps:\n  - { id: sub, flow: inner.yaml }\noutput: { $step: sub }\n",
         ])
@@ -98,12 +89,12 @@ import Testing
             let text = String(describing: error)
             return text.contains("inner.yaml") && text.contains("step 'x'") && text.contains("nope") && text.contains("sub-flow of step 'sub'")
         }
-        let both = try folder(["outer.yaml": "steps:\n  - { id: sub, flow: a.yaml, component: /app/double }\noutput: {}\n"])
+        let both = try temporaryDirectory(containing: ["outer.yaml": "steps:\n  - { id: sub, flow: a.yaml, component: /app/double }\noutput: {}\n"])
         #expect(throws: FlowError.self) { try Flow(contentsOfFile: both + "/outer.yaml") }
     }
 
     @Test func subflowsThatIncludeEachOtherAreRefused() throws {
-        let directory = try folder([
+        let directory = try temporaryDirectory(containing: [
             "a.yaml": "steps:\n  - { id: toB, flow: b.yaml }\noutput: { $step: toB }\n",
             "b.yaml": "steps:\n  - { id: toA, flow: a.yaml }\noutput: { $step: toA }\n",
         ])
@@ -115,7 +106,7 @@ import Testing
     }
 
     @Test func anUnknownComponentInsideASubflowIsReportedAtValidation() throws {
-        let directory = try folder([
+        let directory = try temporaryDirectory(containing: [
             "inner.yaml": "steps:\n  - { id: x, component: /app/missing }\noutput: { $step: x }\n",
             "outer.yaml": "steps:\n  - { id: sub, flow: inner.yaml }\noutput: { $step: sub }\n",
         ])
@@ -129,7 +120,7 @@ import Testing
     }
 
     @Test func theFlowHashCoversSubflowFiles() throws {
-        let directory = try folder(["inner.yaml": inner, "outer.yaml": "steps:\n  - { id: sub, flow: inner.yaml, input: { n: 1 } }\noutput: { $step: sub }\n"])
+        let directory = try temporaryDirectory(containing: ["inner.yaml": inner, "outer.yaml": "steps:\n  - { id: sub, flow: inner.yaml, input: { n: 1 } }\noutput: { $step: sub }\n"])
         let before = try Flow(contentsOfFile: directory + "/outer.yaml").sourceHash
         try inner.replacingOccurrences(of: "again", with: "more").write(toFile: directory + "/inner.yaml", atomically: true, encoding: .utf8)
         let after = try Flow(contentsOfFile: directory + "/outer.yaml").sourceHash
@@ -137,7 +128,7 @@ import Testing
     }
 
     @Test func subflowStepEventsCarryDottedStepIDs() async throws {
-        let directory = try folder(["inner.yaml": inner, "outer.yaml": "steps:\n  - { id: sub, flow: inner.yaml, input: { n: 1 } }\noutput: { $step: sub }\n"])
+        let directory = try temporaryDirectory(containing: ["inner.yaml": inner, "outer.yaml": "steps:\n  - { id: sub, flow: inner.yaml, input: { n: 1 } }\noutput: { $step: sub }\n"])
         let seen = Mutex<[String]>([])
         let options = RunOptions(onEvent: { event in
             if case .stepSucceeded(let step, _) = event.kind { seen.withLock { $0.append(step) } }
