@@ -2,9 +2,10 @@
 /// prefix a configuration maps to a `builtin` plugin entry).
 enum Builtins {
     /// For error messages; `ffi` is resolved by the engine (FFI/FFIStep.swift), which holds the allowlist.
-    static let names = ["create_messages", "map", "ffi"]
+    static let names = ["create_messages", "ffi", "get_blob", "map", "put_blob"]
 
-    /// - Parameter engine: for builtins that run flows of their own (`map`).
+    /// - Parameter engine: for builtins that run flows of their own (`map`) or keep blobs in its
+    ///   in-memory store.
     static func resolve(_ name: String, route: String, engine: Engine, flowFile: String?) -> ResolvedComponent? {
         let bare = name.hasPrefix("/builtin/") ? String(name.dropFirst(9)) : String(name.drop(while: { $0 == "/" }))
         switch bare {
@@ -15,6 +16,14 @@ enum Builtins {
         case "map":
             return ResolvedComponent(route: route, nodeID: "builtin/map", executor: .async { input, context in
                 try await BuiltinMap.run(input, engine: engine, context: context, parentFile: flowFile)
+            })
+        case "put_blob":
+            return ResolvedComponent(route: route, nodeID: "builtin/put_blob", executor: .async { input, context in
+                try await BuiltinBlobs.put(input, engine: engine, context: context)
+            })
+        case "get_blob":
+            return ResolvedComponent(route: route, nodeID: "builtin/get_blob", executor: .async { input, context in
+                try await BuiltinBlobs.get(input, engine: engine, context: context)
             })
         default:
             return nil
