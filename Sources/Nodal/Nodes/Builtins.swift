@@ -2,10 +2,10 @@
 /// prefix a configuration maps to a `builtin` plugin entry).
 enum Builtins {
     /// For error messages; `ffi` is resolved by the engine (FFI/FFIStep.swift), which holds the allowlist.
-    static let names = ["create_messages", "ffi", "get_blob", "map", "put_blob"]
+    static let names = ["create_messages", "eval", "ffi", "get_blob", "iterate", "map", "put_blob"]
 
-    /// - Parameter engine: for builtins that run flows of their own (`map`) or keep blobs in its
-    ///   in-memory store.
+    /// - Parameter engine: for builtins that run flows of their own (`map`, `eval`, `iterate`) or
+    ///   keep blobs in its in-memory store.
     static func resolve(_ name: String, route: String, engine: Engine, flowFile: String?) -> ResolvedComponent? {
         let bare = name.hasPrefix("/builtin/") ? String(name.dropFirst(9)) : String(name.drop(while: { $0 == "/" }))
         switch bare {
@@ -15,7 +15,15 @@ enum Builtins {
             })
         case "map":
             return ResolvedComponent(route: route, nodeID: "builtin/map", executor: .async { input, context in
-                try await BuiltinMap.run(input, engine: engine, context: context, parentFile: flowFile)
+                try await BuiltinMap.run(input, engine: engine, context: context)
+            })
+        case "eval":
+            return ResolvedComponent(route: route, nodeID: "builtin/eval", executor: .async { input, context in
+                try await BuiltinEval.run(input, engine: engine, context: context)
+            })
+        case "iterate":
+            return ResolvedComponent(route: route, nodeID: "builtin/iterate", executor: .async { input, context in
+                try await BuiltinIterate.run(input, engine: engine, context: context)
             })
         case "put_blob":
             return ResolvedComponent(route: route, nodeID: "builtin/put_blob", executor: .async { input, context in
