@@ -2,10 +2,10 @@
 /// prefix a configuration maps to a `builtin` plugin entry).
 enum Builtins {
     /// For error messages; `ffi` is resolved by the engine (FFI/FFIStep.swift), which holds the allowlist.
-    static let names = ["create_messages", "eval", "ffi", "get_blob", "iterate", "map", "put_blob"]
+    static let names = ["create_messages", "eval", "ffi", "get_blob", "iterate", "load_file", "map", "put_blob"]
 
-    /// - Parameter engine: for builtins that run flows of their own (`map`, `eval`, `iterate`) or
-    ///   keep blobs in its in-memory store.
+    /// - Parameter engine: for builtins that run flows of their own (`map`, `eval`, `iterate`),
+    ///   keep blobs in its in-memory store, or read its configuration (`load_file`).
     static func resolve(_ name: String, route: String, engine: Engine, flowFile: String?) -> ResolvedComponent? {
         let bare = name.hasPrefix("/builtin/") ? String(name.dropFirst(9)) : String(name.drop(while: { $0 == "/" }))
         switch bare {
@@ -32,6 +32,16 @@ enum Builtins {
         case "get_blob":
             return ResolvedComponent(route: route, nodeID: "builtin/get_blob", executor: .async { input, context in
                 try await BuiltinBlobs.get(input, engine: engine, context: context)
+            })
+        case "load_file":
+            // File reads block: on the pool, like a blocking plugin call.
+            let allowed = engine.configuration.allowedFileFolders
+            return ResolvedComponent(route: route, nodeID: "builtin/load_file", executor: .pooled { input, context in
+                do throws(StepError) {
+                    return .success(Payload(json: try BuiltinLoadFile.run(input.json, context: context, allowedFolders: allowed)))
+                } catch {
+                    return .failure(error)
+                }
             })
         default:
             return nil
