@@ -18,6 +18,10 @@ public struct NodalConfig: Sendable {
     public internal(set) var storageConfig: JSON?
     /// `ffi: allow:`: the libraries and symbols `/builtin/ffi` steps may call (FFI/FFIAllowlist.swift).
     var ffiAllowlist: [FFIPermission] = []
+    /// `files: allow:`: folders `/builtin/load_file` may read besides the flow's own (absolute;
+    /// entries written relative are resolved against the configuration file's folder). `/` allows
+    /// every file.
+    public var allowedFileFolders: [String] = []
 
     public init() {
         file = nil
@@ -93,18 +97,44 @@ public struct NodalConfig: Sendable {
                 }
             case "ffi":
                 ffiAllowlist = try FFIPermission.parseConfiguration(YAMLConversion.json(value, file: file, field: "ffi"), file: file)
+            case "files":
+                allowedFileFolders = try Self.parseFiles(YAMLConversion.json(value, file: file, field: "files"), file: file)
             case "storageConfig", "stateStore":
                 storageConfig = YAMLConversion.anyJSON(value)
             case "retry", "blobApi", "blobStore":
                 // Stepflow's transport and blob-service settings: nothing to set in Nodal.
                 continue
             default:
-                throw FlowError(file: file, field: key, "unknown configuration key (known: plugins, routes, ffi, storageConfig, stateStore, retry)")
+                throw FlowError(file: file, field: key, "unknown configuration key (known: plugins, routes, ffi, files, storageConfig, stateStore, retry, blobApi, blobStore)")
             }
         }
         for route in routes where plugins[route.plugin] == nil {
             throw FlowError(file: file, field: "routes.\(route.prefix)", "route names plugin '\(route.plugin)', which 'plugins' does not define")
         }
+    }
+
+    /// Reads the value of the `files:` key: `{allow: ["data", "/srv/shared"]}`, folders relative to
+    /// the configuration file's folder (the working directory when it has no file).
+    static func parseFiles(_ value: JSON, file: String?) throws(FlowError) -> [String] {
+        guard case .object(let files) = value else {
+            throw FlowError(file: file, field: "files", "'files' must be a mapping with an 'allow' list of folders")
+        }
+        for (key, _) in files where key != "allow" {
+            throw FlowError(file: file, field: "files.\(key)", "unknown key (known: allow)")
+        }
+        guard let allow = files["allow"], !allow.isNull else { return [] }
+        guard case .array(let entries) = allow else {
+            throw FlowError(file: file, field: "files.allow", "'allow' must be a list of folders such as [data, /srv/shared], not \(allow.typeName)")
+        }
+        let base = file.map(FileSystem.directoryName) ?? FileSystem.currentDirectory
+        var folders: [String] = []
+        for (index, entry) in entries.enumerated() {
+            guard case .string(let folder) = entry, !folder.isEmpty else {
+                throw FlowError(file: file, field: "files.allow[\(index)]", "a folder must be a non-empty string, not \(entry.typeName == "string" ? "an empty one" : entry.typeName)")
+            }
+            folders.append(FileSystem.join(base, folder))
+        }
+        return folders
     }
 
     /// The folder of the configuration file: relative paths in it are relative to this.

@@ -190,7 +190,7 @@ public final class Engine: Sendable {
             }
             let resolved: ResolvedComponent
             do {
-                resolved = try resolve(step.component, in: snapshot, flowFile: flow.file)
+                resolved = try resolve(step.component, in: snapshot)
             } catch var error as FlowError {
                 error.file = flow.file
                 error.step = step.id
@@ -208,7 +208,7 @@ public final class Engine: Sendable {
         }
     }
 
-    private func resolve(_ component: String, in registry: Registry, flowFile: String?) throws -> ResolvedComponent {
+    private func resolve(_ component: String, in registry: Registry) throws -> ResolvedComponent {
         if let node = registry.swiftNodes[component] {
             return ResolvedComponent(route: component, nodeID: "swift:\(component)", executor: .async(node))
         }
@@ -217,7 +217,7 @@ public final class Engine: Sendable {
             switch entry.type {
             case "builtin":
                 if FFIStep.isFFI(remainder) { return FFIStep.unbound(route: component) }
-                if let resolved = Builtins.resolve(remainder, route: component, engine: self, flowFile: flowFile) { return resolved }
+                if let resolved = Builtins.resolve(remainder, route: component, engine: self) { return resolved }
                 throw FlowError("unknown builtin '\(remainder)' (route '\(route.prefix)' leads to builtin plugin '\(entry.name)'; builtins: \(Builtins.names.joined(separator: ", ")))")
             case "mock":
                 if let resolved = entry.mock?.resolve(remainder, route: component) { return resolved }
@@ -238,7 +238,7 @@ public final class Engine: Sendable {
         if segments.count == 2, let plugin = registry.pluginsByName[String(segments[0])] {
             return try node(String(segments[1]), of: plugin, route: component)
         }
-        if component.hasPrefix("/builtin/"), let resolved = Builtins.resolve(component, route: component, engine: self, flowFile: flowFile) {
+        if component.hasPrefix("/builtin/"), let resolved = Builtins.resolve(component, route: component, engine: self) {
             return resolved
         }
         if component == "/builtin/ffi" { return FFIStep.unbound(route: component) }

@@ -44,6 +44,15 @@ public struct RunOptions: Sendable {
     }
 }
 
+extension RunOptions {
+    /// For the runs a builtin makes (eval, iterate): recorded nowhere, and unable to pause.
+    static func innerRun(id: String) -> RunOptions {
+        var options = RunOptions(runID: id)
+        options.allowsInterrupts = false
+        return options
+    }
+}
+
 /// A change to one step for one run: a different timeout or error policy.
 public struct StepOverride: Sendable {
     /// Seconds a pooled or async call may run before it is told to stop.

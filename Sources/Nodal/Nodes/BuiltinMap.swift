@@ -1,17 +1,13 @@
 /// Stepflow's `/builtin/map`: runs a flow over `items`, at most `max_concurrency` at once.
 ///
 /// Input: `{workflow: <flow>, items: [...], max_concurrency?: n}` (`flow` is accepted for
-/// `workflow`; write the flow under `$literal` so its expressions are not evaluated by the parent).
+/// `workflow`; write the flow under `$literal` so its expressions are not evaluated by the parent),
+/// or the flow by blob id under `workflow_id`/`flow_id` (see `BuiltinSubFlow`).
 /// Output: `{results: [{outcome: success, result} | {outcome: failed, error}], successful, failed}`,
 /// one result per item in item order. A failed item does not fail the step.
 enum BuiltinMap {
-    static func run(_ input: JSON, engine: Engine, context: NodeContext, parentFile: String?) async throws -> JSON {
-        guard case .object(let document)? = input["workflow"] ?? input["flow"] else {
-            if input["workflow_id"] != nil || input["flow_id"] != nil {
-                throw StepError(code: "INVALID_INPUT", message: "map: flows by blob id are not supported yet; give the flow inline under 'workflow' with $literal")
-            }
-            throw StepError(code: "INVALID_INPUT", message: "map needs 'workflow': the flow to run for each item (inline, under $literal)")
-        }
+    static func run(_ input: JSON, engine: Engine, context: NodeContext) async throws -> JSON {
+        let flow = try await BuiltinSubFlow.flow(from: input, builtin: "map", engine: engine, context: context)
         guard case .array(let items)? = input["items"] else {
             throw StepError(code: "INVALID_INPUT", message: "map needs 'items': a list of inputs, one per run of the flow")
         }
@@ -21,13 +17,6 @@ enum BuiltinMap {
                 throw StepError(code: "INVALID_INPUT", message: "map: 'max_concurrency' must be an integer >= 1, not \(raw)")
             }
             maxConcurrency = value
-        }
-        let flow: Flow
-        do {
-            flow = try Flow(document: .object(document), file: parentFile)
-            try engine.validate(flow)
-        } catch {
-            throw StepError(code: "INVALID_INPUT", message: "map: the flow under 'workflow' is not valid: \(error)")
         }
         let batch = await engine.runBatch(flow, inputs: items, options: BatchOptions(
             maxConcurrency: maxConcurrency, order: .input, batchID: "\(context.runID).\(context.stepID)"))

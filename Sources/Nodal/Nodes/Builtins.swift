@@ -2,10 +2,11 @@
 /// prefix a configuration maps to a `builtin` plugin entry).
 enum Builtins {
     /// For error messages; `ffi` is resolved by the engine (FFI/FFIStep.swift), which holds the allowlist.
-    static let names = ["create_messages", "interrupt", "map", "ffi"]
+    static let names = ["create_messages", "eval", "ffi", "get_blob", "interrupt", "iterate", "load_file", "map", "put_blob"]
 
-    /// - Parameter engine: for builtins that run flows of their own (`map`).
-    static func resolve(_ name: String, route: String, engine: Engine, flowFile: String?) -> ResolvedComponent? {
+    /// - Parameter engine: for builtins that run flows of their own (`map`, `eval`, `iterate`),
+    ///   keep blobs in its in-memory store, or read its configuration (`load_file`).
+    static func resolve(_ name: String, route: String, engine: Engine) -> ResolvedComponent? {
         let bare = name.hasPrefix("/builtin/") ? String(name.dropFirst(9)) : String(name.drop(while: { $0 == "/" }))
         switch bare {
         case "create_messages":
@@ -16,7 +17,33 @@ enum Builtins {
             return ResolvedComponent(route: route, nodeID: "builtin/interrupt", executor: .inline(BuiltinInterrupt.call))
         case "map":
             return ResolvedComponent(route: route, nodeID: "builtin/map", executor: .async { input, context in
-                try await BuiltinMap.run(input, engine: engine, context: context, parentFile: flowFile)
+                try await BuiltinMap.run(input, engine: engine, context: context)
+            })
+        case "eval":
+            return ResolvedComponent(route: route, nodeID: "builtin/eval", executor: .async { input, context in
+                try await BuiltinEval.run(input, engine: engine, context: context)
+            })
+        case "iterate":
+            return ResolvedComponent(route: route, nodeID: "builtin/iterate", executor: .async { input, context in
+                try await BuiltinIterate.run(input, engine: engine, context: context)
+            })
+        case "put_blob":
+            return ResolvedComponent(route: route, nodeID: "builtin/put_blob", executor: .async { input, context in
+                try await BuiltinBlobs.put(input, engine: engine, context: context)
+            })
+        case "get_blob":
+            return ResolvedComponent(route: route, nodeID: "builtin/get_blob", executor: .async { input, context in
+                try await BuiltinBlobs.get(input, engine: engine, context: context)
+            })
+        case "load_file":
+            // File reads block: on the pool, like a blocking plugin call.
+            let allowed = engine.configuration.allowedFileFolders
+            return ResolvedComponent(route: route, nodeID: "builtin/load_file", executor: .pooled { input, context in
+                do throws(StepError) {
+                    return .success(Payload(json: try BuiltinLoadFile.run(input.json, context: context, allowedFolders: allowed)))
+                } catch {
+                    return .failure(error)
+                }
             })
         default:
             return nil

@@ -65,6 +65,28 @@ enum FileSystem {
         return names.sorted()
     }
 
+    /// The size of a regular file (following symlinks); nil when the path is missing or not a file.
+    static func regularFileSize(_ path: String) -> Int? {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int(info.st_size)
+    }
+
+    /// An absolute path with `.`, `..` and repeated slashes removed, without touching the disk
+    /// (so a `..` after a symlink is not what the kernel would make of it: use `realPath` for
+    /// paths that exist).
+    static func lexicallyNormalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            switch part {
+            case ".": continue
+            case "..": if !parts.isEmpty { parts.removeLast() }
+            default: parts.append(part)
+            }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
     static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
