@@ -4,10 +4,24 @@ enum Builtins {
     /// For error messages; `ffi` is resolved by the engine (FFI/FFIStep.swift), which holds the allowlist.
     static let names = ["create_messages", "eval", "ffi", "get_blob", "interrupt", "iterate", "load_file", "map", "put_blob"]
 
+    /// Builtins that run flows of their own or keep blobs: async, with the engine at hand.
+    private static let engineBuiltins: [String: @Sendable (JSON, Engine, NodeContext) async throws -> JSON] = [
+        "map": { try await BuiltinMap.run($0, engine: $1, context: $2) },
+        "eval": { try await BuiltinEval.run($0, engine: $1, context: $2) },
+        "iterate": { try await BuiltinIterate.run($0, engine: $1, context: $2) },
+        "put_blob": { try await BuiltinBlobs.put($0, engine: $1, context: $2) },
+        "get_blob": { try await BuiltinBlobs.get($0, engine: $1, context: $2) },
+    ]
+
     /// - Parameter engine: for builtins that run flows of their own (`map`, `eval`, `iterate`),
     ///   keep blobs in its in-memory store, or read its configuration (`load_file`).
     static func resolve(_ name: String, route: String, engine: Engine) -> ResolvedComponent? {
         let bare = name.hasPrefix("/builtin/") ? String(name.dropFirst(9)) : String(name.drop(while: { $0 == "/" }))
+        if let body = engineBuiltins[bare] {
+            return ResolvedComponent(route: route, nodeID: "builtin/\(bare)", executor: .async { input, context in
+                try await body(input, engine, context)
+            })
+        }
         switch bare {
         case "create_messages":
             return ResolvedComponent(route: route, nodeID: "builtin/create_messages", executor: .inline { input, _ in
@@ -15,26 +29,6 @@ enum Builtins {
             })
         case "interrupt":
             return ResolvedComponent(route: route, nodeID: "builtin/interrupt", executor: .inline(BuiltinInterrupt.call))
-        case "map":
-            return ResolvedComponent(route: route, nodeID: "builtin/map", executor: .async { input, context in
-                try await BuiltinMap.run(input, engine: engine, context: context)
-            })
-        case "eval":
-            return ResolvedComponent(route: route, nodeID: "builtin/eval", executor: .async { input, context in
-                try await BuiltinEval.run(input, engine: engine, context: context)
-            })
-        case "iterate":
-            return ResolvedComponent(route: route, nodeID: "builtin/iterate", executor: .async { input, context in
-                try await BuiltinIterate.run(input, engine: engine, context: context)
-            })
-        case "put_blob":
-            return ResolvedComponent(route: route, nodeID: "builtin/put_blob", executor: .async { input, context in
-                try await BuiltinBlobs.put(input, engine: engine, context: context)
-            })
-        case "get_blob":
-            return ResolvedComponent(route: route, nodeID: "builtin/get_blob", executor: .async { input, context in
-                try await BuiltinBlobs.get(input, engine: engine, context: context)
-            })
         case "load_file":
             // File reads block: on the pool, like a blocking plugin call.
             let allowed = engine.configuration.allowedFileFolders
