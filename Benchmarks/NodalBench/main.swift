@@ -109,6 +109,35 @@ let inMemory = await report("chain 10,000, checkpoints in memory", steps: 10_000
 let inSQLite = await report("chain 10,000, checkpoints in SQLite (file)", steps: 10_000, chainFlow, repeats: 3) {
     try await SQLiteRunStore(path: storeFolder + "/bench-\(UUID().uuidString).db")
 }
+// Composition: 1,000 sub-flow steps, each running a 10-step chain from a file (10,000 inner steps).
+let innerPath = storeFolder + "/inner-chain.json"
+var innerSteps: [JSON] = [step("i0", "/std/increment", ["value": ["$input": "value"]])]
+for i in 1..<10 { innerSteps.append(step("i\(i)", "/std/increment", ["value": ["$step": .string("i\(i - 1)"), "path": "value"]])) }
+try JSON.object(["steps": .array(innerSteps), "output": ["value": ["$step": "i9", "path": "value"]]]).serialized()
+    .write(toFile: innerPath, atomically: true, encoding: .utf8)
+var outerSteps: [JSON] = [["id": "o0", "flow": .string(innerPath), "input": ["value": 0]]]
+for i in 1..<1_000 { outerSteps.append(["id": .string("o\(i)"), "flow": .string(innerPath), "input": ["value": ["$step": .string("o\(i - 1)"), "path": "value"]]]) }
+let nested = try Flow(document: ["steps": .array(outerSteps), "output": ["$step": "o999", "path": "value"]])
+let nestedTime = await report("1,000 sub-flow steps x 10-step chain", steps: 10_000, nested, repeats: 3)
+print(String(format: "sub-flows: %.2fx the flat 10,000-step chain (per inner step)", nestedTime / chain10k))
+
+// Interrupts: a run that pauses at its second step, then a resume that answers it (no store).
+let pausing = try Flow(yaml: """
+    steps:
+      - { id: before, component: /std/increment, input: { value: 1 } }
+      - { id: ask, component: /builtin/interrupt, input: { seen: { $step: before, path: value } } }
+      - { id: after, component: /std/increment, input: { value: { $step: ask, path: value } } }
+    output: { $step: after, path: value }
+    """)
+let cycles = 1_000
+let pauseTime = await best(3) {
+    for _ in 0..<cycles {
+        let paused = await engine.run(pausing, input: [:])
+        let done = try? await engine.resume(runID: paused.runID, values: ["ask": ["value": 1]])
+        if done?.status != .success { print("pause/resume did not succeed") }
+    }
+} / Double(cycles)
+print(String(format: "pause + resume in memory: %.1f µs per cycle, %.0fx baseline", pauseTime * 1e6, pauseTime / baseline))
 print(String(format: "durability per step: SQLite file %.1f µs, in memory %.1f µs, no store %.1f µs", inSQLite / 10_000 * 1e6, inMemory / 10_000 * 1e6, chain10k / 10_000 * 1e6))
 print(String(format: "100,000-step chain / 10,000-step chain: %.1fx (linear would be 10x)", chain100k / chain10k))
 print(String(format: "peak memory: %.0f MB", peakMemoryMB()))
