@@ -210,3 +210,28 @@ import Testing
         #expect(events.withLock { $0 } == ["step decision decision", "run decision"])
     }
 }
+
+extension InterruptTests {
+    @Test func testCasesCanExpectAPauseWithItsKeyAndValue() async throws {
+        let flow = try Flow(yaml: simple + """
+
+            test:
+              cases:
+                - name: right
+                  output: { outcome: paused, key: decision, value: { seen: 2 } }
+                - name: wrong key
+                  output: { outcome: paused, key: other }
+                - name: wrong value
+                  output: { outcome: paused, value: { seen: 3 } }
+                - name: expects success
+            """)
+        let result = await engine(Calls()).run(flow, input: [:])
+        let verdicts = flow.testCases.map { $0.mismatch(result) }
+        #expect(verdicts[0] == nil)
+        #expect(verdicts[1] == "expected a pause for \"other\", got one for \"decision\"")
+        #expect(verdicts[2] == "pause.value.seen: expected 3, got 2")
+        #expect(verdicts[3] == "expected success, got paused at step 'decision', waiting for a value for 'decision'")
+        let finished = await engine(Calls()).run(try Flow(yaml: "steps: []\noutput: 1\n"), input: [:])
+        #expect(flow.testCases[0].mismatch(finished) == "expected a pause, got success")
+    }
+}

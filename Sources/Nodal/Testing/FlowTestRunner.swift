@@ -3,6 +3,8 @@
 /// Matching rules (Stepflow's): objects match as subsets (every expected key must be present
 /// and match), arrays need equal length and element-wise matches, scalars must be equal. For an
 /// expected failure only the `outcome` must match; the error's wording is the engine's own.
+/// Nodal adds `outcome: paused`, with an optional `key` and `value` (matched like a result) for
+/// the interrupt the run waits at.
 extension FlowTestCase {
     /// nil when the result is what the case expects, else why not.
     public func mismatch(_ result: RunResult) -> String? {
@@ -10,6 +12,9 @@ extension FlowTestCase {
         let outcome = expected["outcome"]?.stringValue ?? "success"
         switch outcome {
         case "success":
+            if let pause = result.pause {
+                return "expected success, got paused at step '\(pause.step)', waiting for a value for '\(pause.key)'"
+            }
             guard result.status == .success else {
                 return "expected success, got \(result.status.rawValue): \(result.error?.message ?? "")"
             }
@@ -20,6 +25,17 @@ extension FlowTestCase {
         case "failed":
             guard result.status == .failed else {
                 return "expected failure, got \(result.status.rawValue) with output \(result.output ?? .null)"
+            }
+            return nil
+        case "paused":
+            guard let pause = result.pause else {
+                return "expected a pause, got \(result.status.rawValue)\(result.error.map { ": \($0.message)" } ?? "")"
+            }
+            if let key = expected["key"], key != .string(pause.key) {
+                return "expected a pause for \(key), got one for \"\(pause.key)\""
+            }
+            if let wanted = expected["value"] {
+                return Self.mismatch(expected: wanted, actual: pause.value, path: "pause.value")
             }
             return nil
         default:
