@@ -81,7 +81,7 @@ struct RunCommand: AsyncParsableCommand {
             let store = dryRun ? nil : try await storeOptions.open(configuration: engine.configuration)
             options.store = store
             let printer = events ? EventPrinter() : nil
-            let progress = !noProgress && !dryRun && inputsFile == nil && ProgressLine.isAvailable ? ProgressLine(totalSteps: flow.stepIDs.count) : nil
+            let progress = !noProgress && !dryRun && inputsFile == nil && ProgressLine.isAvailable ? ProgressLine(steps: flow.stepIDs) : nil
             if printer != nil || progress != nil {
                 options.onEvent = { event in
                     printer?.print(event)

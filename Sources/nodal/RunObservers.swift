@@ -27,12 +27,16 @@ final class ProgressLine: Sendable {
         var stopped = false
     }
     private let state = Mutex(State())
+    /// The flow's own steps: a sub-flow's steps (`review.draft`) show as running but are not
+    /// counted, so the count never passes the total.
+    private let counted: Set<String>
 
     /// Only on a terminal: progress never reaches a file or a pipe.
     static var isAvailable: Bool { isatty(2) != 0 }
 
-    init(totalSteps: Int) {
-        state.withLock { $0.total = totalSteps }
+    init(steps: [String]) {
+        counted = Set(steps)
+        state.withLock { $0.total = steps.count }
         Task.detached { [self] in
             while draw() {
                 try? await Task.sleep(for: .milliseconds(100))
@@ -45,11 +49,11 @@ final class ProgressLine: Sendable {
             switch event.kind {
             case .runStarted(let steps): state.total = steps
             case .stepStarted(let step, _): state.running.append(step)
-            case .stepSucceeded(let step, _), .stepFailed(let step, _), .stepCanceled(let step):
+            case .stepSucceeded(let step, _), .stepFailed(let step, _), .stepCanceled(let step), .stepPaused(let step, _, _):
                 state.running.removeAll { $0 == step }
-                state.done += 1
+                if counted.contains(step) { state.done += 1 }
             case .stepRetried(let step, _, _, _): state.running.removeAll { $0 == step }
-            case .stepSkipped: state.done += 1
+            case .stepSkipped(let step, _): if counted.contains(step) { state.done += 1 }
             default: break
             }
         }
