@@ -138,3 +138,22 @@ import Testing
         #expect(seen.withLock { $0 } == ["sub.twice", "sub.again", "sub"])
     }
 }
+
+extension SubflowTests {
+    @Test func aStepIDThatReadsAsAStepInsideASubflowIsRefused() throws {
+        let directory = try temporaryDirectory(containing: [
+            "inner.yaml": inner,
+            "outer.yaml": """
+                steps:
+                  - { id: sub, flow: inner.yaml, input: { n: 1 } }
+                  - { id: sub.twice, component: /app/double, input: { n: 1 } }
+                output: { $step: sub }
+                """,
+        ])
+        #expect {
+            try Flow(contentsOfFile: directory + "/outer.yaml")
+        } throws: { error in
+            String(describing: error).contains("'sub.twice' reads as a step inside sub-flow step 'sub'")
+        }
+    }
+}

@@ -97,6 +97,13 @@ extension Flow {
             steps.append(step)
         }
         self.steps = steps
+        // A sub-flow's steps are known as `step.inner` in checkpoints and resume keys; a step of
+        // this flow with such an id would be mistaken for one of them.
+        for step in steps where step.subflow != nil {
+            if let clash = steps.first(where: { $0.id.hasPrefix(step.id + ".") }) {
+                throw FlowError(file: file, step: clash.id, field: "id", "the id '\(clash.id)' reads as a step inside sub-flow step '\(step.id)'; rename one of them")
+            }
+        }
 
         let parser = ExpressionParser(stepIndexes: indexes, file: file, step: nil)
         output = try parser.parse(root["output"] ?? .null, field: "output")
