@@ -5,6 +5,13 @@ import Nodal
 import Glibc
 #endif
 
+/// Whether another `nodal` process can find a run in this store (not one held in memory).
+func outlivesProcess(_ store: any RunStore) -> Bool {
+    if store is InMemoryRunStore { return false }
+    if let sqlite = store as? SQLiteRunStore, sqlite.path == ":memory:" { return false }
+    return true
+}
+
 /// Writes a line to standard error (fd 2 directly: the C `stderr` global is not concurrency-safe).
 func printError(_ message: String) {
     writeAll(2, message + "\n")
@@ -35,6 +42,8 @@ func reportRunResult(_ result: RunResult, format: OutputFormat, resumable: Bool)
             }
         }
     }
+    // A run refused for its id was not recorded: there is nothing of it to resume.
+    let resumable = resumable && result.error?.code != "RUN_EXISTS"
     if let pause = result.pause, resumable {
         printError("run id \(result.runID): answer with `nodal resume \(result.runID) --value \(pause.key)=JSON`")
     } else if result.status != .success && resumable {

@@ -97,7 +97,7 @@ struct RunCommand: AsyncParsableCommand {
                 print(plan.json.prettyPrinted())
                 return
             }
-            try reportRunResult(result, format: format, resumable: store != nil)
+            try reportRunResult(result, format: format, resumable: store.map(outlivesProcess) ?? false)
         }
     }
 

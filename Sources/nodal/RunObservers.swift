@@ -49,9 +49,10 @@ final class ProgressLine: Sendable {
             switch event.kind {
             case .runStarted(let steps): state.total = steps
             case .stepStarted(let step, _): state.running.append(step)
-            case .stepSucceeded(let step, _), .stepFailed(let step, _), .stepCanceled(let step), .stepPaused(let step, _, _):
+            case .stepSucceeded(let step, _), .stepFailed(let step, _), .stepCanceled(let step):
                 state.running.removeAll { $0 == step }
                 if counted.contains(step) { state.done += 1 }
+            case .stepPaused(let step, _, _): state.running.removeAll { $0 == step }
             case .stepRetried(let step, _, _, _): state.running.removeAll { $0 == step }
             case .stepSkipped(let step, _): if counted.contains(step) { state.done += 1 }
             default: break

@@ -32,6 +32,20 @@ import Testing
         #expect(result.stdout.hasSuffix("11 passed, 0 failed\n"))
     }
 
+    @Test func resumeIsOnlySuggestedForRunsAnotherProcessCanFind() throws {
+        let example = Products.repositoryRoot + "/examples/interrupt"
+        let id = "twice-\(UUID().uuidString.prefix(8))"
+        let first = try nodal("run", example + "/publish.yaml", "--input-file", example + "/input.json", "--run-id", id)
+        #expect(first.stderr.contains("nodal resume \(id)"))
+        let again = try nodal("run", example + "/publish.yaml", "--input-file", example + "/input.json", "--run-id", id)
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("already has a run '\(id)'"))
+        #expect(!again.stderr.contains("nodal resume"))
+        let inMemory = try nodal("run", example + "/publish.yaml", "--input-file", example + "/input.json", "--store", "inMemory")
+        #expect(inMemory.status == 75)
+        #expect(!inMemory.stderr.contains("nodal resume"))
+    }
+
     /// The README's interrupt walk-through, as written there.
     @Test func theInterruptExamplePausesAndResumesWithTheAnswer() throws {
         let example = Products.repositoryRoot + "/examples/interrupt"

@@ -185,7 +185,13 @@ public final class Engine: Sendable {
                 if step.cache {
                     throw FlowError(file: flow.file, step: step.id, field: "cache", "a sub-flow step cannot be cached (cache the steps inside it)")
                 }
-                let components = try resolve(subflow.flow)
+                let components: [ResolvedComponent]
+                do {
+                    components = try resolve(subflow.flow)
+                } catch var error as FlowError {
+                    error.message += " (sub-flow of step '\(step.id)' in \(flow.file ?? "the flow"))"
+                    throw error
+                }
                 return ResolvedComponent(route: step.component, nodeID: "flow:\(subflow.path)", executor: .subflow(subflow.flow, components))
             }
             let resolved: ResolvedComponent
@@ -196,6 +202,9 @@ public final class Engine: Sendable {
                 error.step = step.id
                 error.field = "component"
                 throw error
+            }
+            if step.cache, resolved.nodeID == "builtin/interrupt" {
+                throw FlowError(file: flow.file, step: step.id, field: "cache", "an interrupt cannot be cached: each run must ask for its own answer")
             }
             if step.cache, case .native(let node) = resolved.executor, !node.info.flags.contains(.deterministic) {
                 throw FlowError(file: flow.file, step: step.id, field: "cache", "node \(node.info.id) is not flagged deterministic (NODAL_NODE_DETERMINISTIC), so its results cannot be cached")
@@ -274,7 +283,7 @@ public final class Engine: Sendable {
         }
         let run = FlowRun(flow: flow, components: components, pool: pool, input: input, options: options)
         let result = await run.execute()
-        if result.status == .paused && options.store == nil { await keepPausedRun(flow, result) }
+        if result.status == .paused { await keepPausedRun(flow, result, inMemory: options.store == nil) }
         return result
     }
 

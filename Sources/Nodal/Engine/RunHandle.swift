@@ -45,7 +45,7 @@ extension Engine {
             }
             let run = FlowRun(flow: flow, components: components, pool: pool, input: input, options: options, eventStream: sink)
             let result = await run.execute()
-            if result.status == .paused && options.store == nil { await keepPausedRun(flow, result) }
+            if result.status == .paused { await keepPausedRun(flow, result, inMemory: options.store == nil) }
             return result
         }
         return RunHandle(runID: runID, events: events, task: task)

@@ -93,6 +93,8 @@ final class FlowRun {
     private var isNested: Bool { !nestingPrefix.isEmpty }
     /// Goes on with a recorded run (`Engine.resume`), rather than starting a new one.
     private let resuming: Bool
+    /// Goes on with a run that paused: its failed checkpoints are kept, not retried.
+    private let continuesPausedRun: Bool
     /// Answers to interrupts, by resume key relative to this run (`decision`, `review.decision`).
     private let resumeValues: [String: JSON]
     /// Steps that paused for outside input, in the order they paused.
@@ -113,9 +115,11 @@ final class FlowRun {
     init(
         flow: Flow, components: [ResolvedComponent], pool: BlockingCallPool, input: JSON, options: RunOptions,
         eventStream: AsyncStream<RunEvent>.Continuation? = nil, seed: [StepCheckpoint] = [],
-        resuming: Bool = false, resumeValues: [String: JSON] = [:], nesting: (prefix: String, events: EventSink?)? = nil
+        resuming: Bool = false, continuesPausedRun: Bool = false, resumeValues: [String: JSON] = [:],
+        nesting: (prefix: String, events: EventSink?)? = nil
     ) {
         self.resuming = resuming
+        self.continuesPausedRun = continuesPausedRun
         self.seed = seed
         self.resumeValues = resumeValues
         self.nestingPrefix = nesting?.prefix ?? ""
@@ -353,7 +357,8 @@ final class FlowRun {
             if inlineCalls >= Self.inlineBudget { return .yielding }
             let index = runnable[runnableHead]
             let component = components[index]
-            if flow.steps[index].cache, options.store != nil, !cacheChecked.contains(index) {
+            // A step answered by a resume is not looked up: the answer is this run's alone.
+            if flow.steps[index].cache, options.store != nil, !cacheChecked.contains(index), resumeValues[flow.steps[index].id] == nil {
                 runnableHead += 1
                 cacheLookups.append(index)
                 continue
@@ -499,10 +504,11 @@ final class FlowRun {
         let pool = pool
         let generation = generation[index]
         let sink = signalSink
+        let continuesPausedRun = continuesPausedRun
         let task = Task {
             let child = FlowRun(
                 flow: subflow, components: subflowComponents, pool: pool, input: input, options: childOptions,
-                seed: childSeed, resumeValues: childValues, nesting: nesting)
+                seed: childSeed, continuesPausedRun: continuesPausedRun, resumeValues: childValues, nesting: nesting)
             let result = await child.execute()
             sink.yield(.subflowFinished(step: index, generation: generation, result: result))
         }
@@ -620,7 +626,7 @@ final class FlowRun {
         case .success(let payload):
             outputs[index] = payload
             errors[index] = nil
-            if let key = cacheKeys[index], !cacheHits.contains(index) { cachePuts.append((key, payload.json)) }
+            if let key = cacheKeys[index], !cacheHits.contains(index), resumeValues[id] == nil { cachePuts.append((key, payload.json)) }
             events?.emit(.stepSucceeded(step: id, attempt: Int(attempts[index])))
             finish(index, as: .succeeded)
         case .canceled:
@@ -722,7 +728,10 @@ final class FlowRun {
         guard let store = options.store, !isNested else { return true }
         let record = RunRecord(
             id: runID, flowName: flow.name ?? flow.file.map(FileSystem.baseName) ?? "flow",
-            flowPath: flow.file.map { FileSystem.realPath($0) ?? $0 }, flowHash: flow.sourceHash,
+            // As given (made absolute), not symlink-resolved: a resume re-reads it from the same
+            // folder, so its sub-flow paths resolve as they did.
+            flowPath: flow.file.map { $0.hasPrefix("/") ? $0 : FileSystem.join(FileSystem.currentDirectory, $0) },
+            flowHash: flow.sourceHash,
             input: runInput, status: "running", createdAt: started)
         do {
             if try await store.run(id: runID) != nil {
@@ -809,7 +818,19 @@ final class FlowRun {
     }
 
     /// A resumed run: steps whose checkpoint says they succeeded keep their output and do not run.
+    /// Going on after a pause, steps that failed (under `onError: continue`) stay failed too: the
+    /// run is continuing, not retrying.
     private func applySeed() {
+        for checkpoint in seed where checkpoint.status == StepStatus.failed.rawValue && continuesPausedRun {
+            guard let index = flow.stepIndexes[checkpoint.stepID] else { continue }
+            state[index] = .failed
+            inputs[index] = checkpoint.input.map { Payload(json: $0) }
+            errors[index] = checkpoint.error.flatMap(StepError.init(json:)) ?? StepError(code: "FAILED", message: "")
+            attempts[index] = Int32(checkpoint.attempts)
+            startedAt[index] = checkpoint.startedAt
+            endedAt[index] = checkpoint.endedAt
+            continuedFailures.append(index)
+        }
         for checkpoint in seed where checkpoint.status == StepStatus.success.rawValue {
             guard let index = flow.stepIndexes[checkpoint.stepID] else { continue }
             state[index] = .succeeded
@@ -821,7 +842,7 @@ final class FlowRun {
             endedAt[index] = checkpoint.endedAt
         }
         // A sub-flow step that finished before: its steps as their checkpoints recorded them.
-        for (index, step) in flow.steps.enumerated() where state[index] == .succeeded {
+        for (index, step) in flow.steps.enumerated() where state[index] == .succeeded || state[index] == .failed {
             if let subflow = step.subflow {
                 childSteps[index] = Self.recordedSteps(of: subflow.flow, checkpoints: seed, prefix: step.id + ".")
             }
@@ -835,7 +856,7 @@ final class FlowRun {
             guard let checkpoint = recorded[prefix + step.id] else {
                 return StepResult(
                     id: step.id, component: step.component, status: .skipped, input: nil, output: nil, error: nil,
-                    skipReason: "not needed: no step that ran and not the output reads it", attempts: 0, startedAt: nil, endedAt: nil)
+                    skipReason: "did not run when the sub-flow ran (no checkpoint)", attempts: 0, startedAt: nil, endedAt: nil)
             }
             return StepResult(
                 id: step.id, component: step.component, status: StepStatus(rawValue: checkpoint.status) ?? .failed,
@@ -905,6 +926,11 @@ final class FlowRun {
             // others are called again on the resume and pause then, one at a time.
             runStatus = .paused
             pause = RunPause(key: first.request.key, step: first.request.key, value: first.request.value)
+            if !continuedFailures.isEmpty {
+                // Failures under `continue` so far; the run goes on when it is answered.
+                let failed = continuedFailures.map(failedStep)
+                failure = RunFailure(code: "STEPS_FAILED", message: "\(failed.count) step(s) failed under 'continue' (\(failed.map(\.id).joined(separator: ", "))); the run is paused", steps: failed)
+            }
         } else if !continuedFailures.isEmpty {
             runStatus = .failed
             let failed = continuedFailures.map(failedStep)
