@@ -198,3 +198,24 @@ import Testing
         }
     }
 }
+
+extension InterruptResumeEdgeTests {
+    @Test func aFlowRunThroughASymlinkResumesWithTheSameSubflows() async throws {
+        let root = try temporaryDirectory()
+        let a = root + "/A", b = root + "/B"
+        try FileManager.default.createDirectory(atPath: a, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: b, withIntermediateDirectories: true)
+        try "steps:\n  - { id: ask, component: /builtin/interrupt, input: { from: A } }\noutput: { $step: ask }\n"
+            .write(toFile: a + "/sub.yaml", atomically: true, encoding: .utf8)
+        try "steps:\n  - { id: ask, component: /builtin/interrupt, input: { from: B } }\noutput: { $step: ask }\n"
+            .write(toFile: b + "/sub.yaml", atomically: true, encoding: .utf8)
+        try "steps:\n  - { id: sub, flow: sub.yaml, input: {} }\noutput: { $step: sub }\n"
+            .write(toFile: a + "/main.yaml", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: b + "/main.yaml", withDestinationPath: "../A/main.yaml")
+        let store: any RunStore = InMemoryRunStore()
+        let paused = await engine(Calls()).run(try Flow(contentsOfFile: b + "/main.yaml"), input: [:], options: RunOptions(runID: "ln", store: store))
+        #expect(paused.pause?.value == ["from": "B"])
+        let resumed = try await engine(Calls()).resume(runID: "ln", store: store, values: ["sub.ask": "ok"])
+        #expect(resumed.output == "ok")
+    }
+}
