@@ -541,6 +541,9 @@ final class FlowRun {
     // MARK: Signals
 
     private func handle(_ signal: Signal) {
+        // A call may report that it stopped for a cancel before the cancel's own signal arrives:
+        // stop first, so its readers are not started (or skipped) as if it had just failed.
+        if !stopping, options.cancellation?.isCancelled == true { beginStop(canceled: true) }
         switch signal {
         case .finished(let index, let callGeneration, var outcome):
             guard callGeneration == generation[index], state[index] == .running else { return }
