@@ -57,16 +57,7 @@ extension Engine {
         _ flow: Flow, inputs: Inputs, options: BatchOptions = BatchOptions(),
         onResult: @Sendable (BatchItemResult) async -> Void
     ) async throws(Inputs.Failure) -> BatchCounts where Inputs.Element == JSON {
-        var iterator = inputs.makeAsyncIterator()
-        let batchID = options.batchID ?? options.run.runID ?? UUID().uuidString.lowercased()
-        let run = await runItems(
-            flow, batchID: batchID, options: options, inputOrder: options.order == .input,
-            next: { () async throws(Inputs.Failure) -> BatchInput? in
-                try await iterator.next(isolation: nil).map { BatchInput($0) }
-            },
-            deliver: onResult)
-        if let failure = run.failure { throw failure }
-        return run.counts
+        try await runBatch(flow, inputs: inputs.map { BatchInput($0) }, options: options, onResult: onResult)
     }
 
     /// The streaming form for items that may carry their own error, such as the lines of a
