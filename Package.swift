@@ -6,6 +6,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Nodal", targets: ["Nodal"]),
+        // The engine alone (flows, scheduling, plugins, the in-memory store): no NIO, no SQLite.
+        .library(name: "NodalCore", targets: ["NodalCore"]),
+        .library(name: "NodalJSON", targets: ["NodalJSON"]),
         .executable(name: "nodal", targets: ["nodal"]),
         // Plugins that ship with Nodal. Each is a shared library the engine loads at run time;
         // nothing links them. Each can also be built on its own (see its folder).
@@ -28,16 +31,30 @@ let package = Package(
         .target(name: "CNodal", path: "Sources/CNodal"),
         // libffi, for `/builtin/ffi` steps (README: Calling C functions).
         .systemLibrary(name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
+        // JSON value, parser, writer and JSONPath; depends on nothing.
+        .target(name: "NodalJSON"),
+        // Flows, expressions, config, scheduling, the engine, builtins, the plugin loader, the
+        // RunStore protocol and the in-memory store.
         .target(
-            name: "Nodal",
+            name: "NodalCore",
             dependencies: [
+                "NodalJSON",
                 "CNodal",
                 "CFFI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // The embedded default store: one SQLite file, no server.
+        .target(
+            name: "NodalSQLite",
+            dependencies: [
+                "NodalCore",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ]
         ),
+        // Umbrella: re-exports the targets above (Exports.swift), so `import Nodal` gives all of them.
+        .target(name: "Nodal", dependencies: ["NodalJSON", "NodalCore", "NodalSQLite"]),
         .executableTarget(
             name: "nodal",
             dependencies: [
@@ -77,8 +94,8 @@ let package = Package(
         ),
         // Helpers both test targets share: locating built products, running processes, building C plugins.
         .target(name: "NodalTestSupport", dependencies: ["Nodal"], path: "Tests/NodalTestSupport"),
-        .testTarget(name: "NodalTests", dependencies: ["Nodal", "NodalTestSupport"]),
-        .testTarget(name: "NodalCLITests", dependencies: ["Nodal", "NodalTestSupport"]),
+        .testTarget(name: "NodalTests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalSQLite", "NodalTestSupport"]),
+        .testTarget(name: "NodalCLITests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalSQLite", "NodalTestSupport"]),
     ]
 )
 

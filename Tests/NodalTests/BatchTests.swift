@@ -1,7 +1,9 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import Nodal
+@testable import NodalCore
+@testable import NodalJSON
+@testable import NodalSQLite
 
 /// `Engine.runBatch`: order, counts, the concurrency cap, bounded streaming, list-valued inputs and
 /// JSON-lines input.

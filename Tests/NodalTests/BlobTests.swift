@@ -1,5 +1,7 @@
 import Testing
-@testable import Nodal
+@testable import NodalCore
+@testable import NodalJSON
+@testable import NodalSQLite
 
 /// `/builtin/put_blob` and `/builtin/get_blob`: content-addressed values in the run's store or
 /// the engine's memory.

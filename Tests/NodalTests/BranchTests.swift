@@ -1,5 +1,7 @@
 import Testing
-@testable import Nodal
+@testable import NodalCore
+@testable import NodalJSON
+@testable import NodalSQLite
 
 /// Multi-way choices: only the chosen branch's steps run; the others are recorded as not taken.
 @Suite struct BranchTests {

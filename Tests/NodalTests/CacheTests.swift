@@ -1,7 +1,9 @@
 import NodalTestSupport
 import Synchronization
 import Testing
-@testable import Nodal
+@testable import NodalCore
+@testable import NodalJSON
+@testable import NodalSQLite
 
 /// Steps marked `cache: true` reuse a stored result for the same node and input.
 @Suite struct CacheTests {

@@ -1,7 +1,9 @@
 import NodalTestSupport
 import Synchronization
 import Testing
-@testable import Nodal
+@testable import NodalCore
+@testable import NodalJSON
+@testable import NodalSQLite
 
 /// `/builtin/eval`, `/builtin/iterate`, and flows given by blob id (also to `/builtin/map`).
 @Suite struct EvalIterateTests {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import Nodal
+@testable import NodalCore
+@testable import NodalJSON
+@testable import NodalSQLite
 
 /// `/builtin/ffi` steps and `Engine.callFFI`: real calls into libm, libc, libz and a library
 /// these tests compile, and every refusal (allowlist, missing library or symbol, arguments).

@@ -1,6 +1,8 @@
 import NodalTestSupport
 import Testing
-@testable import Nodal
+@testable import NodalCore
+@testable import NodalJSON
+@testable import NodalSQLite
 
 @Suite struct FlowLoadingTests {
     @Test func cycleNamesTheStepsOnIt() {

@@ -2,7 +2,9 @@ import Foundation
 import NodalTestSupport
 import Synchronization
 import Testing
-@testable import Nodal
+@testable import NodalCore
+@testable import NodalJSON
+@testable import NodalSQLite
 
 /// How interrupts meet the rest of a run: continued failures, the cache, concurrent resumes,
 /// failed resumes, flows built in code, reused ids and changed flows.

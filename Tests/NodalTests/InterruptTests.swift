@@ -2,7 +2,9 @@ import Foundation
 import NodalTestSupport
 import Synchronization
 import Testing
-@testable import Nodal
+@testable import NodalCore
+@testable import NodalJSON
+@testable import NodalSQLite
 
 /// Interrupts: a run pauses for outside input, shows a value, and goes on when resumed with the
 /// answer, without running finished steps again.

@@ -1,5 +1,7 @@
 import Testing
-@testable import Nodal
+@testable import NodalCore
+@testable import NodalJSON
+@testable import NodalSQLite
 
 @Suite struct JSONTests {
     @Test func roundTripKeepsKeyOrderAndTypes() throws {

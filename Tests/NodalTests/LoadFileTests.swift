@@ -1,7 +1,9 @@
 import Foundation
 import NodalTestSupport
 import Testing
-@testable import Nodal
+@testable import NodalCore
+@testable import NodalJSON
+@testable import NodalSQLite
 
 /// `/builtin/load_file`: JSON, YAML and text files next to the flow, and nothing outside it
 /// unless the configuration's `files: allow:` says so.

@@ -1,5 +1,7 @@
 import Testing
-@testable import Nodal
+@testable import NodalCore
+@testable import NodalJSON
+@testable import NodalSQLite
 
 /// `/builtin/map`: a flow over items, with failures kept per item.
 @Suite struct MapTests {

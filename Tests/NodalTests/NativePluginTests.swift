@@ -1,7 +1,9 @@
 import Synchronization
 import NodalTestSupport
 import Testing
-@testable import Nodal
+@testable import NodalCore
+@testable import NodalJSON
+@testable import NodalSQLite
 
 /// Round trips through the plugins that ship with Nodal, and the execution rules for native nodes.
 @Suite struct NativePluginTests {

@@ -1,7 +1,9 @@
 import Foundation
 import NodalTestSupport
 import Testing
-@testable import Nodal
+@testable import NodalCore
+@testable import NodalJSON
+@testable import NodalSQLite
 
 /// Every refusal the loader makes names the file and the cause, and never brings the process down.
 @Suite struct PluginLoaderTests {

@@ -2,7 +2,9 @@ import Foundation
 import NodalTestSupport
 import Synchronization
 import Testing
-@testable import Nodal
+@testable import NodalCore
+@testable import NodalJSON
+@testable import NodalSQLite
 
 /// Runs recorded in a store: checkpoints as steps finish, and resuming without re-running them.
 @Suite struct ResumeTests {

@@ -2,7 +2,9 @@ import Foundation
 import NodalTestSupport
 import Synchronization
 import Testing
-@testable import Nodal
+@testable import NodalCore
+@testable import NodalJSON
+@testable import NodalSQLite
 
 /// Results, errors, retries, timeouts, cancellation, events and dry runs.
 @Suite struct RunBehaviourTests {

@@ -1,6 +1,8 @@
 import Synchronization
 import Testing
-@testable import Nodal
+@testable import NodalCore
+@testable import NodalJSON
+@testable import NodalSQLite
 
 @Suite struct SchedulerTests {
     /// An engine with a Swift node that records each call.

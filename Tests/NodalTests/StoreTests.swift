@@ -1,7 +1,9 @@
 import Foundation
 import NodalTestSupport
 import Testing
-@testable import Nodal
+@testable import NodalCore
+@testable import NodalJSON
+@testable import NodalSQLite
 
 // The run store: the same behaviours checked on every implementation, then what only the SQLite
 // store has (migrations, refusing foreign or newer files, durability across processes), then

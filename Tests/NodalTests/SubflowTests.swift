@@ -2,7 +2,9 @@ import Foundation
 import NodalTestSupport
 import Synchronization
 import Testing
-@testable import Nodal
+@testable import NodalCore
+@testable import NodalJSON
+@testable import NodalSQLite
 
 /// Steps that run another flow file (`flow: FILE`): results nested under the step's id, errors
 /// that name the sub-flow, include cycles refused, changed sub-flows noticed.

@@ -1,0 +1,159 @@
+public import NodalJSON
+import Synchronization
+
+/// Why a run could not be resumed (not a step failure: those come back in the `RunResult`).
+public struct ResumeError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable {
+        case notFound, noFlowFile, flowChanged, alreadySucceeded, flow
+        /// The run is paused and no value was given for the key it waits for.
+        case valueNeeded
+        /// A value was given for a key the paused run does not wait for.
+        case wrongKey
+        /// A value was given, but the run is not paused.
+        case notPaused
+        /// Another resume took the paused run's answer first.
+        case alreadyResumed
+    }
+    public var kind: Kind
+    public var message: String
+    public var description: String { message }
+}
+
+extension Engine {
+    /// Goes on with a run recorded in `store`: steps whose checkpoint says they succeeded keep
+    /// their output and are not run again; the rest run as if the run had not stopped. Works for
+    /// runs that failed, were canceled, or whose process was killed, and for paused runs.
+    ///
+    /// A paused run needs the answer to the interrupt it waits for, in `values` under the key
+    /// of its pause record (`RunResult.pause.key`, e.g. `review.decision`); the interrupted
+    /// step is called again and gets that value. Any other key is refused (`wrongKey`), and of
+    /// two resumes racing to answer the same pause, one wins and the other gets `alreadyResumed`.
+    /// Steps that failed under `onError: continue` before the pause stay failed.
+    ///
+    /// The flow is the one the run paused with when it paused in this engine; otherwise it is read
+    /// again from the file the run was started from. If that file changed since (its SHA-256,
+    /// sub-flows included, differs), the resume is refused unless `allowChangedFlow` is set. With
+    /// no `store`, the run must have paused in this engine without a store: it was kept in memory.
+    public func resume(
+        runID: String, store: (any RunStore)? = nil, values: [String: JSON] = [:], options: RunOptions = RunOptions(),
+        allowChangedFlow: Bool = false
+    ) async throws -> RunResult {
+        let keptInMemory = store == nil
+        let store = store ?? memoryStore
+        guard let record = try await store.run(id: runID) else {
+            throw ResumeError(kind: .notFound, message: "no run '\(runID)' in the store")
+        }
+        if record.status == RunStatus.success.rawValue {
+            throw ResumeError(kind: .alreadySucceeded, message: "run '\(runID)' already succeeded; there is nothing to resume")
+        }
+        let flow = try pausedFlows.withLock({ $0[runID] }) ?? flowToResume(record)
+        if let recorded = record.flowHash, recorded != flow.sourceHash, !allowChangedFlow {
+            throw ResumeError(kind: .flowChanged, message: "the flow \(record.flowPath ?? "") or a sub-flow it includes changed since run '\(runID)' started; resuming could mix two versions of it (allow it explicitly to go on anyway)")
+        }
+        let pause = try await pauseToAnswer(values, record: record, store: store)
+        var options = options
+        options.runID = runID
+        options.store = store
+        let components: [ResolvedComponent]
+        do {
+            components = try resolve(flow)
+        } catch {
+            // Nothing was taken: a paused run stays paused, its answer still open.
+            return RunResult.invalid(flow: flow, input: record.input, options: options, error: error)
+        }
+        if let pause {
+            guard flow.hasStep(atPath: pause.resumeKey) else {
+                throw ResumeError(kind: .wrongKey, message: "run '\(runID)' waits for a value for '\(pause.resumeKey)', but the flow has no step '\(pause.resumeKey)' any more (it changed since the run paused)")
+            }
+            // Taking the pause record is the claim: only one resume can remove it.
+            guard try await store.deletePause(runID: runID, resumeKey: pause.resumeKey) else {
+                throw ResumeError(kind: .alreadyResumed, message: "run '\(runID)' was answered by another resume first")
+            }
+        }
+        let checkpoints = try await store.checkpoints(runID: runID)
+        let run = FlowRun(
+            flow: flow, components: components, pool: pool, input: record.input, options: options, seed: checkpoints,
+            resuming: true, continuesPausedRun: pause != nil, resumeValues: values)
+        let result = await run.execute()
+        if result.status != .paused {
+            pausedFlows.withLock { _ = $0.removeValue(forKey: runID) }
+            // A store-less run is kept only while it is paused.
+            if keptInMemory { _ = try? memoryStore.deleteRun(id: runID) }
+        }
+        return result
+    }
+
+    private func flowToResume(_ record: RunRecord) throws -> Flow {
+        guard let path = record.flowPath else {
+            throw ResumeError(kind: .noFlowFile, message: "run '\(record.id)' was not started from a flow file, so it cannot be read again to resume (a flow built in code can be resumed only by the engine it paused in)")
+        }
+        do { return try Flow(contentsOfFile: path) } catch {
+            throw ResumeError(kind: .flow, message: "cannot resume run '\(record.id)': \(error)")
+        }
+    }
+
+    /// A paused run takes exactly the answer it waits for; a run that is not paused takes none.
+    private func pauseToAnswer(_ values: [String: JSON], record: RunRecord, store: any RunStore) async throws -> PauseRecord? {
+        let runID = record.id
+        guard record.status == RunStatus.paused.rawValue, let pause = try await store.pauses(runID: runID).first else {
+            if let key = values.keys.sorted().first {
+                throw ResumeError(kind: .notPaused, message: "run '\(runID)' is not paused (its status is \(record.status)), so there is nothing to answer with a value for '\(key)'")
+            }
+            return nil
+        }
+        guard !values.isEmpty else {
+            throw ResumeError(kind: .valueNeeded, message: "run '\(runID)' is paused at step '\(pause.stepID)', waiting for a value for '\(pause.resumeKey)'; it was shown: \(pause.value.shortDescription())")
+        }
+        for key in values.keys.sorted() where key != pause.resumeKey {
+            throw ResumeError(kind: .wrongKey, message: "run '\(runID)' waits for a value for '\(pause.resumeKey)' (step '\(pause.stepID)'), not for '\(key)'")
+        }
+        return pause
+    }
+
+    /// Keeps a paused run's flow, so this engine can resume it even when the flow was built in
+    /// code. With `inMemory` (the run had no store) the run itself is kept too, in the engine's
+    /// memory store: a run there with the same id is replaced.
+    func keepPausedRun(_ flow: Flow, _ result: RunResult, inMemory: Bool) async {
+        pausedFlows.withLock { $0[result.runID] = flow }
+        guard inMemory else { return }
+        let store: any RunStore = memoryStore
+        do {
+            try await store.deleteRun(id: result.runID)
+            try await store.putRun(RunRecord(
+                id: result.runID, flowName: flow.name ?? flow.file.map(FileSystem.baseName) ?? "flow",
+                flowPath: flow.file, flowHash: flow.sourceHash, input: result.input, status: result.status.rawValue,
+                createdAt: result.startedAt))
+            try await store.updateRun(id: result.runID, status: result.status.rawValue, result: result.json, updatedAt: result.endedAt)
+            // What a store would hold: a checkpoint for every step that finished, inner ones too.
+            func checkpoint(_ steps: [StepResult], prefix: String) async throws {
+                for step in steps {
+                    if step.status == .success || step.status == .failed {
+                        try await store.putCheckpoint(StepCheckpoint(
+                            runID: result.runID, stepID: prefix + step.id, status: step.status.rawValue,
+                            input: step.input, output: step.output, error: step.error?.json, attempts: step.attempts,
+                            startedAt: step.startedAt, endedAt: step.endedAt))
+                    }
+                    if let inner = step.steps { try await checkpoint(inner, prefix: prefix + step.id + ".") }
+                }
+            }
+            try await checkpoint(result.steps, prefix: "")
+            if let pause = result.pause {
+                try await store.putPause(PauseRecord(runID: result.runID, resumeKey: pause.key, stepID: pause.step, value: pause.value, createdAt: result.endedAt))
+            }
+        } catch {
+            // The in-memory store fails only once closed, which the engine never does.
+            assertionFailure("keeping paused run \(result.runID): \(error)")
+        }
+    }
+}
+
+extension Flow {
+    /// Whether `path` names a step: a step id, or a sub-flow step's id, a dot and a path in it.
+    func hasStep(atPath path: String) -> Bool {
+        steps.contains { step in
+            if step.id == path { return true }
+            guard let subflow = step.subflow, path.hasPrefix(step.id + ".") else { return false }
+            return subflow.flow.hasStep(atPath: String(path.dropFirst(step.id.count + 1)))
+        }
+    }
+}

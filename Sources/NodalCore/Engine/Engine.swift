@@ -1,0 +1,349 @@
+public import NodalJSON
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The Nodal engine: loads plugins, holds Swift nodes and a configuration, and runs flows.
+///
+/// ```swift
+/// let engine = Engine()
+/// engine.loadPlugins(searchPath: ["/usr/local/lib/nodal/plugins"])
+/// engine.register(route: "/app/greet") { input, _ in ["greeting": .string("hi \(input["name"] ?? "")")] }
+/// let flow = try Flow(contentsOfFile: "flow.yaml")
+/// let result = await engine.run(flow, input: ["name": "Ada"])
+/// ```
+public final class Engine: Sendable {
+    public let configuration: NodalConfig
+    let pool: BlockingCallPool
+    private let registry = Mutex(Registry())
+    /// Libraries and symbols `/builtin/ffi` steps may call (FFI/FFIAllowlist.swift).
+    let ffiAllowlist: FFIAllowlist
+    /// Where blobs and paused runs live for runs that have no store of their own, for as long as
+    /// the engine does.
+    let memoryStore = InMemoryRunStore()
+    /// Flows of runs paused without a store, kept so `resume` can go on with them.
+    let pausedFlows = Mutex<[String: Flow]>([:])
+
+    struct Registry {
+        var plugins: [PluginInfo] = []
+        var pluginsByName: [String: LoadedPlugin] = [:]
+        var pluginsByID: [String: LoadedPlugin] = [:]
+        var nodeFiles: [String: String] = [:]
+        var loadedFiles: Set<String> = []
+        var failures: [PluginLoadError] = []
+        var swiftNodes: [String: SwiftNode] = [:]
+    }
+
+    struct LoadedPlugin: Sendable {
+        var info: PluginInfo
+        var nodesByName: [String: NativeNode]
+    }
+
+    /// - Parameters:
+    ///   - configuration: routes and plugin entries (Stepflow's config layout); empty by default.
+    ///   - blockingThreads: threads for plugin calls that may block (default: 2 per core, at least 4).
+    public init(configuration: NodalConfig = NodalConfig(), blockingThreads: Int? = nil) {
+        self.configuration = configuration
+        ffiAllowlist = FFIAllowlist(configuration.ffiAllowlist)
+        pool = BlockingCallPool(threads: blockingThreads ?? BlockingCallPool.defaultThreadCount)
+    }
+
+    deinit { pool.shutdown() }
+
+    // MARK: Plugins
+
+    /// Loads every plugin file (`*.so`, `*.dylib`) in the given folders, and the given files,
+    /// in order. Returns the refusals; they are also kept in `pluginLoadErrors`. A refused plugin
+    /// is never called and never brings the process down.
+    @discardableResult
+    public func loadPlugins(searchPath: [String]) -> [PluginLoadError] {
+        var refusals: [PluginLoadError] = []
+        for entry in searchPath {
+            let files: [String]
+            if FileSystem.isDirectory(entry) {
+                files = FileSystem.contentsOfDirectory(entry)
+                    .filter { $0.hasSuffix(".so") || $0.hasSuffix(".dylib") }
+                    .map { FileSystem.join(entry, $0) }
+            } else if FileSystem.isFile(entry) {
+                files = [entry]
+            } else {
+                continue  // Missing folders on a search path are normal (defaults that do not exist).
+            }
+            for file in files {
+                do { try loadPlugin(at: file) } catch { refusals.append(error) }
+            }
+        }
+        return refusals
+    }
+
+    /// Loads one plugin file. Loading the same file twice is a no-op that returns its info.
+    @discardableResult
+    public func loadPlugin(at path: String) throws(PluginLoadError) -> PluginInfo {
+        let canonical = FileSystem.realPath(path) ?? path
+        if let existing = registry.withLock({ $0.plugins.first { FileSystem.realPath($0.file) == canonical } }) {
+            return existing
+        }
+        let loaded: PluginLoader.Loaded
+        do {
+            loaded = try PluginLoader.load(path)
+        } catch {
+            registry.withLock { $0.failures.append(error) }
+            throw error
+        }
+        let result: Result<PluginInfo, PluginLoadError> = registry.withLock { registry in
+            if let other = registry.pluginsByID[loaded.info.id] {
+                return .failure(PluginLoadError(file: path, reason: "duplicate plugin id '\(loaded.info.id)', already loaded from \(other.info.file)"))
+            }
+            if let other = registry.pluginsByName[loaded.info.name] {
+                return .failure(PluginLoadError(file: path, reason: "duplicate plugin name '\(loaded.info.name)' (route /\(loaded.info.name)), already used by \(other.info.id) from \(other.info.file)"))
+            }
+            for node in loaded.nodes {
+                if let file = registry.nodeFiles[node.info.id] {
+                    return .failure(PluginLoadError(file: path, reason: "duplicate node id '\(node.info.id)', already loaded from \(file)"))
+                }
+            }
+            let plugin = LoadedPlugin(info: loaded.info, nodesByName: Dictionary(uniqueKeysWithValues: loaded.nodes.map { ($0.info.name, $0) }))
+            registry.plugins.append(loaded.info)
+            registry.pluginsByID[loaded.info.id] = plugin
+            registry.pluginsByName[loaded.info.name] = plugin
+            for node in loaded.nodes { registry.nodeFiles[node.info.id] = path }
+            return .success(loaded.info)
+        }
+        switch result {
+        case .success(let info): return info
+        case .failure(let error):
+            registry.withLock { $0.failures.append(error) }
+            throw error
+        }
+    }
+
+    /// Plugins loaded so far, in load order.
+    public var plugins: [PluginInfo] { registry.withLock { $0.plugins } }
+
+    /// Every refusal since the engine was created.
+    public var pluginLoadErrors: [PluginLoadError] { registry.withLock { $0.failures } }
+
+    /// The plugin search path, in the order the loader uses it: `explicit` paths (the CLI's
+    /// `--plugin-path`), `NODAL_PLUGIN_PATH` (colon-separated), the configuration's `nodal`
+    /// plugin paths, then the default install locations (`defaultPluginDirectories`).
+    public static func pluginSearchPath(explicit: [String], configuration: NodalConfig?) -> [String] {
+        var path = explicit
+        if let environment = FileSystem.environment("NODAL_PLUGIN_PATH") {
+            path += environment.split(separator: ":").map(String.init)
+        }
+        path += configuration?.pluginPaths ?? []
+        path += defaultPluginDirectories
+        path += developmentPluginFiles
+        return path
+    }
+
+    /// In a development build, the plugins that ship with Nodal are built next to the `nodal`
+    /// executable (`.build/debug/libnodal_*.so`); they come last on the search path.
+    static var developmentPluginFiles: [String] {
+        guard let executable = FileSystem.executablePath else { return [] }
+        let folder = FileSystem.directoryName(executable)
+        return FileSystem.contentsOfDirectory(folder)
+            .filter { $0.hasPrefix("libnodal_") && ($0.hasSuffix(".so") || $0.hasSuffix(".dylib")) }
+            .map { FileSystem.join(folder, $0) }
+    }
+
+    /// `<prefix>/lib/nodal/plugins` next to the running executable's `bin/`, then
+    /// `$HOME/.nodal/plugins`, then `/usr/local/lib/nodal/plugins`.
+    public static var defaultPluginDirectories: [String] {
+        var directories: [String] = []
+        if let executable = FileSystem.executablePath {
+            let bin = FileSystem.directoryName(executable)
+            directories.append(FileSystem.join(FileSystem.directoryName(bin), "lib/nodal/plugins"))
+        }
+        if let home = FileSystem.environment("HOME") { directories.append(FileSystem.join(home, ".nodal/plugins")) }
+        directories.append("/usr/local/lib/nodal/plugins")
+        return directories
+    }
+
+    // MARK: Swift nodes
+
+    /// Registers an async Swift node under an exact route such as "/app/greet". It runs on the
+    /// cooperative executor; a later registration of the same route replaces the earlier one.
+    public func register(route: String, _ node: @escaping SwiftNode) {
+        registry.withLock { $0.swiftNodes[route] = node }
+    }
+
+    // MARK: Resolution
+
+    /// Resolves every step's component, or throws the first that cannot be: a `FlowError` for an
+    /// unknown route (naming file, step and field), a `PluginLoadError` when the route leads to a
+    /// plugin that failed to load.
+    public func validate(_ flow: Flow) throws {
+        _ = try resolve(flow)
+    }
+
+    func resolve(_ flow: Flow) throws -> [ResolvedComponent] {
+        let snapshot = registry.withLock { $0 }
+        return try flow.steps.map { step in
+            if let subflow = step.subflow {
+                // The sub-flow's own errors name its file and step.
+                if step.cache {
+                    throw FlowError(file: flow.file, step: step.id, field: "cache", "a sub-flow step cannot be cached (cache the steps inside it)")
+                }
+                let components: [ResolvedComponent]
+                do {
+                    components = try resolve(subflow.flow)
+                } catch var error as FlowError {
+                    error.message += " (sub-flow of step '\(step.id)' in \(flow.file ?? "the flow"))"
+                    throw error
+                }
+                return ResolvedComponent(route: step.component, nodeID: "flow:\(subflow.path)", executor: .subflow(subflow.flow, components))
+            }
+            let resolved: ResolvedComponent
+            do {
+                resolved = try resolve(step.component, in: snapshot)
+            } catch var error as FlowError {
+                error.file = flow.file
+                error.step = step.id
+                error.field = "component"
+                throw error
+            }
+            if step.cache, resolved.nodeID == "builtin/interrupt" {
+                throw FlowError(file: flow.file, step: step.id, field: "cache", "an interrupt cannot be cached: each run must ask for its own answer")
+            }
+            if step.cache, case .native(let node) = resolved.executor, !node.info.flags.contains(.deterministic) {
+                throw FlowError(file: flow.file, step: step.id, field: "cache", "node \(node.info.id) is not flagged deterministic (NODAL_NODE_DETERMINISTIC), so its results cannot be cached")
+            }
+            // FFI steps: allowlist, library, symbol and signature are checked here (FFI/FFIStep.swift).
+            if resolved.nodeID == FFIStep.nodeID {
+                return try FFIStep.resolve(step: step, route: resolved.route, file: flow.file, allowlist: ffiAllowlist, pool: pool)
+            }
+            return resolved
+        }
+    }
+
+    private func resolve(_ component: String, in registry: Registry) throws -> ResolvedComponent {
+        if let node = registry.swiftNodes[component] {
+            return ResolvedComponent(route: component, nodeID: "swift:\(component)", executor: .async(node))
+        }
+        if let (route, remainder) = configuration.route(for: component) {
+            let entry = configuration.plugins[route.plugin]!
+            switch entry.type {
+            case "builtin":
+                if FFIStep.isFFI(remainder) { return FFIStep.unbound(route: component) }
+                if let resolved = Builtins.resolve(remainder, route: component, engine: self) { return resolved }
+                throw FlowError("unknown builtin '\(remainder)' (route '\(route.prefix)' leads to builtin plugin '\(entry.name)'; builtins: \(Builtins.names.joined(separator: ", ")))")
+            case "mock":
+                if let resolved = entry.mock?.resolve(remainder, route: component) { return resolved }
+                let known = entry.mock?.components.keys.sorted().joined(separator: ", ") ?? ""
+                throw FlowError("mock plugin '\(entry.name)' has no component '\(remainder)' (components: \(known))")
+            case "nodal":
+                let wanted = entry.options["id"]?.stringValue ?? entry.options["name"]?.stringValue ?? entry.name
+                guard let plugin = registry.pluginsByID[wanted] ?? registry.pluginsByName[wanted] else {
+                    try throwIfLoadFailed(component, registry)
+                    throw FlowError("route '\(route.prefix)' leads to native plugin '\(wanted)', which is not loaded (loaded: \(registry.plugins.map(\.id).joined(separator: ", ")))")
+                }
+                return try node(String(remainder.drop(while: { $0 == "/" })), of: plugin, route: component)
+            default:
+                throw FlowError("route '\(route.prefix)' leads to plugin '\(entry.name)' of type '\(entry.type)', which Nodal does not run (types: builtin, mock, nodal)")
+            }
+        }
+        let segments = component.split(separator: "/", maxSplits: 1)
+        if segments.count == 2, let plugin = registry.pluginsByName[String(segments[0])] {
+            return try node(String(segments[1]), of: plugin, route: component)
+        }
+        if component.hasPrefix("/builtin/"), let resolved = Builtins.resolve(component, route: component, engine: self) {
+            return resolved
+        }
+        if component == "/builtin/ffi" { return FFIStep.unbound(route: component) }
+        try throwIfLoadFailed(component, registry)
+        let prefixes = (configuration.routes.map(\.prefix) + registry.pluginsByName.keys.map { "/\($0)" } + ["/builtin"]).sorted()
+        throw FlowError("unknown component route '\(component)' (no Swift node, config route or loaded plugin matches; known prefixes: \(prefixes.joined(separator: ", ")))")
+    }
+
+    private func node(_ name: String, of plugin: LoadedPlugin, route: String) throws -> ResolvedComponent {
+        guard let node = plugin.nodesByName[name] else {
+            throw FlowError("plugin \(plugin.info.id) has no node '\(name)' (nodes: \(plugin.nodesByName.keys.sorted().joined(separator: ", ")))")
+        }
+        return ResolvedComponent(route: route, nodeID: node.info.id, executor: .native(node))
+    }
+
+    /// A route that matched nothing while some plugin was refused is most likely that plugin's.
+    private func throwIfLoadFailed(_ component: String, _ registry: Registry) throws {
+        guard !registry.failures.isEmpty else { return }
+        let reasons = registry.failures.map(\.description).joined(separator: "; ")
+        throw PluginLoadError(file: registry.failures[0].file, reason: "component '\(component)' is not available and \(registry.failures.count) plugin(s) failed to load: \(reasons)")
+    }
+
+    // MARK: Running
+
+    /// Runs a flow. Never throws: a flow that cannot be resolved, a failed step or a canceled
+    /// run all come back as a `RunResult` whose status and error say what happened.
+    public func run(_ flow: Flow, input: JSON, options: RunOptions = RunOptions()) async -> RunResult {
+        let components: [ResolvedComponent]
+        do {
+            components = try resolve(flow)
+        } catch {
+            return RunResult.invalid(flow: flow, input: input, options: options, error: error)
+        }
+        let run = FlowRun(flow: flow, components: components, pool: pool, input: input, options: options)
+        let result = await run.execute()
+        if result.status == .paused { await keepPausedRun(flow, result, inMemory: options.store == nil) }
+        return result
+    }
+
+    /// `run` for callers that are not async: blocks the calling thread until the run ends.
+    /// Do not call it from a Swift task (it would hold a cooperative thread).
+    public func runSync(_ flow: Flow, input: JSON, options: RunOptions = RunOptions()) -> RunResult {
+        let box = ResultBox()
+        Task.detached { [self] in
+            box.set(await run(flow, input: input, options: options))
+        }
+        return box.wait()
+    }
+}
+
+/// Hands one value from a task to a waiting thread.
+private final class ResultBox: Sendable {
+    private let value = Mutex<RunResult?>(nil)
+    private let semaphore = Semaphore()
+
+    func set(_ result: RunResult) {
+        value.withLock { $0 = result }
+        semaphore.signal()
+    }
+
+    func wait() -> RunResult {
+        semaphore.wait()
+        return value.withLock { $0! }
+    }
+}
+
+/// A counting semaphore on pthreads (no Dispatch in the library).
+final class Semaphore: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var count = 0
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        pthread_cond_destroy(condition)
+        mutex.deallocate()
+        condition.deallocate()
+    }
+
+    func signal() {
+        pthread_mutex_lock(mutex)
+        count += 1
+        pthread_cond_signal(condition)
+        pthread_mutex_unlock(mutex)
+    }
+
+    func wait() {
+        pthread_mutex_lock(mutex)
+        while count == 0 { pthread_cond_wait(condition, mutex) }
+        count -= 1
+        pthread_mutex_unlock(mutex)
+    }
+}

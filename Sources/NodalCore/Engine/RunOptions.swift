@@ -1,0 +1,67 @@
+public import NodalJSON
+/// How one run goes: its id, how much runs at once, its variables, how to cancel and observe it.
+public struct RunOptions: Sendable {
+    /// The run's id; a new UUID when nil.
+    public var runID: String?
+    /// The most steps running at once on the pool or as async tasks. Non-blocking nodes and
+    /// builtins run inline and do not count.
+    public var maxConcurrency: Int
+    /// Values for `{$variable: name}`.
+    public var variables: [String: JSON]
+    /// Raise it from any thread to cancel the run (it may be shared by several runs).
+    public var cancellation: CancellationToken?
+    /// Called for every event of the run, on the scheduler's or a plugin's thread: keep it quick.
+    public var onEvent: (@Sendable (RunEvent) -> Void)?
+    /// Changes to single steps for this run only, by step id.
+    public var stepOverrides: [String: StepOverride]
+    /// How long a call that was told to stop (timeout, cancellation, a failed run) may take to
+    /// return before the run stops waiting for it.
+    public var gracePeriod: Duration
+    /// Execute nothing: `run` returns at once with `RunResult.plan` describing what would run.
+    public var dryRun: Bool
+    /// Where the run is recorded: the run when it starts and ends, and each step's checkpoint
+    /// when it finishes (before the steps that read it start), so `Engine.resume` can go on from
+    /// there. Nil: nothing is recorded.
+    public var store: (any RunStore)?
+    /// False for runs that cannot be resumed step by step (map, iterate and eval runs, batch
+    /// items): an interrupt in them fails its step with `INTERRUPT_NOT_ALLOWED`.
+    var allowsInterrupts = true
+
+    public init(
+        runID: String? = nil, maxConcurrency: Int = 64, variables: [String: JSON] = [:],
+        cancellation: CancellationToken? = nil, onEvent: (@Sendable (RunEvent) -> Void)? = nil,
+        stepOverrides: [String: StepOverride] = [:], gracePeriod: Duration = .milliseconds(500),
+        dryRun: Bool = false, store: (any RunStore)? = nil
+    ) {
+        self.runID = runID
+        self.maxConcurrency = maxConcurrency
+        self.variables = variables
+        self.cancellation = cancellation
+        self.onEvent = onEvent
+        self.stepOverrides = stepOverrides
+        self.gracePeriod = gracePeriod
+        self.dryRun = dryRun
+        self.store = store
+    }
+}
+
+extension RunOptions {
+    /// For the runs a builtin makes (eval, iterate): recorded nowhere, and unable to pause.
+    static func innerRun(id: String) -> RunOptions {
+        var options = RunOptions(runID: id)
+        options.allowsInterrupts = false
+        return options
+    }
+}
+
+/// A change to one step for one run: a different timeout or error policy.
+public struct StepOverride: Sendable {
+    /// Seconds a pooled or async call may run before it is told to stop.
+    public var timeout: Double?
+    public var onError: ErrorPolicy?
+
+    public init(timeout: Double? = nil, onError: ErrorPolicy? = nil) {
+        self.timeout = timeout
+        self.onError = onError
+    }
+}

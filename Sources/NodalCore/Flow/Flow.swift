@@ -1,0 +1,97 @@
+public import NodalJSON
+/// A flow read from a file or string: steps, their inputs, the output, and its test cases.
+///
+/// Read with `Flow(contentsOfFile:)` or `Flow(yaml:)` / `Flow(json:)`. The format is Stepflow's
+/// v1 flow format (https://stepflow.org/schemas/v1/flow.json) with Nodal's extensions.
+public struct Flow: Sendable {
+    public var name: String?
+    public var description: String?
+    /// The file the flow was read from, for errors and relative paths.
+    public var file: String?
+    public var inputSchema: JSON?
+    public var outputSchema: JSON?
+    public var testCases: [FlowTestCase]
+    /// SHA-256 (hex) of the text the flow was read from: a resumed run compares it to refuse a
+    /// flow that changed since. Nil for flows built from a document.
+    public internal(set) var sourceHash: String?
+
+    let steps: [FlowStep]
+    let output: Expression
+    let stepIndexes: [String: Int]
+
+    public var stepIDs: [String] { steps.map(\.id) }
+}
+
+/// One step of a flow.
+struct FlowStep: Sendable {
+    var id: String
+    var component: String
+    var input: Expression
+    var onError: ErrorPolicy
+    var mustExecute: Bool
+    /// Nodal's `timeout` key, in seconds: how long a pooled or async call may run.
+    var timeout: Double?
+    /// Nodal's `cache` key: reuse a result stored for the same node and input.
+    var cache: Bool = false
+    /// Nodal's `flow` key: the step runs another flow file (its `component` reads `flow:PATH`).
+    var subflow: Subflow?
+    /// Steps the input needs before it can be evaluated at all (outside lazy branches), unique.
+    var eagerDependencies: [Int]
+}
+
+/// A step's sub-flow: the path as written in the parent and the flow read from it.
+struct Subflow: Sendable {
+    var path: String
+    var flow: Flow
+}
+
+/// What a step does when its node fails (Stepflow's `onError`, plus Nodal's `continue`).
+public enum ErrorPolicy: Sendable, Hashable {
+    /// The run fails (the default); steps in flight are canceled; steps not started are `notRun`.
+    case fail
+    /// The step's output becomes the given value (null when none) and the run goes on.
+    case useDefault(JSON)
+    /// Try again, up to `maxRetries` more times, waiting between attempts.
+    case retry(RetryPolicy)
+    /// The step is recorded `failed`, the steps that read it are `skipped`, and independent steps
+    /// run to the end. The run's status is then `failed`, with whatever output could be built.
+    case `continue`
+}
+
+/// How a step retries: `maxRetries` more attempts, waiting `initialInterval` seconds before the
+/// first retry and `multiplier` times longer before each next one, capped at `maxInterval`, each
+/// wait varied by up to `jitter` (a fraction: 0.1 is plus or minus 10%).
+public struct RetryPolicy: Sendable, Hashable {
+    public var maxRetries: Int
+    public var initialInterval: Double
+    public var multiplier: Double
+    public var maxInterval: Double
+    public var jitter: Double
+
+    public init(maxRetries: Int, initialInterval: Double = 0, multiplier: Double = 2, maxInterval: Double = 30, jitter: Double = 0) {
+        self.maxRetries = maxRetries
+        self.initialInterval = initialInterval
+        self.multiplier = multiplier
+        self.maxInterval = maxInterval
+        self.jitter = jitter
+    }
+
+    /// Seconds to wait before retry number `retry` (1 for the first retry).
+    public func delay(beforeRetry retry: Int) -> Double {
+        guard initialInterval > 0 else { return 0 }
+        var delay = initialInterval
+        for _ in 1..<max(retry, 1) { delay *= multiplier }
+        delay = min(delay, maxInterval)
+        if jitter > 0 { delay *= 1 + Double.random(in: -jitter...jitter) }
+        return max(0, delay)
+    }
+}
+
+/// A test case from a flow's `test: cases:`.
+public struct FlowTestCase: Sendable {
+    public var name: String
+    public var description: String?
+    public var input: JSON
+    /// `{outcome: success, result: ...}` or `{outcome: failed, error: ...}`.
+    public var expected: JSON?
+}

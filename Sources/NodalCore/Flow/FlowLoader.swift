@@ -1,0 +1,295 @@
+public import NodalJSON
+internal import Yams
+
+extension Flow {
+    /// Reads a flow from a YAML or JSON file.
+    public init(contentsOfFile path: String) throws(FlowError) {
+        let text: String
+        do { text = try FileSystem.readText(path) } catch { throw FlowError(file: path, error.reason) }
+        if path.hasSuffix(".json") {
+            try self.init(json: text, file: path)
+        } else {
+            try self.init(yaml: text, file: path)
+        }
+    }
+
+    /// Reads a flow from YAML text (JSON text is YAML too).
+    public init(yaml text: String, file: String? = nil) throws(FlowError) {
+        guard let node = try YAMLConversion.compose(text, file: file) else {
+            throw FlowError(file: file, "the flow is empty")
+        }
+        try self.init(document: try YAMLConversion.json(node, file: file), file: file)
+        sourceHash = combinedHash(ContentHash.sha256Hex(text))
+    }
+
+    /// Reads a flow from JSON text.
+    public init(json text: String, file: String? = nil) throws(FlowError) {
+        let document: JSON
+        do { document = try JSON(parsing: text) } catch { throw FlowError(file: file, "malformed JSON: \(error)") }
+        try self.init(document: document, file: file)
+        sourceHash = combinedHash(ContentHash.sha256Hex(text))
+    }
+
+    static let knownKeys: Set<String> = [
+        "schema", "$schema", "name", "description", "version", "schemas", "inputSchema", "outputSchema",
+        "steps", "output", "test", "metadata", "examples", "variables", "input_schema", "output_schema",
+    ]
+    static let knownStepKeys: Set<String> = [
+        "id", "component", "input", "onError", "mustExecute", "inputSchema", "outputSchema", "description",
+        "metadata", "timeout", "cache", "flow",
+    ]
+
+    /// The real paths of the flow files being read, outermost first: a sub-flow that includes a
+    /// file already on this list would include itself forever.
+    @TaskLocal static var filesBeingRead: [String] = []
+
+    /// A flow's hash covers its sub-flows' files, so a resume notices a changed sub-flow too.
+    private func combinedHash(_ ownHash: String) -> String {
+        let subflowHashes = steps.compactMap { $0.subflow?.flow.sourceHash }
+        if subflowHashes.isEmpty { return ownHash }
+        return ContentHash.sha256Hex(([ownHash] + subflowHashes).joined(separator: "\n"))
+    }
+
+    /// Builds a flow from its parsed document, checking every part of it.
+    public init(document: JSON, file: String? = nil) throws(FlowError) {
+        guard case .object(let root) = document else {
+            throw FlowError(file: file, "a flow must be a mapping with 'steps' and 'output', not \(document.typeName)")
+        }
+        for key in root.keys where !Self.knownKeys.contains(key) {
+            throw FlowError(file: file, field: key, "unknown flow key (known: \(Self.knownKeys.sorted().joined(separator: ", ")))")
+        }
+        self.file = file
+        name = try Self.optionalString(root, "name", file: file)
+        description = try Self.optionalString(root, "description", file: file)
+        // Stepflow has spelled these three ways over time.
+        inputSchema = root["inputSchema"] ?? root["input_schema"] ?? root["schemas"]?["properties"]?["input"]
+        outputSchema = root["outputSchema"] ?? root["output_schema"] ?? root["schemas"]?["properties"]?["output"]
+
+        // First pass: step ids, so references can be checked in any order.
+        let rawSteps: [JSON]
+        switch root["steps"] {
+        case nil, .null?: rawSteps = []
+        case .array(let list)?: rawSteps = list
+        case let other?: throw FlowError(file: file, field: "steps", "'steps' must be a list, not \(other.typeName)")
+        }
+        var indexes: [String: Int] = [:]
+        indexes.reserveCapacity(rawSteps.count)
+        for (position, raw) in rawSteps.enumerated() {
+            guard case .object(let object) = raw else {
+                throw FlowError(file: file, field: "steps[\(position)]", "a step must be a mapping, not \(raw.typeName)")
+            }
+            guard case .string(let id)? = object["id"], !id.isEmpty else {
+                throw FlowError(file: file, field: "steps[\(position)].id", "every step needs a non-empty string 'id'")
+            }
+            if indexes[id] != nil {
+                throw FlowError(file: file, step: id, field: "id", "two steps have the id '\(id)'")
+            }
+            indexes[id] = position
+        }
+        stepIndexes = indexes
+
+        var steps: [FlowStep] = []
+        steps.reserveCapacity(rawSteps.count)
+        for raw in rawSteps {
+            var step = try Self.step(raw.objectValue!, indexes: indexes, file: file)
+            if let path = raw["flow"]?.stringValue {
+                step.subflow = Subflow(path: path, flow: try Self.readSubflow(path, step: step.id, parentFile: file))
+            }
+            steps.append(step)
+        }
+        self.steps = steps
+        // A sub-flow's steps are known as `step.inner` in checkpoints and resume keys; a step of
+        // this flow with such an id would be mistaken for one of them.
+        for step in steps where step.subflow != nil {
+            if let clash = steps.first(where: { $0.id.hasPrefix(step.id + ".") }) {
+                throw FlowError(file: file, step: clash.id, field: "id", "the id '\(clash.id)' reads as a step inside sub-flow step '\(step.id)'; rename one of them")
+            }
+        }
+
+        let parser = ExpressionParser(stepIndexes: indexes, file: file, step: nil)
+        output = try parser.parse(root["output"] ?? .null, field: "output")
+        testCases = try Self.testCases(root["test"], file: file)
+        try Self.checkForCycles(steps, file: file)
+    }
+
+    private static func step(_ object: JSONObject, indexes: [String: Int], file: String?) throws(FlowError) -> FlowStep {
+        let id = object["id"]!.stringValue!
+        for key in object.keys where !knownStepKeys.contains(key) {
+            throw FlowError(file: file, step: id, field: key, "unknown step key (known: \(knownStepKeys.sorted().joined(separator: ", ")))")
+        }
+        let component: String
+        switch (object["component"], object["flow"]) {
+        case (.string(let route)?, nil) where !route.isEmpty:
+            component = route
+        case (nil, .string(let path)?) where !path.isEmpty:
+            // A sub-flow step; the flow itself is read by the caller.
+            component = "flow:" + path
+        case (.some, .some):
+            throw FlowError(file: file, step: id, field: "flow", "a step has either a 'component' or a 'flow' (a sub-flow file), not both")
+        case (nil, let flow?):
+            throw FlowError(file: file, step: id, field: "flow", "'flow' must be the path of a flow file, not \(flow)")
+        default:
+            throw FlowError(file: file, step: id, field: "component", "every step needs a 'component' route such as '/builtin/create_messages' (or a 'flow' file to run as a sub-flow)")
+        }
+        guard component.hasPrefix("/") || object["flow"] != nil else {
+            throw FlowError(file: file, step: id, field: "component", "component '\(component)' must be a route starting with '/'")
+        }
+        let parser = ExpressionParser(stepIndexes: indexes, file: file, step: id)
+        let input = try parser.parse(object["input"] ?? .object(JSONObject()), field: "input")
+        var dependencies: [Int] = []
+        input.collectEagerSteps(into: &dependencies)
+        let onError = try errorPolicy(object["onError"], step: id, file: file)
+        let mustExecute: Bool
+        switch object["mustExecute"] {
+        case nil, .null?: mustExecute = false
+        case .bool(let value)?: mustExecute = value
+        case let other?: throw FlowError(file: file, step: id, field: "mustExecute", "must be true or false, not \(other.typeName)")
+        }
+        var timeout: Double?
+        switch object["timeout"] {
+        case nil, .null?: break
+        case let value?:
+            guard let seconds = value.doubleValue, seconds > 0 else {
+                throw FlowError(file: file, step: id, field: "timeout", "must be a number of seconds > 0, not \(value)")
+            }
+            timeout = seconds
+        }
+        let cache: Bool
+        switch object["cache"] {
+        case nil, .null?: cache = false
+        case .bool(let value)?: cache = value
+        case let other?: throw FlowError(file: file, step: id, field: "cache", "must be true or false, not \(other.typeName)")
+        }
+        return FlowStep(
+            id: id, component: component, input: input, onError: onError, mustExecute: mustExecute,
+            timeout: timeout, cache: cache, eagerDependencies: uniqued(dependencies))
+    }
+
+    /// Reads a sub-flow file named by a step's `flow` key, relative to the parent's folder.
+    private static func readSubflow(_ path: String, step: String, parentFile: String?) throws(FlowError) -> Flow {
+        let base = parentFile.map(FileSystem.directoryName) ?? FileSystem.currentDirectory
+        let resolved = path.hasPrefix("/") ? path : FileSystem.join(base, path)
+        guard FileSystem.isFile(resolved) else {
+            throw FlowError(file: parentFile, step: step, field: "flow", "sub-flow file \(resolved) does not exist")
+        }
+        let real = FileSystem.realPath(resolved) ?? resolved
+        let reading = filesBeingRead + (parentFile.map { [FileSystem.realPath($0) ?? $0] } ?? [])
+        if reading.contains(real) {
+            let chain = (reading.drop(while: { $0 != real }) + [real]).map(FileSystem.baseName)
+            throw FlowError(file: parentFile, step: step, field: "flow", "sub-flows include each other: \(chain.joined(separator: " -> "))")
+        }
+        do {
+            return try $filesBeingRead.withValue(reading) { try Flow(contentsOfFile: resolved) }
+        } catch var error as FlowError {
+            // The sub-flow's own error names its file, step and field; say where it was included.
+            error.message += " (sub-flow of step '\(step)' in \(parentFile ?? "the flow"))"
+            throw error
+        } catch {
+            throw FlowError(file: parentFile, step: step, field: "flow", "cannot read sub-flow \(resolved): \(error)")
+        }
+    }
+
+    private static func errorPolicy(_ value: JSON?, step: String, file: String?) throws(FlowError) -> ErrorPolicy {
+        guard let value, !value.isNull else { return .fail }
+        guard case .object(let object) = value, case .string(let action)? = object["action"] else {
+            throw FlowError(file: file, step: step, field: "onError", "'onError' needs an 'action' (fail, useDefault, retry or continue)")
+        }
+        func number(_ key: String, default fallback: Double) throws(FlowError) -> Double {
+            guard let raw = object[key], !raw.isNull else { return fallback }
+            guard let number = raw.doubleValue, number >= 0 else {
+                throw FlowError(file: file, step: step, field: "onError.\(key)", "must be a number >= 0, not \(raw)")
+            }
+            return number
+        }
+        switch action {
+        case "fail":
+            return .fail
+        case "useDefault":
+            return .useDefault(object["defaultValue"] ?? .null)
+        case "continue":
+            return .continue
+        case "retry":
+            let maxRetries = try number("maxRetries", default: 3)
+            guard maxRetries.rounded() == maxRetries else {
+                throw FlowError(file: file, step: step, field: "onError.maxRetries", "must be a whole number")
+            }
+            return .retry(RetryPolicy(
+                maxRetries: Int(maxRetries),
+                initialInterval: try number("initialInterval", default: 0),
+                multiplier: try number("multiplier", default: 2),
+                maxInterval: try number("maxInterval", default: 30),
+                jitter: min(1, try number("jitter", default: 0))))
+        default:
+            throw FlowError(file: file, step: step, field: "onError.action", "unknown action '\(action)' (known: fail, useDefault, retry, continue)")
+        }
+    }
+
+    private static func testCases(_ value: JSON?, file: String?) throws(FlowError) -> [FlowTestCase] {
+        guard let value, !value.isNull else { return [] }
+        guard case .array(let cases)? = value["cases"] ?? .array([]) else {
+            throw FlowError(file: file, field: "test.cases", "'test.cases' must be a list")
+        }
+        var result: [FlowTestCase] = []
+        for (index, raw) in cases.enumerated() {
+            guard case .object(let object) = raw else {
+                throw FlowError(file: file, field: "test.cases[\(index)]", "a test case must be a mapping")
+            }
+            result.append(FlowTestCase(
+                name: object["name"]?.stringValue ?? "case \(index + 1)",
+                description: object["description"]?.stringValue,
+                input: object["input"] ?? .object(JSONObject()),
+                expected: object["output"]))
+        }
+        return result
+    }
+
+    private static func optionalString(_ object: JSONObject, _ key: String, file: String?) throws(FlowError) -> String? {
+        switch object[key] {
+        case nil, .null?: return nil
+        case .string(let s)?: return s
+        case let other?: throw FlowError(file: file, field: key, "'\(key)' must be a string, not \(other.typeName)")
+        }
+    }
+
+    /// Rejects a cycle among steps (counting references on every branch), naming the steps on it.
+    private static func checkForCycles(_ steps: [FlowStep], file: String?) throws(FlowError) {
+        // Iterative depth-first search: 0 unvisited, 1 on the current path, 2 done.
+        var state = [UInt8](repeating: 0, count: steps.count)
+        var references: [[Int]] = steps.map { step in
+            var all: [Int] = []
+            step.input.collectAllSteps(into: &all)
+            return uniqued(all)
+        }
+        for start in steps.indices where state[start] == 0 {
+            var stack: [(node: Int, next: Int)] = [(start, 0)]
+            state[start] = 1
+            while let top = stack.last {
+                let edges = references[top.node]
+                if top.next < edges.count {
+                    stack[stack.count - 1].next += 1
+                    let target = edges[top.next]
+                    if state[target] == 1 {
+                        let path = stack.map(\.node)
+                        let cycle = path[path.firstIndex(of: target)!...].map { steps[$0].id } + [steps[target].id]
+                        throw FlowError(file: file, step: steps[target].id, field: "input",
+                            "steps form a cycle: \(cycle.joined(separator: " -> "))")
+                    }
+                    if state[target] == 0 {
+                        state[target] = 1
+                        stack.append((target, 0))
+                    }
+                } else {
+                    state[top.node] = 2
+                    stack.removeLast()
+                }
+            }
+        }
+        references.removeAll()
+    }
+}
+
+func uniqued(_ values: [Int]) -> [Int] {
+    if values.count < 2 { return values }
+    var seen = Set<Int>()
+    return values.filter { seen.insert($0).inserted }
+}

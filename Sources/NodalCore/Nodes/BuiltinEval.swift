@@ -1,0 +1,34 @@
+import NodalJSON
+/// Stepflow's `/builtin/eval`: runs a flow once, as a sub-run of the step.
+///
+/// Input: `{flow | workflow | flow_id | workflow_id, input}` (see `BuiltinSubFlow`).
+/// Output: `{outcome: "success", result, run_id}` or `{outcome: "failed", error: {code, message},
+/// run_id}`. A failed inner run does not fail the step; an invalid flow or a missing blob does.
+///
+/// The inner run gets only its input (no variables of the parent) and no store: it is not recorded
+/// on its own, and blobs it puts go to the engine's in-memory store. Its id is
+/// `<parent run id>.<step id>`. Canceling the step (the parent run canceled, a timeout) cancels it.
+enum BuiltinEval {
+    static func run(_ input: JSON, engine: Engine, context: NodeContext) async throws -> JSON {
+        let flow = try await BuiltinSubFlow.flow(from: input, builtin: "eval", engine: engine, context: context)
+        guard let flowInput = input["input"] else {
+            throw StepError(code: "INVALID_INPUT", message: "eval needs 'input': the input of the flow to run (write {} for none)")
+        }
+        let runID = "\(context.runID).\(context.stepID)"
+        let result = await engine.run(flow, input: flowInput, options: .innerRun(id: runID))
+        try Task.checkCancellation()
+        switch result.status {
+        case .success:
+            return ["outcome": "success", "result": result.output ?? .null, "run_id": .string(runID)]
+        default:
+            return [
+                "outcome": "failed",
+                "error": [
+                    "code": .string(result.error?.code ?? result.status.rawValue.uppercased()),
+                    "message": .string(result.error?.message ?? "the flow ended \(result.status.rawValue)"),
+                ],
+                "run_id": .string(runID),
+            ]
+        }
+    }
+}

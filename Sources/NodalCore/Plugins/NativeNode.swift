@@ -1,0 +1,113 @@
+public import NodalJSON
+import CNodal
+
+/// What a native node promises, from its `flags`.
+public struct NodeFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    public static let threadSafe = NodeFlags(rawValue: 1 << 0)
+    public static let nonBlocking = NodeFlags(rawValue: 1 << 1)
+    public static let deterministic = NodeFlags(rawValue: 1 << 2)
+    public static let cancellable = NodeFlags(rawValue: 1 << 3)
+
+    /// Flag names as `nodal plugins inspect` prints them.
+    public var names: [String] {
+        var names: [String] = []
+        if contains(.threadSafe) { names.append("thread-safe") }
+        if contains(.nonBlocking) { names.append("non-blocking") }
+        if contains(.deterministic) { names.append("deterministic") }
+        if contains(.cancellable) { names.append("cancellable") }
+        return names
+    }
+}
+
+/// A node of a loaded native plugin, ready to call.
+///
+/// `@unchecked Sendable`: the descriptor lives in the plugin's static storage, is never written
+/// after the entry function returned, and the library is never unloaded.
+final class NativeNode: @unchecked Sendable {
+    let info: NodeInfo
+    private let descriptor: UnsafePointer<nodal_node>
+    private let invokeFunction: @convention(c) (UnsafePointer<nodal_node>?, UnsafePointer<nodal_host>?, OpaquePointer?, UnsafePointer<CChar>?, Int) -> nodal_status
+    /// Present when the node is not thread-safe.
+    let serialGate: SerialGate?
+
+    init(info: NodeInfo, descriptor: UnsafePointer<nodal_node>) {
+        self.info = info
+        self.descriptor = descriptor
+        self.invokeFunction = descriptor.pointee.invoke!
+        self.serialGate = info.flags.contains(.threadSafe) ? nil : SerialGate()
+    }
+
+    var runsInline: Bool { info.flags.contains(.nonBlocking) }
+
+    /// Calls the node on the current thread and turns what it did into an outcome.
+    func call(input: [UInt8], stepID: String, cancellation: CancellationToken?, events: EventSink? = nil) -> NodeOutcome {
+        let context = NativeCallContext(stepID: stepID, nodeID: info.id, cancellation: cancellation, events: events)
+        let status = withExtendedLifetime(context) {
+            let handle = OpaquePointer(Unmanaged.passUnretained(context).toOpaque())
+            return input.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { chars in
+                    invokeFunction(descriptor, HostServices.table, handle, chars.baseAddress, chars.count)
+                }
+            }
+        }
+        switch status {
+        case NODAL_OK:
+            guard let bytes = context.output else { return .success(Payload(json: .null, bytes: Array("null".utf8))) }
+            do {
+                return .success(Payload(json: try JSON(parsing: bytes), bytes: bytes))
+            } catch {
+                let preview = String(decoding: bytes.prefix(80), as: UTF8.self)
+                return .failure(StepError(
+                    code: "INVALID_OUTPUT",
+                    message: "node \(info.id) returned invalid JSON (\(error)): \(preview)"))
+            }
+        case NODAL_ERROR:
+            return .failure(context.error ?? StepError(
+                code: "NODE_FAILED", message: "node \(info.id) failed without setting an error"))
+        case NODAL_CANCELLED:
+            return .canceled
+        default:
+            return .failure(StepError(code: "INVALID_STATUS", message: "node \(info.id) returned unknown status \(status)"))
+        }
+    }
+}
+
+/// A node's metadata, as `nodal plugins inspect` shows it.
+public struct NodeInfo: Sendable {
+    public var id: String
+    public var name: String
+    public var version: String
+    public var description: String?
+    public var flags: NodeFlags
+    public var inputSchema: JSON?
+    public var outputSchema: JSON?
+    public var configSchema: JSON?
+}
+
+/// A loaded native plugin's metadata.
+public struct PluginInfo: Sendable {
+    public var id: String
+    public var name: String
+    public var version: String
+    public var vendor: String?
+    public var description: String?
+    public var file: String
+    public var abiMinor: Int
+    /// The Swift toolchain the plugin was built with, or nil for C plugins.
+    public var swiftToolchain: String?
+    public var nodes: [NodeInfo]
+}
+
+/// A plugin file that was refused, and why. Refusals never bring the process down.
+public struct PluginLoadError: Error, Sendable, CustomStringConvertible {
+    public var file: String
+    public var reason: String
+    public init(file: String, reason: String) {
+        self.file = file
+        self.reason = reason
+    }
+    public var description: String { "plugin \(file): \(reason)" }
+}

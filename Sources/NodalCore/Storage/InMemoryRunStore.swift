@@ -1,0 +1,297 @@
+public import NodalJSON
+public import FoundationEssentials
+import Synchronization
+
+/// A ``RunStore`` in the process's memory: for tests and for apps that embed the engine and need
+/// no durability. Everything is gone when the store is.
+///
+/// It keeps the same contract as ``SQLiteRunStore`` (times to the millisecond, checkpoints need
+/// their run, blobs come back canonical, least recently used cache entries are evicted first), so
+/// code tested against it behaves the same against a database.
+public final class InMemoryRunStore: RunStore {
+    public let cacheLimit: CacheLimit
+    private let state = Mutex(State())
+
+    public init(cacheLimit: CacheLimit = .default) {
+        self.cacheLimit = cacheLimit
+    }
+
+    private struct State {
+        var closed = false
+        var runs: [String: StoredRun] = [:]
+        var nextRunSequence = 0
+        var batches: [String: [Int: BatchItemRecord]] = [:]
+        var checkpoints: [String: Ordered<StepCheckpoint>] = [:]
+        var pauses: [String: Ordered<PauseRecord>] = [:]
+        var blobs: [String: JSON] = [:]
+        var cache = LRUCache()
+
+        func checkOpen() throws(RunStoreError) {
+            if closed { throw RunStoreError(.closed, "the in-memory run store is closed") }
+        }
+
+        func checkRun(_ id: String) throws(RunStoreError) {
+            if runs[id] == nil { throw RunStoreError(.runNotFound, "no run with id '\(id)'") }
+        }
+    }
+
+    private struct StoredRun {
+        var sequence: Int
+        var record: RunRecord
+    }
+
+    /// Values keyed by name, in the order each name was first written.
+    private struct Ordered<Value> {
+        var order: [String] = []
+        var values: [String: Value] = [:]
+
+        mutating func put(_ key: String, _ value: Value) {
+            if values.updateValue(value, forKey: key) == nil { order.append(key) }
+        }
+
+        @discardableResult
+        mutating func remove(_ key: String) -> Bool {
+            guard values.removeValue(forKey: key) != nil else { return false }
+            order.removeAll { $0 == key }
+            return true
+        }
+
+        var all: [Value] { order.compactMap { values[$0] } }
+    }
+
+    // MARK: Runs
+
+    public func putRun(_ run: RunRecord) throws {
+        var run = run
+        run.createdAt = run.createdAt.roundedForStore
+        run.updatedAt = run.updatedAt.roundedForStore
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            if state.runs[run.id] != nil {
+                state.runs[run.id]!.record = run
+            } else {
+                state.runs[run.id] = StoredRun(sequence: state.nextRunSequence, record: run)
+                state.nextRunSequence += 1
+            }
+        }
+    }
+
+    public func updateRun(id: String, status: String, result: JSON?, updatedAt: Date) throws {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            try state.checkRun(id)
+            state.runs[id]!.record.status = status
+            state.runs[id]!.record.result = result
+            state.runs[id]!.record.updatedAt = updatedAt.roundedForStore
+        }
+    }
+
+    public func run(id: String) throws -> RunRecord? {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            return state.runs[id]?.record
+        }
+    }
+
+    public func listRuns(limit: Int) throws -> [RunRecord] {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            let sorted = state.runs.values.sorted {
+                $0.record.createdAt != $1.record.createdAt
+                    ? $0.record.createdAt > $1.record.createdAt : $0.sequence > $1.sequence
+            }
+            return sorted.prefix(max(0, limit)).map(\.record)
+        }
+    }
+
+    @discardableResult
+    public func deleteRun(id: String) throws -> Bool {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            guard state.runs.removeValue(forKey: id) != nil else { return false }
+            state.checkpoints[id] = nil
+            state.pauses[id] = nil
+            return true
+        }
+    }
+
+    // MARK: Batch items
+
+    public func putBatchItems(_ items: [BatchItemRecord]) throws {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            for item in items { state.batches[item.batchID, default: [:]][item.index] = item }
+        }
+    }
+
+    public func batchItems(batchID: String) throws -> [BatchItemRecord] {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            return (state.batches[batchID] ?? [:]).values.sorted { $0.index < $1.index }
+        }
+    }
+
+    // MARK: Checkpoints
+
+    public func putCheckpoint(_ checkpoint: StepCheckpoint) throws {
+        var checkpoint = checkpoint
+        checkpoint.startedAt = checkpoint.startedAt?.roundedForStore
+        checkpoint.endedAt = checkpoint.endedAt?.roundedForStore
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            try state.checkRun(checkpoint.runID)
+            state.checkpoints[checkpoint.runID, default: Ordered()].put(checkpoint.stepID, checkpoint)
+        }
+    }
+
+    public func checkpoints(runID: String) throws -> [StepCheckpoint] {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            return state.checkpoints[runID]?.all ?? []
+        }
+    }
+
+    // MARK: Pauses
+
+    public func putPause(_ pause: PauseRecord) throws {
+        var pause = pause
+        pause.createdAt = pause.createdAt.roundedForStore
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            try state.checkRun(pause.runID)
+            state.pauses[pause.runID, default: Ordered()].put(pause.resumeKey, pause)
+        }
+    }
+
+    public func pauses(runID: String) throws -> [PauseRecord] {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            return state.pauses[runID]?.all ?? []
+        }
+    }
+
+    @discardableResult
+    public func deletePause(runID: String, resumeKey: String) throws -> Bool {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            return state.pauses[runID]?.remove(resumeKey) ?? false
+        }
+    }
+
+    // MARK: Blobs
+
+    @discardableResult
+    public func putBlob(_ value: JSON) throws -> String {
+        let bytes = value.canonicalBytes()
+        let id = ContentHash.sha256Hex(bytes)
+        // Kept in canonical form, so reads give what the SQLite store gives.
+        let canonical = (try? JSON(parsing: bytes)) ?? value
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            if state.blobs[id] == nil { state.blobs[id] = canonical }
+        }
+        return id
+    }
+
+    public func blob(id: String) throws -> JSON? {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            return state.blobs[id]
+        }
+    }
+
+    // MARK: Result cache
+
+    public func cachedResult(key: String) throws -> CacheEntry? {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            return state.cache.get(key)
+        }
+    }
+
+    public func putCachedResult(key: String, value: JSON) throws {
+        let size = value.serializedBytes().count
+        let entry = CacheEntry(key: key, value: value, createdAt: Date().roundedForStore, byteSize: size)
+        let limit = cacheLimit
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            state.cache.put(entry, limit: limit)
+        }
+    }
+
+    @discardableResult
+    public func clearCache() throws -> Int {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            let count = state.cache.entries.count
+            state.cache = LRUCache()
+            return count
+        }
+    }
+
+    public func cacheStatistics() throws -> CacheStatistics {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            return CacheStatistics(entries: state.cache.entries.count, bytes: state.cache.bytes)
+        }
+    }
+
+    public func close() {
+        state.withLock { $0.closed = true }
+    }
+}
+
+/// Least-recently-used bookkeeping: each use stamps the entry with a new tick and appends
+/// (tick, key) to a queue; eviction pops from the front, skipping stale stamps. Amortized O(1).
+struct LRUCache {
+    var entries: [String: (entry: CacheEntry, tick: UInt64)] = [:]
+    var bytes = 0
+    private var queue: [(tick: UInt64, key: String)] = []
+    private var head = 0
+    private var tick: UInt64 = 0
+
+    mutating func get(_ key: String) -> CacheEntry? {
+        guard let found = entries[key] else { return nil }
+        touch(key)
+        return found.entry
+    }
+
+    mutating func put(_ entry: CacheEntry, limit: CacheLimit) {
+        remove(entry.key)
+        if let maxEntries = limit.maxEntries, maxEntries <= 0 { return }
+        if let maxBytes = limit.maxBytes, entry.byteSize > maxBytes { return }
+        entries[entry.key] = (entry, 0)
+        bytes += entry.byteSize
+        touch(entry.key)
+        while isOver(limit), head < queue.count {
+            let (stamp, key) = queue[head]
+            head += 1
+            if entries[key]?.tick == stamp { remove(key) }
+        }
+        compactQueue()
+    }
+
+    private func isOver(_ limit: CacheLimit) -> Bool {
+        if let maxEntries = limit.maxEntries, entries.count > maxEntries { return true }
+        if let maxBytes = limit.maxBytes, bytes > maxBytes { return true }
+        return false
+    }
+
+    private mutating func touch(_ key: String) {
+        tick += 1
+        entries[key]?.tick = tick
+        queue.append((tick, key))
+        compactQueue()
+    }
+
+    private mutating func remove(_ key: String) {
+        if let old = entries.removeValue(forKey: key) { bytes -= old.entry.byteSize }
+    }
+
+    /// Drops consumed and stale queue slots once they outnumber live entries.
+    private mutating func compactQueue() {
+        guard queue.count > 2 * entries.count + 64 else { return }
+        queue = queue[head...].filter { entries[$0.key]?.tick == $0.tick }
+        head = 0
+    }
+}

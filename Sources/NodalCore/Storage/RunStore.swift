@@ -1,0 +1,247 @@
+public import NodalJSON
+public import FoundationEssentials
+
+/// Where runs, batch items, step checkpoints, pause records, blobs and cached step results live.
+///
+/// Two implementations ship: ``InMemoryRunStore`` (tests, embedding) and ``SQLiteRunStore`` (the
+/// default for the CLI: one file, no server). ``RunStoreLocation`` turns a `--store` argument, an
+/// environment variable or a Stepflow `storageConfig` into an open store.
+///
+/// The contract every implementation keeps (and a PostgreSQL one will):
+/// - A call that returns has made its write durable as far as the store promises (the SQLite store:
+///   it survives the process being killed); a checkpoint written before a dependent step starts is
+///   there after a crash.
+/// - Times are kept to the millisecond: a `Date` read back is the written one rounded to the
+///   nearest millisecond.
+/// - Checkpoints and pause records belong to a run: writing one for a run that was never put
+///   throws ``RunStoreError/Kind/runNotFound``, and deleting the run deletes them.
+/// - JSON comes back equal (as JSON) to what was written, object keys in the order written.
+/// - Errors are ``RunStoreError``s.
+public protocol RunStore: Sendable {
+    // MARK: Runs
+
+    /// Inserts the run, or replaces every field of the run with the same id (keeping its place in
+    /// ``listRuns(limit:)``).
+    func putRun(_ run: RunRecord) async throws
+    /// Sets a run's status, result (`nil` clears it) and update time.
+    /// Throws ``RunStoreError/Kind/runNotFound`` when there is no such run.
+    func updateRun(id: String, status: String, result: JSON?, updatedAt: Date) async throws
+    /// The run with this id, or `nil`.
+    func run(id: String) async throws -> RunRecord?
+    /// Up to `limit` runs, newest first (by `createdAt`; runs created in the same millisecond:
+    /// the one put last first).
+    func listRuns(limit: Int) async throws -> [RunRecord]
+    /// Deletes a run with its checkpoints and pause records. Returns whether it existed.
+    @discardableResult
+    func deleteRun(id: String) async throws -> Bool
+
+    // MARK: Batch items
+
+    /// Inserts or replaces items (keyed by batch id and index), all or none.
+    func putBatchItems(_ items: [BatchItemRecord]) async throws
+    /// A batch's items in index order.
+    func batchItems(batchID: String) async throws -> [BatchItemRecord]
+
+    // MARK: Step checkpoints
+
+    /// Inserts or replaces the checkpoint of one step of a run. Durable when it returns.
+    func putCheckpoint(_ checkpoint: StepCheckpoint) async throws
+    /// Every checkpoint of a run, in the order each step's checkpoint was first written.
+    func checkpoints(runID: String) async throws -> [StepCheckpoint]
+
+    // MARK: Pause records (human-in-the-loop interrupts)
+
+    /// Inserts or replaces the pause record keyed by run id and resume key.
+    func putPause(_ pause: PauseRecord) async throws
+    /// A run's pause records, in the order first written.
+    func pauses(runID: String) async throws -> [PauseRecord]
+    /// Deletes one pause record. Returns whether it existed.
+    @discardableResult
+    func deletePause(runID: String, resumeKey: String) async throws -> Bool
+
+    // MARK: Blobs
+
+    /// Stores a value under its content id (``ContentHash/sha256Hex(of:)``: the SHA-256 of its
+    /// canonical JSON) and returns the id. Putting an equal value again is a no-op.
+    @discardableResult
+    func putBlob(_ value: JSON) async throws -> String
+    /// The blob with this id, or `nil`. Object keys come back sorted (canonical form).
+    func blob(id: String) async throws -> JSON?
+
+    // MARK: Result cache
+
+    /// The cached output for a key, or `nil` on a miss. A hit makes the entry the most recently
+    /// used one.
+    func cachedResult(key: String) async throws -> CacheEntry?
+    /// Stores an output under a key (replacing an older one), then evicts least recently used
+    /// entries until the store's ``CacheLimit`` holds. A value larger than the byte limit is not
+    /// stored.
+    func putCachedResult(key: String, value: JSON) async throws
+    /// Removes every cached result; returns how many there were.
+    @discardableResult
+    func clearCache() async throws -> Int
+    /// How many entries and bytes the cache holds now.
+    func cacheStatistics() async throws -> CacheStatistics
+
+    // MARK: Lifetime
+
+    /// Releases the store's resources. Calls after `close()` throw ``RunStoreError/Kind/closed``.
+    /// Closing twice is a no-op.
+    func close() async throws
+}
+
+/// One run as the store keeps it.
+public struct RunRecord: Sendable, Hashable {
+    public var id: String
+    public var flowName: String
+    /// The flow file the run came from, if it came from a file.
+    public var flowPath: String?
+    /// SHA-256 (hex) of the flow file's bytes when the run started (`ContentHash.sha256Hex(bytes)`),
+    /// to refuse resuming a run whose flow changed.
+    public var flowHash: String?
+    public var input: JSON
+    /// `running`, or a finished run's `RunStatus` raw value (`success`, `failed`, `canceled`, `paused`).
+    public var status: String
+    public var createdAt: Date
+    public var updatedAt: Date
+    /// The finished run's result (`RunResult.json`).
+    public var result: JSON?
+
+    public init(
+        id: String, flowName: String, flowPath: String? = nil, flowHash: String? = nil, input: JSON,
+        status: String, createdAt: Date, updatedAt: Date? = nil, result: JSON? = nil
+    ) {
+        self.id = id
+        self.flowName = flowName
+        self.flowPath = flowPath
+        self.flowHash = flowHash
+        self.input = input
+        self.status = status
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt ?? createdAt
+        self.result = result
+    }
+}
+
+/// One item of a batch: which run handles it and how far it got.
+public struct BatchItemRecord: Sendable, Hashable {
+    public var batchID: String
+    public var index: Int
+    /// The run for this item, once it has one.
+    public var runID: String?
+    public var status: String
+
+    public init(batchID: String, index: Int, runID: String? = nil, status: String) {
+        self.batchID = batchID
+        self.index = index
+        self.runID = runID
+        self.status = status
+    }
+}
+
+/// What is kept about a step when it finishes, so a resumed run can reuse it.
+public struct StepCheckpoint: Sendable, Hashable {
+    public var runID: String
+    public var stepID: String
+    /// A `StepStatus` raw value (`success`, `failed`, `skipped`, ...).
+    public var status: String
+    /// The input the node was called with, if known.
+    public var input: JSON?
+    public var output: JSON?
+    /// The step's error as JSON (`{"code":..., "message":..., "details":...}`).
+    public var error: JSON?
+    /// Calls made, retries included.
+    public var attempts: Int
+    public var startedAt: Date?
+    public var endedAt: Date?
+
+    public init(
+        runID: String, stepID: String, status: String, input: JSON? = nil, output: JSON? = nil, error: JSON? = nil,
+        attempts: Int = 1, startedAt: Date? = nil, endedAt: Date? = nil
+    ) {
+        self.runID = runID
+        self.stepID = stepID
+        self.status = status
+        self.input = input
+        self.output = output
+        self.error = error
+        self.attempts = attempts
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+    }
+}
+
+/// A run waiting for outside input: resuming it with a value for `resumeKey` continues `stepID`.
+public struct PauseRecord: Sendable, Hashable {
+    public var runID: String
+    /// What the resumer names, e.g. `review.decision`.
+    public var resumeKey: String
+    public var stepID: String
+    /// What was shown to whoever will answer (a prompt, a draft to review).
+    public var value: JSON
+    public var createdAt: Date
+
+    public init(runID: String, resumeKey: String, stepID: String, value: JSON, createdAt: Date) {
+        self.runID = runID
+        self.resumeKey = resumeKey
+        self.stepID = stepID
+        self.value = value
+        self.createdAt = createdAt
+    }
+}
+
+/// A cached step output.
+public struct CacheEntry: Sendable, Hashable {
+    public var key: String
+    public var value: JSON
+    public var createdAt: Date
+    /// Bytes of the value's compact JSON text: what counts against ``CacheLimit/maxBytes``.
+    public var byteSize: Int
+
+    public init(key: String, value: JSON, createdAt: Date, byteSize: Int) {
+        self.key = key
+        self.value = value
+        self.createdAt = createdAt
+        self.byteSize = byteSize
+    }
+}
+
+/// How large the result cache may grow before least recently used entries are evicted.
+public struct CacheLimit: Sendable, Hashable {
+    /// At most this many entries (`nil`: no limit).
+    public var maxEntries: Int?
+    /// At most this many bytes of values (`nil`: no limit).
+    public var maxBytes: Int?
+
+    public init(maxEntries: Int? = nil, maxBytes: Int? = nil) {
+        self.maxEntries = maxEntries
+        self.maxBytes = maxBytes
+    }
+
+    /// 10,000 entries and 256 MiB.
+    public static let `default` = CacheLimit(maxEntries: 10_000, maxBytes: 256 << 20)
+    public static let unlimited = CacheLimit()
+}
+
+/// The result cache's current size.
+public struct CacheStatistics: Sendable, Hashable {
+    public var entries: Int
+    public var bytes: Int
+
+    public init(entries: Int, bytes: Int) {
+        self.entries = entries
+        self.bytes = bytes
+    }
+}
+
+// MARK: - Shared helpers
+
+extension Date {
+    /// Milliseconds since 1970, the unit every store keeps times in.
+    package var storeMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+
+    package init(storeMilliseconds: Int64) { self.init(timeIntervalSince1970: Double(storeMilliseconds) / 1000) }
+
+    /// This date as a store gives it back.
+    package var roundedForStore: Date { Date(storeMilliseconds: storeMilliseconds) }
+}

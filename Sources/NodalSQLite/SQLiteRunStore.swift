@@ -1,0 +1,585 @@
+public import NodalCore
+public import NodalJSON
+public import FoundationEssentials
+import SQLiteNIO
+import Synchronization
+
+/// A ``RunStore`` in one SQLite file (or in memory), through sqlite-nio, which ships its own
+/// SQLite. The CLI's default store.
+///
+/// Opening creates the file (and its folder) if missing, runs pending schema migrations (see
+/// `SQLiteSchema`), and refuses, with an error naming the file, a file that is not a database, an
+/// SQLite database of another program, or one written by a newer Nodal.
+///
+/// The database is in WAL mode. Every write is committed before the call returns; with the default
+/// ``Durability/processCrash`` it survives the process being killed at any point after that.
+/// Several processes may open the same file: SQLite serializes their writes (waiting up to
+/// 5 seconds for a lock).
+///
+/// One connection serves the store; calls are serialized in arrival order.
+public final class SQLiteRunStore: RunStore {
+    /// What a returned write survives.
+    public enum Durability: Sendable, Hashable {
+        /// The process being killed or crashing at any moment (SIGKILL included). A power cut or
+        /// kernel crash may lose the last writes, never corrupt the file. SQLite's WAL mode with
+        /// `synchronous = NORMAL`: commits are not fsync'ed.
+        case processCrash
+        /// A power cut too: every commit is fsync'ed (`synchronous = FULL`). Each write costs a
+        /// disk flush (see docs/storage.md for measured figures).
+        case powerLoss
+    }
+
+    /// The schema version this Nodal writes (SQLite's `PRAGMA user_version`).
+    public static var schemaVersion: Int { SQLiteSchema.version }
+
+    /// The database file, or `:memory:`.
+    public let path: String
+    public let durability: Durability
+    public let cacheLimit: CacheLimit
+
+    private let connection: SQLiteConnection
+    /// The store's own thread for SQLite calls, so they never queue behind other users of
+    /// `NIOThreadPool.singleton` (the server's file I/O, for one).
+    private let threadPool: NIOThreadPool
+    private let lock = AsyncSerialLock()
+    private let isClosed = Atomic<Bool>(false)
+
+    /// Opens (creating if needed) the store at `path`; `":memory:"` for a private in-memory database.
+    public convenience init(path: String, durability: Durability = .processCrash, cacheLimit: CacheLimit = .default) async throws {
+        try await self.init(path: path, durability: durability, cacheLimit: cacheLimit, migrations: SQLiteSchema.migrations)
+    }
+
+    /// With the migrations given (tests use this to play an older or newer Nodal).
+    init(path: String, durability: Durability, cacheLimit: CacheLimit, migrations: [[String]]) async throws {
+        self.path = path
+        self.durability = durability
+        self.cacheLimit = cacheLimit
+        let inMemory = path == ":memory:"
+        if !inMemory { try Self.prepareLocation(path) }
+        let threadPool = NIOThreadPool(numberOfThreads: 1)
+        threadPool.start()
+        self.threadPool = threadPool
+        do {
+            connection = try await SQLiteConnection.open(
+                storage: inMemory ? .memory : .file(path: path), threadPool: threadPool,
+                on: MultiThreadedEventLoopGroup.singleton.any())
+        } catch {
+            try? await threadPool.shutdownGracefully()
+            throw RunStoreError(.cannotOpen, "cannot open the run store \(path): \(Self.reason(error))", path: path)
+        }
+        do {
+            try await setUp(migrations: migrations, inMemory: inMemory)
+        } catch {
+            isClosed.store(true, ordering: .relaxed)
+            try? await connection.close()
+            try? await threadPool.shutdownGracefully()
+            throw mapError(error, "opening")
+        }
+    }
+
+    deinit {
+        // A store dropped without close(): close its connection, then its thread, in the
+        // background (sqlite-nio asserts that connections are closed before they go).
+        guard !isClosed.load(ordering: .relaxed) else { return }
+        let threadPool = threadPool
+        connection.close().whenComplete { _ in threadPool.shutdownGracefully { _ in } }
+    }
+
+    public func close() async throws {
+        guard !isClosed.exchange(true, ordering: .relaxed) else { return }
+        // Wait for calls in flight, then close.
+        try await lock.withLock {
+            do { try await connection.close() } catch { throw mapError(error, "closing") }
+        }
+        try? await threadPool.shutdownGracefully()
+    }
+
+    // MARK: Opening and migrations
+
+    /// Creates the file's folder if needed; refuses a folder given as the file.
+    private static func prepareLocation(_ path: String) throws {
+        if FileSystem.isDirectory(path) {
+            throw RunStoreError(.cannotOpen, "cannot open the run store \(path): it is a folder, not a database file", path: path)
+        }
+        let folder = FileSystem.directoryName(path)
+        do {
+            try StoreFiles.createDirectories(folder)
+        } catch {
+            throw RunStoreError(.cannotOpen, "cannot create the folder for the run store \(path): \(error)", path: path)
+        }
+    }
+
+    private func setUp(migrations: [[String]], inMemory: Bool) async throws {
+        // Replaces sqlite-nio's busy handler (which retries at once, forever) with a 5 s wait.
+        try await query("PRAGMA busy_timeout = 5000")
+        // The first read of the file: a file that is not a database fails here.
+        var (version, applicationID) = try await readHeader()
+        try checkVersion(version, known: migrations.count)
+        if applicationID != SQLiteSchema.applicationID {
+            let objects = try await query("SELECT count(*) AS n FROM sqlite_schema")
+            if version != 0 || (objects.first?.column("n")?.integer ?? 0) != 0 {
+                throw RunStoreError(
+                    .notANodalStore,
+                    "\(path) is an SQLite database, but not a Nodal run store (application id \(applicationID)); "
+                        + "choose another file for the store", path: path)
+            }
+        }
+        if !inMemory {
+            let mode = try await query("PRAGMA journal_mode = WAL")
+            _ = mode  // "wal", or the old mode where WAL is impossible (some network file systems).
+        }
+        let synchronous = durability == .powerLoss ? "FULL" : "NORMAL"
+        try await query("PRAGMA synchronous = \(synchronous)")
+        try await query("PRAGMA foreign_keys = ON")
+
+        guard version < migrations.count else { return }
+        try await query("BEGIN IMMEDIATE")
+        do {
+            // Another process may have migrated while we waited for the write lock.
+            (version, _) = try await readHeader()
+            try checkVersion(version, known: migrations.count)
+            for migration in migrations[version...] {
+                for statement in migration { try await query(statement) }
+            }
+            // PRAGMA takes no bound parameters; both numbers are this code's constants.
+            try await query("PRAGMA application_id = \(SQLiteSchema.applicationID)")
+            try await query("PRAGMA user_version = \(migrations.count)")
+            try await query("COMMIT")
+        } catch {
+            _ = try? await query("ROLLBACK")
+            throw error
+        }
+    }
+
+    private func readHeader() async throws -> (version: Int, applicationID: Int32) {
+        let version = try await query("PRAGMA user_version").first?.column("user_version")?.integer ?? 0
+        let id = try await query("PRAGMA application_id").first?.column("application_id")?.integer ?? 0
+        return (Int(version), Int32(truncatingIfNeeded: id))
+    }
+
+    private func checkVersion(_ version: Int, known: Int) throws {
+        guard version > known else { return }
+        throw RunStoreError(
+            .newerSchema,
+            "the run store \(path) has schema version \(version), but this Nodal knows versions up to \(known): "
+                + "it was written by a newer Nodal. Upgrade Nodal, or use another store file.", path: path)
+    }
+
+    // MARK: Calls
+
+    /// Runs `body` alone on the connection, after checking the store is open; maps errors.
+    @discardableResult
+    private func serialized<T>(_ action: String, _ body: () async throws -> T) async throws -> T {
+        if isClosed.load(ordering: .relaxed) { throw closedError }
+        return try await lock.withLock {
+            if isClosed.load(ordering: .relaxed) { throw closedError }
+            do { return try await body() } catch { throw mapError(error, action) }
+        }
+    }
+
+    /// `body` inside `BEGIN IMMEDIATE` ... `COMMIT` (call inside `serialized`).
+    private func transaction<T>(_ body: () async throws -> T) async throws -> T {
+        try await query("BEGIN IMMEDIATE")
+        do {
+            let value = try await body()
+            try await query("COMMIT")
+            return value
+        } catch {
+            _ = try? await query("ROLLBACK")
+            throw error
+        }
+    }
+
+    @discardableResult
+    private func query(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
+        try await connection.query(sql, binds)
+    }
+
+    private var closedError: RunStoreError { RunStoreError(.closed, "the run store \(path) is closed", path: path) }
+
+    private func mapError(_ error: any Error, _ action: String) -> RunStoreError {
+        if let error = error as? RunStoreError { return error }
+        guard let error = error as? SQLiteError else {
+            return RunStoreError(.database, "\(action) in the run store \(path) failed: \(error)", path: path)
+        }
+        switch error.reason {
+        case .notADatabase:
+            return RunStoreError(
+                .notADatabase, "\(path) is not a Nodal run store: it is not an SQLite database (\(error.message))", path: path)
+        case .corrupt, .corruptIndex, .corruptSequenceSchema, .corruptVirtualTable:
+            return RunStoreError(
+                .notADatabase, "the run store \(path) is damaged: \(error.message) (\(action))", path: path)
+        case .cantOpen, .cantOpenDirectory, .cantOpenInvalidPath, .permission:
+            return RunStoreError(.cannotOpen, "cannot open the run store \(path): \(error.message)", path: path)
+        case .constraintForeignKeyFailed:
+            return RunStoreError(.runNotFound, "\(action) in the run store \(path) failed: no such run", path: path)
+        default:
+            return RunStoreError(.database, "\(action) in the run store \(path) failed: \(error.message)", path: path)
+        }
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        (error as? SQLiteError)?.message ?? String(describing: error)
+    }
+
+    // MARK: Runs
+
+    private static let runColumns =
+        "id, flow_name, flow_path, flow_hash, input, status, created_at, updated_at, result"
+
+    public func putRun(_ run: RunRecord) async throws {
+        try await serialized("saving run \(run.id)") {
+            try await query(
+                """
+                INSERT INTO runs (\(Self.runColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                ON CONFLICT (id) DO UPDATE SET flow_name = excluded.flow_name, flow_path = excluded.flow_path,
+                    flow_hash = excluded.flow_hash, input = excluded.input, status = excluded.status,
+                    created_at = excluded.created_at, updated_at = excluded.updated_at, result = excluded.result
+                """,
+                [
+                    .text(run.id), .text(run.flowName), .optionalText(run.flowPath), .optionalText(run.flowHash),
+                    .json(run.input), .text(run.status), .time(run.createdAt), .time(run.updatedAt),
+                    .optionalJSON(run.result),
+                ])
+        }
+    }
+
+    public func updateRun(id: String, status: String, result: JSON?, updatedAt: Date) async throws {
+        let rows = try await serialized("updating run \(id)") {
+            try await query(
+                "UPDATE runs SET status = ?1, result = ?2, updated_at = ?3 WHERE id = ?4 RETURNING seq",
+                [.text(status), .optionalJSON(result), .time(updatedAt), .text(id)])
+        }
+        if rows.isEmpty { throw RunStoreError(.runNotFound, "no run with id '\(id)' in the run store \(path)", path: path) }
+    }
+
+    public func run(id: String) async throws -> RunRecord? {
+        try await serialized("reading run \(id)") {
+            try await query("SELECT \(Self.runColumns) FROM runs WHERE id = ?1", [.text(id)]).first.map(runRecord)
+        }
+    }
+
+    public func listRuns(limit: Int) async throws -> [RunRecord] {
+        try await serialized("listing runs") {
+            try await query(
+                "SELECT \(Self.runColumns) FROM runs ORDER BY created_at DESC, seq DESC LIMIT ?1",
+                [.int(max(0, limit))]
+            ).map(runRecord)
+        }
+    }
+
+    @discardableResult
+    public func deleteRun(id: String) async throws -> Bool {
+        try await serialized("deleting run \(id)") {
+            // Checkpoints and pause records go with it (ON DELETE CASCADE).
+            try await !query("DELETE FROM runs WHERE id = ?1 RETURNING seq", [.text(id)]).isEmpty
+        }
+    }
+
+    private func runRecord(_ row: SQLiteRow) throws -> RunRecord {
+        RunRecord(
+            id: try row.text("id"), flowName: try row.text("flow_name"), flowPath: row.optionalText("flow_path"),
+            flowHash: row.optionalText("flow_hash"), input: try row.json("input"), status: try row.text("status"),
+            createdAt: try row.time("created_at"), updatedAt: try row.time("updated_at"),
+            result: try row.optionalJSON("result"))
+    }
+
+    // MARK: Batch items
+
+    public func putBatchItems(_ items: [BatchItemRecord]) async throws {
+        guard !items.isEmpty else { return }
+        try await serialized("saving batch items") {
+            try await transaction {
+                // Several rows per statement: one prepare and one thread hop per chunk.
+                let chunkSize = 200
+                var start = 0
+                while start < items.count {
+                    let chunk = items[start..<min(start + chunkSize, items.count)]
+                    var binds: [SQLiteData] = []
+                    binds.reserveCapacity(chunk.count * 4)
+                    for item in chunk {
+                        binds += [.text(item.batchID), .int(item.index), .optionalText(item.runID), .text(item.status)]
+                    }
+                    let values = Array(repeating: "(?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+                    try await query(
+                        """
+                        INSERT INTO batch_items (batch_id, item_index, run_id, status) VALUES \(values)
+                        ON CONFLICT (batch_id, item_index) DO UPDATE SET run_id = excluded.run_id, status = excluded.status
+                        """, binds)
+                    start += chunkSize
+                }
+            }
+        }
+    }
+
+    public func batchItems(batchID: String) async throws -> [BatchItemRecord] {
+        try await serialized("reading batch \(batchID)") {
+            try await query(
+                "SELECT batch_id, item_index, run_id, status FROM batch_items WHERE batch_id = ?1 ORDER BY item_index",
+                [.text(batchID)]
+            ).map { row in
+                BatchItemRecord(
+                    batchID: try row.text("batch_id"), index: try row.int("item_index"),
+                    runID: row.optionalText("run_id"), status: try row.text("status"))
+            }
+        }
+    }
+
+    // MARK: Checkpoints
+
+    public func putCheckpoint(_ checkpoint: StepCheckpoint) async throws {
+        let binds: [SQLiteData] = [
+            .text(checkpoint.runID), .text(checkpoint.stepID), .text(checkpoint.status),
+            .optionalJSON(checkpoint.input), .optionalJSON(checkpoint.output), .optionalJSON(checkpoint.error),
+            .int(checkpoint.attempts), .optionalTime(checkpoint.startedAt), .optionalTime(checkpoint.endedAt),
+        ]
+        try await serialized("saving the checkpoint of step \(checkpoint.stepID) of run \(checkpoint.runID)") {
+            try await query(
+                """
+                INSERT INTO step_checkpoints (run_id, step_id, status, input, output, error, attempts, started_at, ended_at)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, input = excluded.input,
+                    output = excluded.output, error = excluded.error, attempts = excluded.attempts,
+                    started_at = excluded.started_at, ended_at = excluded.ended_at
+                """, binds)
+        }
+    }
+
+    public func checkpoints(runID: String) async throws -> [StepCheckpoint] {
+        try await serialized("reading the checkpoints of run \(runID)") {
+            try await query(
+                """
+                SELECT run_id, step_id, status, input, output, error, attempts, started_at, ended_at
+                FROM step_checkpoints WHERE run_id = ?1 ORDER BY rowid
+                """, [.text(runID)]
+            ).map { row in
+                StepCheckpoint(
+                    runID: try row.text("run_id"), stepID: try row.text("step_id"), status: try row.text("status"),
+                    input: try row.optionalJSON("input"), output: try row.optionalJSON("output"),
+                    error: try row.optionalJSON("error"), attempts: try row.int("attempts"),
+                    startedAt: try row.optionalTime("started_at"), endedAt: try row.optionalTime("ended_at"))
+            }
+        }
+    }
+
+    // MARK: Pauses
+
+    public func putPause(_ pause: PauseRecord) async throws {
+        try await serialized("saving the pause \(pause.resumeKey) of run \(pause.runID)") {
+            try await query(
+                """
+                INSERT INTO pauses (run_id, resume_key, step_id, value, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                ON CONFLICT (run_id, resume_key) DO UPDATE SET step_id = excluded.step_id, value = excluded.value,
+                    created_at = excluded.created_at
+                """,
+                [.text(pause.runID), .text(pause.resumeKey), .text(pause.stepID), .json(pause.value), .time(pause.createdAt)])
+        }
+    }
+
+    public func pauses(runID: String) async throws -> [PauseRecord] {
+        try await serialized("reading the pauses of run \(runID)") {
+            try await query(
+                "SELECT run_id, resume_key, step_id, value, created_at FROM pauses WHERE run_id = ?1 ORDER BY rowid",
+                [.text(runID)]
+            ).map { row in
+                PauseRecord(
+                    runID: try row.text("run_id"), resumeKey: try row.text("resume_key"), stepID: try row.text("step_id"),
+                    value: try row.json("value"), createdAt: try row.time("created_at"))
+            }
+        }
+    }
+
+    @discardableResult
+    public func deletePause(runID: String, resumeKey: String) async throws -> Bool {
+        try await serialized("deleting the pause \(resumeKey) of run \(runID)") {
+            try await !query(
+                "DELETE FROM pauses WHERE run_id = ?1 AND resume_key = ?2 RETURNING step_id",
+                [.text(runID), .text(resumeKey)]
+            ).isEmpty
+        }
+    }
+
+    // MARK: Blobs
+
+    @discardableResult
+    public func putBlob(_ value: JSON) async throws -> String {
+        let bytes = value.canonicalBytes()
+        let id = ContentHash.sha256Hex(bytes)
+        try await serialized("saving blob \(id)") {
+            try await query(
+                "INSERT INTO blobs (id, data, size, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
+                [.text(id), .text(String(decoding: bytes, as: UTF8.self)), .int(bytes.count), .time(Date())])
+        }
+        return id
+    }
+
+    public func blob(id: String) async throws -> JSON? {
+        try await serialized("reading blob \(id)") {
+            try await query("SELECT data FROM blobs WHERE id = ?1", [.text(id)]).first.map { try $0.json("data") }
+        }
+    }
+
+    // MARK: Result cache
+
+    public func cachedResult(key: String) async throws -> CacheEntry? {
+        try await serialized("reading the cache") {
+            // A hit becomes the most recently used entry.
+            try await query(
+                """
+                UPDATE result_cache SET last_used = (SELECT max(last_used) FROM result_cache) + 1
+                WHERE key = ?1 RETURNING key, value, created_at, size
+                """, [.text(key)]
+            ).first.map { row in
+                CacheEntry(
+                    key: try row.text("key"), value: try row.json("value"), createdAt: try row.time("created_at"),
+                    byteSize: try row.int("size"))
+            }
+        }
+    }
+
+    public func putCachedResult(key: String, value: JSON) async throws {
+        let text = value.serialized()
+        let size = text.utf8.count
+        let limit = cacheLimit
+        try await serialized("saving to the cache") {
+            if let maxEntries = limit.maxEntries, maxEntries <= 0 { return }
+            if let maxBytes = limit.maxBytes, size > maxBytes {
+                try await query("DELETE FROM result_cache WHERE key = ?1", [.text(key)])
+                return
+            }
+            try await query(
+                """
+                INSERT INTO result_cache (key, value, size, created_at, last_used)
+                VALUES (?1, ?2, ?3, ?4, coalesce((SELECT max(last_used) FROM result_cache), 0) + 1)
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value, size = excluded.size,
+                    created_at = excluded.created_at, last_used = excluded.last_used
+                """, [.text(key), .text(text), .int(size), .time(Date())])
+            try await evict(limit, keeping: key)
+        }
+    }
+
+    /// Deletes least recently used entries until the limit holds. The entry just written stays:
+    /// `putCachedResult` checked that it fits by itself.
+    private func evict(_ limit: CacheLimit, keeping key: String) async throws {
+        while true {
+            let stats = try await cacheStats()
+            var excessEntries = limit.maxEntries.map { stats.entries - $0 } ?? 0
+            var excessBytes = limit.maxBytes.map { stats.bytes - $0 } ?? 0
+            guard excessEntries > 0 || excessBytes > 0 else { return }
+            let oldest = try await query(
+                "SELECT size, last_used FROM result_cache WHERE key <> ?1 ORDER BY last_used LIMIT ?2",
+                [.text(key), .int(min(max(excessEntries, 16), 1024))])
+            var cutoff: Int?
+            for row in oldest where excessEntries > 0 || excessBytes > 0 {
+                cutoff = try row.int("last_used")
+                excessEntries -= 1
+                excessBytes -= try row.int("size")
+            }
+            guard let cutoff else { return }
+            try await query("DELETE FROM result_cache WHERE last_used <= ?1 AND key <> ?2", [.int(cutoff), .text(key)])
+        }
+    }
+
+    private func cacheStats() async throws -> CacheStatistics {
+        guard let row = try await query("SELECT entries, bytes FROM result_cache_stats WHERE id = 1").first else {
+            return CacheStatistics(entries: 0, bytes: 0)
+        }
+        return CacheStatistics(entries: try row.int("entries"), bytes: try row.int("bytes"))
+    }
+
+    @discardableResult
+    public func clearCache() async throws -> Int {
+        try await serialized("clearing the cache") {
+            try await transaction {
+                let count = try await cacheStats().entries
+                try await query("DELETE FROM result_cache")
+                return count
+            }
+        }
+    }
+
+    public func cacheStatistics() async throws -> CacheStatistics {
+        try await serialized("reading the cache size") { try await cacheStats() }
+    }
+}
+
+// MARK: - Binding and reading values
+
+extension SQLiteData {
+    static func json(_ value: JSON) -> SQLiteData { .text(value.serialized()) }
+    static func optionalJSON(_ value: JSON?) -> SQLiteData { value.map(json) ?? .null }
+    static func optionalText(_ value: String?) -> SQLiteData { value.map { .text($0) } ?? .null }
+    static func int(_ value: Int) -> SQLiteData { .integer(SQLiteInt64(value)) }
+    static func time(_ value: Date) -> SQLiteData { .integer(SQLiteInt64(value.storeMilliseconds)) }
+    static func optionalTime(_ value: Date?) -> SQLiteData { value.map(time) ?? .null }
+}
+
+extension SQLiteRow {
+    private func value(_ column: String) throws -> SQLiteData {
+        guard let data = self.column(column) else {
+            throw RunStoreError(.corruptRecord, "the run store has no column '\(column)'")
+        }
+        return data
+    }
+
+    func text(_ column: String) throws -> String {
+        guard case .text(let text) = try value(column) else {
+            throw RunStoreError(.corruptRecord, "column '\(column)' of the run store is not text")
+        }
+        return text
+    }
+
+    func optionalText(_ column: String) -> String? {
+        if case .text(let text) = self.column(column) { return text }
+        return nil
+    }
+
+    func int(_ column: String) throws -> Int {
+        guard case .integer(let value) = try value(column) else {
+            throw RunStoreError(.corruptRecord, "column '\(column)' of the run store is not an integer")
+        }
+        return Int(value)
+    }
+
+    func time(_ column: String) throws -> Date { Date(storeMilliseconds: Int64(try int(column))) }
+
+    func optionalTime(_ column: String) throws -> Date? {
+        if case .null = try value(column) { return nil }
+        return try time(column)
+    }
+
+    func json(_ column: String) throws -> JSON {
+        let text = try text(column)
+        do {
+            return try JSON(parsing: text)
+        } catch {
+            throw RunStoreError(.corruptRecord, "column '\(column)' of the run store holds invalid JSON: \(error)")
+        }
+    }
+
+    func optionalJSON(_ column: String) throws -> JSON? {
+        if case .null = try value(column) { return nil }
+        return try json(column)
+    }
+}
+
+// MARK: - For tests and diagnostics
+
+extension SQLiteRunStore {
+    /// Runs one SQL statement as it is, returning each row as column name to text.
+    @discardableResult
+    func rawQuery(_ sql: String) async throws -> [[String: String]] {
+        try await serialized("running raw SQL") {
+            try await query(sql).map { row in
+                var values: [String: String] = [:]
+                for column in row.columns { values[column.name] = column.data.string ?? "NULL" }
+                return values
+            }
+        }
+    }
+
+    /// The value of `PRAGMA name`, as text.
+    func pragma(_ name: String) async throws -> String? {
+        try await rawQuery("PRAGMA \(name)").first?.values.first
+    }
+}
