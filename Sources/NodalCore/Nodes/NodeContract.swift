@@ -93,27 +93,3 @@ struct PauseRequest: Sendable {
     var key: String
     var value: JSON
 }
-
-/// How the scheduler runs a resolved component.
-enum ComponentExecutor: Sendable {
-    /// Cheap, pure Swift work (builtins, mocks): called on the scheduler's own task.
-    case inline(@Sendable (Payload, NodeContext) -> NodeOutcome)
-    /// A node from a native plugin: inline when flagged non-blocking, else on the blocking pool.
-    case native(NativeNode)
-    /// Blocking Swift work (an FFI call): run on the blocking pool like a pooled native node, so
-    /// timeouts and cancellation can abandon it and the pool replaces the stuck thread.
-    case pooled(@Sendable (Payload, NodeContext) -> NodeOutcome)
-    /// An async Swift closure: run as a child task on the cooperative executor.
-    case async(SwiftNode)
-    /// A sub-flow step (`flow: FILE`): the flow runs as part of this run, its components resolved.
-    indirect case subflow(Flow, [ResolvedComponent])
-}
-
-/// A step's component route resolved to something that can run.
-struct ResolvedComponent: Sendable {
-    var route: String
-    /// The node's identity: a plugin node id ("org.nodal.std.upper"), "builtin/NAME", "mock/NAME"
-    /// or "swift:ROUTE".
-    var nodeID: String
-    var executor: ComponentExecutor
-}
