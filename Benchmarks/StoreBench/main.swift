@@ -53,7 +53,7 @@ struct Row {
     var perLoad: Double?
 }
 
-func measure(_ name: String, writes: Int, open: () async throws -> any RunStore) async throws -> Row {
+func measure(_ name: String, writes: Int, open: () async throws -> any RunStorage) async throws -> Row {
     let store = try await open()
     try await store.putRun(RunRecord(id: "bench", flowName: "chain", input: [:], status: "running", createdAt: Date()))
     // Warm up (first statement preparation, page allocation).
@@ -70,7 +70,7 @@ func measure(_ name: String, writes: Int, open: () async throws -> any RunStore)
     return Row(name: name, writes: writes, perWrite: seconds(written) / Double(writes), perLoad: seconds(load) / Double(loaded.count))
 }
 
-func cacheFigures(_ name: String, open: () async throws -> any RunStore) async throws -> (put: Double, hit: Double) {
+func cacheFigures(_ name: String, open: () async throws -> any RunStorage) async throws -> (put: Double, hit: Double) {
     let store = try await open()
     let n = 2_000
     let clock = ContinuousClock()

@@ -1,6 +1,6 @@
 public import NodalCore
 public import NodalJSON
-public import FoundationEssentials
+package import FoundationEssentials
 import SQLiteNIO
 import Synchronization
 
@@ -17,7 +17,7 @@ import Synchronization
 /// 5 seconds for a lock).
 ///
 /// One connection serves the store; calls are serialized in arrival order.
-public final class SQLiteRunStore: RunStore {
+public final class SQLiteRunStore: RunStorage {
     /// What a returned write survives.
     public enum Durability: Sendable, Hashable {
         /// The process being killed or crashing at any moment (SIGKILL included). A power cut or
@@ -227,7 +227,7 @@ public final class SQLiteRunStore: RunStore {
     private static let runColumns =
         "id, flow_name, flow_path, flow_hash, input, status, created_at, updated_at, result"
 
-    public func putRun(_ run: RunRecord) async throws {
+    package func putRun(_ run: RunRecord) async throws {
         try await serialized("saving run \(run.id)") {
             try await query(
                 """
@@ -244,7 +244,7 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
-    public func updateRun(id: String, status: String, result: JSON?, updatedAt: Date) async throws {
+    package func updateRun(id: String, status: String, result: JSON?, updatedAt: Date) async throws {
         let rows = try await serialized("updating run \(id)") {
             try await query(
                 "UPDATE runs SET status = ?1, result = ?2, updated_at = ?3 WHERE id = ?4 RETURNING seq",
@@ -286,7 +286,7 @@ public final class SQLiteRunStore: RunStore {
 
     // MARK: Batch items
 
-    public func putBatchItems(_ items: [BatchItemRecord]) async throws {
+    package func putBatchItems(_ items: [BatchItemRecord]) async throws {
         guard !items.isEmpty else { return }
         try await serialized("saving batch items") {
             try await transaction {
@@ -312,7 +312,7 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
-    public func batchItems(batchID: String) async throws -> [BatchItemRecord] {
+    package func batchItems(batchID: String) async throws -> [BatchItemRecord] {
         try await serialized("reading batch \(batchID)") {
             try await query(
                 "SELECT batch_id, item_index, run_id, status FROM batch_items WHERE batch_id = ?1 ORDER BY item_index",
@@ -327,7 +327,7 @@ public final class SQLiteRunStore: RunStore {
 
     // MARK: Checkpoints
 
-    public func putCheckpoint(_ checkpoint: StepCheckpoint) async throws {
+    package func putCheckpoint(_ checkpoint: StepCheckpoint) async throws {
         let binds: [SQLiteData] = [
             .text(checkpoint.runID), .text(checkpoint.stepID), .text(checkpoint.status),
             .optionalJSON(checkpoint.input), .optionalJSON(checkpoint.output), .optionalJSON(checkpoint.error),
@@ -345,7 +345,7 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
-    public func checkpoints(runID: String) async throws -> [StepCheckpoint] {
+    package func checkpoints(runID: String) async throws -> [StepCheckpoint] {
         try await serialized("reading the checkpoints of run \(runID)") {
             try await query(
                 """
@@ -364,7 +364,7 @@ public final class SQLiteRunStore: RunStore {
 
     // MARK: Pauses
 
-    public func putPause(_ pause: PauseRecord) async throws {
+    package func putPause(_ pause: PauseRecord) async throws {
         try await serialized("saving the pause \(pause.resumeKey) of run \(pause.runID)") {
             try await query(
                 """
@@ -376,7 +376,7 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
-    public func pauses(runID: String) async throws -> [PauseRecord] {
+    package func pauses(runID: String) async throws -> [PauseRecord] {
         try await serialized("reading the pauses of run \(runID)") {
             try await query(
                 "SELECT run_id, resume_key, step_id, value, created_at FROM pauses WHERE run_id = ?1 ORDER BY rowid",
@@ -390,7 +390,7 @@ public final class SQLiteRunStore: RunStore {
     }
 
     @discardableResult
-    public func deletePause(runID: String, resumeKey: String) async throws -> Bool {
+    package func deletePause(runID: String, resumeKey: String) async throws -> Bool {
         try await serialized("deleting the pause \(resumeKey) of run \(runID)") {
             try await !query(
                 "DELETE FROM pauses WHERE run_id = ?1 AND resume_key = ?2 RETURNING step_id",
@@ -437,7 +437,7 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
-    public func putCachedResult(key: String, value: JSON) async throws {
+    package func putCachedResult(key: String, value: JSON) async throws {
         let text = value.serialized()
         let size = text.utf8.count
         let limit = cacheLimit

@@ -54,7 +54,7 @@ struct RunsCommand: AsyncParsableCommand {
                 guard let record = try await store.run(id: runID) else {
                     throw CLIError.usage("no run '\(runID)' in the store (see `nodal runs list`)")
                 }
-                let checkpoints = try await store.checkpoints(runID: runID)
+                let checkpoints = try await (store as? any RunStorage)?.checkpoints(runID: runID) ?? []
                 try? await store.close()
                 var shown = record.summaryJSON.objectValue ?? JSONObject()
                 if let result = record.result {

@@ -26,7 +26,7 @@ import Testing
     let flowText = "steps: [{id: sq, component: /app/square, cache: true, input: {n: {$input: n}}}]\noutput: {$step: sq, path: square}"
 
     @Test func aHitSkipsTheCallAndAMissRunsIt() async throws {
-        let store: any RunStore = InMemoryRunStore()
+        let store: any RunStorage = InMemoryRunStore()
         let calls = Counter()
         let engine = engine(calls)
         let flow = try Flow(yaml: flowText)

@@ -52,7 +52,7 @@ import Testing
     func aStepThatFailedUnderContinueStaysFailedWhenThePauseIsAnswered(withStore: Bool) async throws {
         let calls = Calls()
         let engine = engine(calls)
-        let store: (any RunStore)? = withStore ? InMemoryRunStore() : nil
+        let store: (any RunStorage)? = withStore ? InMemoryRunStore() : nil
         let flow = try Flow(yaml: """
             steps:
               - { id: flaky, component: /app/fail, input: {}, onError: { action: continue }, mustExecute: true }
@@ -84,7 +84,7 @@ import Testing
         // A cached Swift node that asks: its answered output must not answer the next run.
         engine.register(route: "/app/ask") { _, context in try context.interrupt(showing: "approve?") }
         let flow = try Flow(yaml: "steps:\n  - { id: ask, component: /app/ask, input: {}, cache: true }\noutput: { $step: ask }\n")
-        let store: any RunStore = InMemoryRunStore()
+        let store: any RunStorage = InMemoryRunStore()
         _ = await engine.run(flow, input: [:], options: RunOptions(runID: "k1", store: store))
         let answered = try await engine.resume(runID: "k1", store: store, values: ["ask": "yes from k1"])
         #expect(answered.output == "yes from k1")
@@ -102,7 +102,7 @@ import Testing
               - { id: after, component: /app/slow, input: { x: { $step: ask } } }
             output: { $step: after }
             """)
-        let store: any RunStore = InMemoryRunStore()
+        let store: any RunStorage = InMemoryRunStore()
         _ = await engine.run(flow, input: [:], options: RunOptions(runID: "race", store: store))
         func attempt(_ answer: JSON) async -> Result<RunResult, any Error> {
             do { return .success(try await engine.resume(runID: "race", store: store, values: ["ask": answer])) } catch { return .failure(error) }
@@ -132,7 +132,7 @@ import Testing
             output: { $step: after }
             """])
         engine.register(route: "/app/later") { input, _ in input }
-        let store: any RunStore = InMemoryRunStore()
+        let store: any RunStorage = InMemoryRunStore()
         let paused = await engine.run(try Flow(contentsOfFile: directory + "/f.yaml"), input: [:], options: RunOptions(runID: "open", store: store))
         #expect(paused.status == .paused)
         // Another engine without /app/later cannot resolve the flow: nothing is taken.
@@ -146,7 +146,7 @@ import Testing
 
     @Test func aFlowBuiltInCodeResumesInTheEngineItPausedIn() async throws {
         let engine = engine(Calls())
-        let store: any RunStore = InMemoryRunStore()
+        let store: any RunStorage = InMemoryRunStore()
         let flow = try Flow(yaml: "steps:\n  - { id: ask, component: /builtin/interrupt, input: 1 }\noutput: { $step: ask }\n")
         _ = await engine.run(flow, input: [:], options: RunOptions(runID: "inline", store: store))
         let resumed = try await engine.resume(runID: "inline", store: store, values: ["ask": 2])
@@ -178,7 +178,7 @@ import Testing
             "inner.yaml": "steps:\n  - { id: d, component: /builtin/interrupt, input: {} }\noutput: { $step: d }\n",
             "main.yaml": "steps:\n  - { id: mid, flow: inner.yaml, input: {} }\noutput: { $step: mid }\n",
         ])
-        let store: any RunStore = InMemoryRunStore()
+        let store: any RunStorage = InMemoryRunStore()
         let paused = await engine(Calls()).run(try Flow(contentsOfFile: directory + "/main.yaml"), input: [:], options: RunOptions(runID: "ch", store: store))
         #expect(paused.pause?.key == "mid.d")
         try "steps:\n  - { id: e, component: /builtin/interrupt, input: {} }\noutput: { $step: e }\n"
@@ -214,7 +214,7 @@ extension InterruptResumeEdgeTests {
         try "steps:\n  - { id: sub, flow: sub.yaml, input: {} }\noutput: { $step: sub }\n"
             .write(toFile: a + "/main.yaml", atomically: true, encoding: .utf8)
         try FileManager.default.createSymbolicLink(atPath: b + "/main.yaml", withDestinationPath: "../A/main.yaml")
-        let store: any RunStore = InMemoryRunStore()
+        let store: any RunStorage = InMemoryRunStore()
         let paused = await engine(Calls()).run(try Flow(contentsOfFile: b + "/main.yaml"), input: [:], options: RunOptions(runID: "ln", store: store))
         #expect(paused.pause?.value == ["from": "B"])
         let resumed = try await engine(Calls()).resume(runID: "ln", store: store, values: ["sub.ask": "ok"])

@@ -119,7 +119,7 @@ import Testing
                 """,
         ])
         let path = try temporaryDirectory() + "/runs.db"
-        func open() async throws -> any RunStore { kind == "memory" ? sharedMemory : try await SQLiteRunStore(path: path) }
+        func open() async throws -> any RunStorage { kind == "memory" ? sharedMemory : try await SQLiteRunStore(path: path) }
         let sharedMemory = InMemoryRunStore()
         let firstCalls = Calls()
         let store = try await open()

@@ -43,7 +43,7 @@ import Testing
 
     @Test(arguments: ["memory", "sqlite"])
     func checkpointsAndTheRunAreRecorded(store kind: String) async throws {
-        let store: any RunStore = kind == "memory" ? InMemoryRunStore() : try await SQLiteRunStore(path: try temporaryDirectory() + "/runs.db")
+        let store: any RunStorage = kind == "memory" ? InMemoryRunStore() : try await SQLiteRunStore(path: try temporaryDirectory() + "/runs.db")
         let calls = Calls()
         let flow = try Flow(contentsOfFile: try flowFile(chain))
         let result = await engine(calls).run(flow, input: ["start": 1], options: RunOptions(runID: "r1", store: store))
@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func aCheckpointIsWrittenBeforeTheStepsThatReadItStart() async throws {
-        let store: any RunStore = InMemoryRunStore()
+        let store: any RunStorage = InMemoryRunStore()
         let engine = Engine()
         let seen = Mutex<[String]>([])
         engine.register(route: "/app/first") { _, _ in ["v": 1] }
@@ -79,7 +79,7 @@ import Testing
     }
 
     @Test func resumeAfterAFailedStepRunsOnlyTheFailedAndLaterSteps() async throws {
-        let store: any RunStore = InMemoryRunStore()
+        let store: any RunStorage = InMemoryRunStore()
         let calls = Calls()
         let engine = engine(calls)
         let flow = try Flow(contentsOfFile: try flowFile(chain))
@@ -98,7 +98,7 @@ import Testing
     }
 
     @Test func aChangedFlowIsRefusedUnlessAllowed() async throws {
-        let store: any RunStore = InMemoryRunStore()
+        let store: any RunStorage = InMemoryRunStore()
         let calls = Calls()
         let engine = engine(calls)
         let path = try flowFile(chain)
@@ -113,7 +113,7 @@ import Testing
     }
 
     @Test func resumeRefusesUnknownAndFinishedRuns() async throws {
-        let store: any RunStore = InMemoryRunStore()
+        let store: any RunStorage = InMemoryRunStore()
         let calls = Calls()
         let engine = engine(calls)
         let missing = await #expect(throws: ResumeError.self) { try await engine.resume(runID: "nope", store: store) }
@@ -126,7 +126,7 @@ import Testing
 
 extension ResumeTests {
     @Test func aNewRunWithTheIDOfARecordedRunIsRefused() async throws {
-        let store: any RunStore = InMemoryRunStore()
+        let store: any RunStorage = InMemoryRunStore()
         let calls = Calls()
         let flow = try Flow(contentsOfFile: try flowFile(chain))
         let first = await engine(calls).run(flow, input: ["start": 1], options: RunOptions(runID: "same", store: store))

@@ -15,7 +15,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
     var testDescription: String { rawValue }
 
-    func make(cacheLimit: CacheLimit = .default) async throws -> any RunStore {
+    func make(cacheLimit: CacheLimit = .default) async throws -> any RunStorage {
         switch self {
         case .inMemory: InMemoryRunStore(cacheLimit: cacheLimit)
         case .sqliteFile: try await SQLiteRunStore(path: try temporaryDirectory() + "/store.db", cacheLimit: cacheLimit)
@@ -25,7 +25,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
 }
 
 /// Runs `body` with a fresh store and closes it afterwards, whether `body` threw or not.
-func withStore(_ kind: StoreKind, cacheLimit: CacheLimit = .default, _ body: (any RunStore) async throws -> Void) async throws {
+func withStore(_ kind: StoreKind, cacheLimit: CacheLimit = .default, _ body: (any RunStorage) async throws -> Void) async throws {
     let store = try await kind.make(cacheLimit: cacheLimit)
     do {
         try await body(store)
@@ -631,7 +631,7 @@ struct StoreHashAndLocationTests {
         try await sqlite.close()
         let path = try temporaryDirectory() + "/by-url.db"
         let file = try await RunStoreLocation.open(url: "sqlite://" + path + "?mode=rwc")
-        try await file.putRun(sampleRun("r"))
+        try await (file as! any RunStorage).putRun(sampleRun("r"))
         try await file.close()
         #expect(FileManager.default.fileExists(atPath: path))
     }

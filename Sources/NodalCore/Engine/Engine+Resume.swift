@@ -39,7 +39,9 @@ extension Engine {
         allowChangedFlow: Bool = false
     ) async throws -> RunResult {
         let keptInMemory = store == nil
-        let store = store ?? memoryStore
+        guard let store = (store ?? memoryStore) as? any RunStorage else {
+            throw ResumeError(kind: .notFound, message: "the store (\(type(of: store!))) is not one of Nodal's stores, so it holds no checkpoints to resume run '\(runID)' from")
+        }
         guard let record = try await store.run(id: runID) else {
             throw ResumeError(kind: .notFound, message: "no run '\(runID)' in the store")
         }
@@ -93,7 +95,7 @@ extension Engine {
     }
 
     /// A paused run takes exactly the answer it waits for; a run that is not paused takes none.
-    private func pauseToAnswer(_ values: [String: JSON], record: RunRecord, store: any RunStore) async throws -> PauseRecord? {
+    private func pauseToAnswer(_ values: [String: JSON], record: RunRecord, store: any RunStorage) async throws -> PauseRecord? {
         let runID = record.id
         guard record.status == RunStatus.paused.rawValue, let pause = try await store.pauses(runID: runID).first else {
             if let key = values.keys.sorted().first {
@@ -116,7 +118,7 @@ extension Engine {
     func keepPausedRun(_ flow: Flow, _ result: RunResult, inMemory: Bool) async {
         pausedFlows.withLock { $0[result.runID] = flow }
         guard inMemory else { return }
-        let store: any RunStore = memoryStore
+        let store: any RunStorage = memoryStore
         do {
             try await store.deleteRun(id: result.runID)
             try await store.putRun(RunRecord(

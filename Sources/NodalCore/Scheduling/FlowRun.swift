@@ -729,7 +729,11 @@ final class FlowRun {
     /// Records the run as started. False (and the run fails) when the store cannot.
     private func recordStart(at started: Date) async -> Bool {
         // A sub-flow's run is part of its parent's record.
-        guard let store = options.store, !isNested else { return true }
+        guard options.store != nil, !isNested else { return true }
+        guard let store = options.storage else {
+            storeFailure = StepError(code: "STORE_UNSUPPORTED", message: "the run's store (\(type(of: options.store!))) is not one of Nodal's stores, so it cannot hold checkpoints; use InMemoryRunStore or SQLiteRunStore")
+            return false
+        }
         let record = RunRecord(
             id: runID, flowName: flow.name ?? flow.file.map(FileSystem.baseName) ?? "flow",
             // As given (made absolute), not symlink-resolved: a resume re-reads it from the same
@@ -756,7 +760,7 @@ final class FlowRun {
     }
 
     private func recordEnd(_ result: RunResult) async {
-        guard let store = options.store, storeFailure == nil else { return }
+        guard let store = options.storage, storeFailure == nil else { return }
         if let pause = result.pause {
             try? await store.putPause(PauseRecord(runID: runID, resumeKey: pause.key, stepID: pause.step, value: pause.value, createdAt: result.endedAt))
         }
@@ -768,7 +772,7 @@ final class FlowRun {
         let finished = unwrittenCheckpoints
         unwrittenCheckpoints.removeAll()
         for (index, newState) in finished {
-            if let store = options.store, storeFailure == nil {
+            if let store = options.storage, storeFailure == nil {
                 do {
                     try await store.putCheckpoint(StepCheckpoint(
                         runID: runID, stepID: nestingPrefix + flow.steps[index].id,
@@ -818,7 +822,7 @@ final class FlowRun {
     private func putInCache() async {
         let puts = cachePuts
         cachePuts.removeAll()
-        for put in puts { try? await options.store?.putCachedResult(key: put.key, value: put.value) }
+        for put in puts { try? await options.storage?.putCachedResult(key: put.key, value: put.value) }
     }
 
     /// A resumed run: steps whose checkpoint says they succeeded keep their output and do not run.

@@ -1,5 +1,5 @@
 public import NodalJSON
-public import FoundationEssentials
+package import FoundationEssentials
 import Synchronization
 
 /// A ``RunStore`` in the process's memory: for tests and for apps that embed the engine and need
@@ -8,7 +8,7 @@ import Synchronization
 /// It keeps the same contract as ``SQLiteRunStore`` (times to the millisecond, checkpoints need
 /// their run, blobs come back canonical, least recently used cache entries are evicted first), so
 /// code tested against it behaves the same against a database.
-public final class InMemoryRunStore: RunStore {
+public final class InMemoryRunStore: RunStorage {
     public let cacheLimit: CacheLimit
     private let state = Mutex(State())
 
@@ -61,7 +61,7 @@ public final class InMemoryRunStore: RunStore {
 
     // MARK: Runs
 
-    public func putRun(_ run: RunRecord) throws {
+    package func putRun(_ run: RunRecord) throws {
         var run = run
         run.createdAt = run.createdAt.roundedForStore
         run.updatedAt = run.updatedAt.roundedForStore
@@ -76,7 +76,7 @@ public final class InMemoryRunStore: RunStore {
         }
     }
 
-    public func updateRun(id: String, status: String, result: JSON?, updatedAt: Date) throws {
+    package func updateRun(id: String, status: String, result: JSON?, updatedAt: Date) throws {
         try state.withLock { state throws(RunStoreError) in
             try state.checkOpen()
             try state.checkRun(id)
@@ -117,14 +117,14 @@ public final class InMemoryRunStore: RunStore {
 
     // MARK: Batch items
 
-    public func putBatchItems(_ items: [BatchItemRecord]) throws {
+    package func putBatchItems(_ items: [BatchItemRecord]) throws {
         try state.withLock { state throws(RunStoreError) in
             try state.checkOpen()
             for item in items { state.batches[item.batchID, default: [:]][item.index] = item }
         }
     }
 
-    public func batchItems(batchID: String) throws -> [BatchItemRecord] {
+    package func batchItems(batchID: String) throws -> [BatchItemRecord] {
         try state.withLock { state throws(RunStoreError) in
             try state.checkOpen()
             return (state.batches[batchID] ?? [:]).values.sorted { $0.index < $1.index }
@@ -133,7 +133,7 @@ public final class InMemoryRunStore: RunStore {
 
     // MARK: Checkpoints
 
-    public func putCheckpoint(_ checkpoint: StepCheckpoint) throws {
+    package func putCheckpoint(_ checkpoint: StepCheckpoint) throws {
         var checkpoint = checkpoint
         checkpoint.startedAt = checkpoint.startedAt?.roundedForStore
         checkpoint.endedAt = checkpoint.endedAt?.roundedForStore
@@ -144,7 +144,7 @@ public final class InMemoryRunStore: RunStore {
         }
     }
 
-    public func checkpoints(runID: String) throws -> [StepCheckpoint] {
+    package func checkpoints(runID: String) throws -> [StepCheckpoint] {
         try state.withLock { state throws(RunStoreError) in
             try state.checkOpen()
             return state.checkpoints[runID]?.all ?? []
@@ -153,7 +153,7 @@ public final class InMemoryRunStore: RunStore {
 
     // MARK: Pauses
 
-    public func putPause(_ pause: PauseRecord) throws {
+    package func putPause(_ pause: PauseRecord) throws {
         var pause = pause
         pause.createdAt = pause.createdAt.roundedForStore
         try state.withLock { state throws(RunStoreError) in
@@ -163,7 +163,7 @@ public final class InMemoryRunStore: RunStore {
         }
     }
 
-    public func pauses(runID: String) throws -> [PauseRecord] {
+    package func pauses(runID: String) throws -> [PauseRecord] {
         try state.withLock { state throws(RunStoreError) in
             try state.checkOpen()
             return state.pauses[runID]?.all ?? []
@@ -171,7 +171,7 @@ public final class InMemoryRunStore: RunStore {
     }
 
     @discardableResult
-    public func deletePause(runID: String, resumeKey: String) throws -> Bool {
+    package func deletePause(runID: String, resumeKey: String) throws -> Bool {
         try state.withLock { state throws(RunStoreError) in
             try state.checkOpen()
             return state.pauses[runID]?.remove(resumeKey) ?? false
@@ -209,7 +209,7 @@ public final class InMemoryRunStore: RunStore {
         }
     }
 
-    public func putCachedResult(key: String, value: JSON) throws {
+    package func putCachedResult(key: String, value: JSON) throws {
         let size = value.serializedBytes().count
         let entry = CacheEntry(key: key, value: value, createdAt: Date().roundedForStore, byteSize: size)
         let limit = cacheLimit

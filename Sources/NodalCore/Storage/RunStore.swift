@@ -20,12 +20,6 @@ public import FoundationEssentials
 public protocol RunStore: Sendable {
     // MARK: Runs
 
-    /// Inserts the run, or replaces every field of the run with the same id (keeping its place in
-    /// ``listRuns(limit:)``).
-    func putRun(_ run: RunRecord) async throws
-    /// Sets a run's status, result (`nil` clears it) and update time.
-    /// Throws ``RunStoreError/Kind/runNotFound`` when there is no such run.
-    func updateRun(id: String, status: String, result: JSON?, updatedAt: Date) async throws
     /// The run with this id, or `nil`.
     func run(id: String) async throws -> RunRecord?
     /// Up to `limit` runs, newest first (by `createdAt`; runs created in the same millisecond:
@@ -34,6 +28,46 @@ public protocol RunStore: Sendable {
     /// Deletes a run with its checkpoints and pause records. Returns whether it existed.
     @discardableResult
     func deleteRun(id: String) async throws -> Bool
+
+    // MARK: Blobs
+
+    /// Stores a value under its content id (``ContentHash/sha256Hex(of:)``: the SHA-256 of its
+    /// canonical JSON) and returns the id. Putting an equal value again is a no-op.
+    @discardableResult
+    func putBlob(_ value: JSON) async throws -> String
+    /// The blob with this id, or `nil`. Object keys come back sorted (canonical form).
+    func blob(id: String) async throws -> JSON?
+
+    // MARK: Result cache
+
+    /// The cached output for a key, or `nil` on a miss. A hit makes the entry the most recently
+    /// used one.
+    func cachedResult(key: String) async throws -> CacheEntry?
+    /// Removes every cached result; returns how many there were.
+    @discardableResult
+    func clearCache() async throws -> Int
+    /// How many entries and bytes the cache holds now.
+    func cacheStatistics() async throws -> CacheStatistics
+
+    // MARK: Lifetime
+
+    /// Releases the store's resources. Calls after `close()` throw ``RunStoreError/Kind/closed``.
+    /// Closing twice is a no-op.
+    func close() async throws
+}
+
+/// What the engine writes into a store as runs go: run records, batch items, step checkpoints,
+/// pause records, cached results. Both stores that ship conform; the records are the engine's
+/// own business, so none of this is public API (users read runs through ``RunStore``).
+package protocol RunStorage: RunStore {
+    // MARK: Writing runs
+
+    /// Inserts the run, or replaces every field of the run with the same id (keeping its place in
+    /// ``listRuns(limit:)``).
+    func putRun(_ run: RunRecord) async throws
+    /// Sets a run's status, result (`nil` clears it) and update time.
+    /// Throws ``RunStoreError/Kind/runNotFound`` when there is no such run.
+    func updateRun(id: String, status: String, result: JSON?, updatedAt: Date) async throws
 
     // MARK: Batch items
 
@@ -59,35 +93,12 @@ public protocol RunStore: Sendable {
     @discardableResult
     func deletePause(runID: String, resumeKey: String) async throws -> Bool
 
-    // MARK: Blobs
-
-    /// Stores a value under its content id (``ContentHash/sha256Hex(of:)``: the SHA-256 of its
-    /// canonical JSON) and returns the id. Putting an equal value again is a no-op.
-    @discardableResult
-    func putBlob(_ value: JSON) async throws -> String
-    /// The blob with this id, or `nil`. Object keys come back sorted (canonical form).
-    func blob(id: String) async throws -> JSON?
-
     // MARK: Result cache
 
-    /// The cached output for a key, or `nil` on a miss. A hit makes the entry the most recently
-    /// used one.
-    func cachedResult(key: String) async throws -> CacheEntry?
     /// Stores an output under a key (replacing an older one), then evicts least recently used
     /// entries until the store's ``CacheLimit`` holds. A value larger than the byte limit is not
     /// stored.
     func putCachedResult(key: String, value: JSON) async throws
-    /// Removes every cached result; returns how many there were.
-    @discardableResult
-    func clearCache() async throws -> Int
-    /// How many entries and bytes the cache holds now.
-    func cacheStatistics() async throws -> CacheStatistics
-
-    // MARK: Lifetime
-
-    /// Releases the store's resources. Calls after `close()` throw ``RunStoreError/Kind/closed``.
-    /// Closing twice is a no-op.
-    func close() async throws
 }
 
 /// One run as the store keeps it.
@@ -124,14 +135,14 @@ public struct RunRecord: Sendable, Hashable {
 }
 
 /// One item of a batch: which run handles it and how far it got.
-public struct BatchItemRecord: Sendable, Hashable {
-    public var batchID: String
-    public var index: Int
+package struct BatchItemRecord: Sendable, Hashable {
+    package var batchID: String
+    package var index: Int
     /// The run for this item, once it has one.
-    public var runID: String?
-    public var status: String
+    package var runID: String?
+    package var status: String
 
-    public init(batchID: String, index: Int, runID: String? = nil, status: String) {
+    package init(batchID: String, index: Int, runID: String? = nil, status: String) {
         self.batchID = batchID
         self.index = index
         self.runID = runID
@@ -140,22 +151,22 @@ public struct BatchItemRecord: Sendable, Hashable {
 }
 
 /// What is kept about a step when it finishes, so a resumed run can reuse it.
-public struct StepCheckpoint: Sendable, Hashable {
-    public var runID: String
-    public var stepID: String
+package struct StepCheckpoint: Sendable, Hashable {
+    package var runID: String
+    package var stepID: String
     /// A `StepStatus` raw value (`success`, `failed`, `skipped`, ...).
-    public var status: String
+    package var status: String
     /// The input the node was called with, if known.
-    public var input: JSON?
-    public var output: JSON?
+    package var input: JSON?
+    package var output: JSON?
     /// The step's error as JSON (`{"code":..., "message":..., "details":...}`).
-    public var error: JSON?
+    package var error: JSON?
     /// Calls made, retries included.
-    public var attempts: Int
-    public var startedAt: Date?
-    public var endedAt: Date?
+    package var attempts: Int
+    package var startedAt: Date?
+    package var endedAt: Date?
 
-    public init(
+    package init(
         runID: String, stepID: String, status: String, input: JSON? = nil, output: JSON? = nil, error: JSON? = nil,
         attempts: Int = 1, startedAt: Date? = nil, endedAt: Date? = nil
     ) {
@@ -172,16 +183,16 @@ public struct StepCheckpoint: Sendable, Hashable {
 }
 
 /// A run waiting for outside input: resuming it with a value for `resumeKey` continues `stepID`.
-public struct PauseRecord: Sendable, Hashable {
-    public var runID: String
+package struct PauseRecord: Sendable, Hashable {
+    package var runID: String
     /// What the resumer names, e.g. `review.decision`.
-    public var resumeKey: String
-    public var stepID: String
+    package var resumeKey: String
+    package var stepID: String
     /// What was shown to whoever will answer (a prompt, a draft to review).
-    public var value: JSON
-    public var createdAt: Date
+    package var value: JSON
+    package var createdAt: Date
 
-    public init(runID: String, resumeKey: String, stepID: String, value: JSON, createdAt: Date) {
+    package init(runID: String, resumeKey: String, stepID: String, value: JSON, createdAt: Date) {
         self.runID = runID
         self.resumeKey = resumeKey
         self.stepID = stepID
