@@ -271,8 +271,9 @@ public final class SQLiteRunStore: RunStorage {
     @discardableResult
     public func deleteRun(id: String) async throws -> Bool {
         try await serialized("deleting run \(id)") {
-            // Checkpoints and pause records go with it (ON DELETE CASCADE).
-            try await !query("DELETE FROM runs WHERE id = ?1 RETURNING seq", [.text(id)]).isEmpty
+            // Checkpoints and pause records go with it (ON DELETE CASCADE); the lease has no key.
+            try await query("DELETE FROM run_leases WHERE run_id = ?1", [.text(id)])
+            return try await !query("DELETE FROM runs WHERE id = ?1 RETURNING seq", [.text(id)]).isEmpty
         }
     }
 
@@ -282,6 +283,58 @@ public final class SQLiteRunStore: RunStorage {
             flowHash: row.optionalText("flow_hash"), input: try row.json("input"), status: try row.text("status"),
             createdAt: try row.time("created_at"), updatedAt: try row.time("updated_at"),
             result: try row.optionalJSON("result"))
+    }
+
+    // MARK: Leases
+
+    package func claimLease(_ lease: RunLease, now: Date, replacing: String?) async throws -> LeaseClaim {
+        try await serialized("claiming run \(lease.runID)") {
+            // One statement, so the check and the write are one step for every process sharing
+            // the file: the update happens only where the lease is free, expired, ours, or the
+            // dead holder's the caller names.
+            let taken = try await query(
+                """
+                INSERT INTO run_leases (run_id, owner, host, pid, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid,
+                    expires_at = excluded.expires_at
+                WHERE run_leases.owner = excluded.owner OR run_leases.expires_at <= ?6 OR run_leases.owner = ?7
+                RETURNING owner
+                """,
+                [.text(lease.runID), .text(lease.owner), .text(lease.host), .int(Int(lease.pid)), .time(lease.expiresAt),
+                 .time(now), .optionalText(replacing)])
+            if !taken.isEmpty { return .claimed }
+            // Inside `serialized` no other call of this process runs between the two statements,
+            // and another process only ever replaces a lease, never removes a live one.
+            let holder = try await query("SELECT * FROM run_leases WHERE run_id = ?1", [.text(lease.runID)]).first
+            return try holder.map { .heldBy(try runLease($0)) } ?? .heldBy(lease)
+        }
+    }
+
+    package func renewLease(runID: String, owner: String, expiresAt: Date) async throws -> Bool {
+        try await serialized("renewing the lease of run \(runID)") {
+            try await !query(
+                "UPDATE run_leases SET expires_at = ?1 WHERE run_id = ?2 AND owner = ?3 RETURNING owner",
+                [.time(expiresAt), .text(runID), .text(owner)]
+            ).isEmpty
+        }
+    }
+
+    package func releaseLease(runID: String, owner: String) async throws {
+        try await serialized("releasing run \(runID)") {
+            try await query("DELETE FROM run_leases WHERE run_id = ?1 AND owner = ?2", [.text(runID), .text(owner)])
+        }
+    }
+
+    package func lease(runID: String) async throws -> RunLease? {
+        try await serialized("reading the lease of run \(runID)") {
+            try await query("SELECT * FROM run_leases WHERE run_id = ?1", [.text(runID)]).first.map(runLease)
+        }
+    }
+
+    private func runLease(_ row: SQLiteRow) throws -> RunLease {
+        RunLease(
+            runID: try row.text("run_id"), owner: try row.text("owner"), host: try row.text("host"),
+            pid: Int32(clamping: try row.int("pid")), expiresAt: try row.time("expires_at"))
     }
 
     // MARK: Batch items

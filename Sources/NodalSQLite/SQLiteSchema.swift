@@ -112,5 +112,18 @@ enum SQLiteSchema {
             END
             """,
         ],
+        // 2: run leases, one owner per run (RunLease). No foreign key: a new run is claimed before
+        // its record is written, so two processes starting the same run id cannot both start it.
+        [
+            """
+            CREATE TABLE run_leases (
+                run_id TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                host TEXT NOT NULL,
+                pid INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL
+            ) WITHOUT ROWID
+            """,
+        ],
     ]
 }

@@ -67,6 +67,7 @@ func exiting(_ body: () async throws -> Void) async throws {
         switch error.kind {
         case .flow: throw ExitCode(65)
         case .valueNeeded, .wrongKey, .notPaused: throw ExitCode(64)
+        case .owned: throw ExitCode(73)
         default: throw ExitCode(1)
         }
     }

@@ -22,15 +22,21 @@ struct RunsCommand: AsyncParsableCommand {
         func run() async throws {
             try await exiting {
                 let store = try await storeOptions.open(configuration: nil)
-                let runs = try await store.listRuns(limit: limit)
+                var runs = try await store.listRuns(limit: limit)
+                // A `running` run whose owner died shows as `abandoned` (it can be resumed).
+                if let storage = store as? any RunStorage {
+                    for index in runs.indices { runs[index].status = try await storage.shownStatus(of: runs[index]) }
+                }
                 try? await store.close()
                 switch format {
                 case .json:
                     print(JSON.array(runs.map(\.summaryJSON)).prettyPrinted())
                 case .text:
-                    if runs.isEmpty { print("no runs") }
+                    if runs.isEmpty { print("no runs"); return }
+                    let idWidth = max(6, runs.map(\.id.count).max() ?? 0)
+                    print("RUN ID".padding(idWidth) + "  " + "STATUS".padding(9) + "  " + "CREATED".padding(24) + "  FLOW")
                     for run in runs {
-                        print("\(run.id)  \(run.status.padding(8))  \(run.createdAt.formatted(.iso8601))  \(run.flowName)")
+                        print("\(run.id.padding(idWidth))  \(run.status.padding(9))  \(run.createdAt.formatted(.iso8601).padding(24))  \(run.flowName)")
                     }
                 }
             }

@@ -13,6 +13,9 @@ public struct ResumeError: Error, Sendable, CustomStringConvertible {
         case notPaused
         /// Another resume took the paused run's answer first.
         case alreadyResumed
+        /// Another process runs the run now (it holds the run's lease); the message names it and
+        /// when its lease expires.
+        case owned
     }
     public var kind: Kind
     public var message: String
@@ -63,20 +66,43 @@ extension Engine {
             // Nothing was taken: a paused run stays paused, its answer still open.
             return RunResult.invalid(flow: flow, input: record.input, options: options, error: error)
         }
-        if let pause {
-            guard flow.hasStep(atPath: pause.resumeKey) else {
-                throw ResumeError(kind: .wrongKey, message: "run '\(runID)' waits for a value for '\(pause.resumeKey)', but the flow has no step '\(pause.resumeKey)' any more (it changed since the run paused)")
-            }
-            // Taking the pause record is the claim: only one resume can remove it.
-            guard try await store.deletePause(runID: runID, resumeKey: pause.resumeKey) else {
-                throw ResumeError(kind: .alreadyResumed, message: "run '\(runID)' was answered by another resume first")
-            }
+        if let pause, !flow.hasStep(atPath: pause.resumeKey) {
+            throw ResumeError(kind: .wrongKey, message: "run '\(runID)' waits for a value for '\(pause.resumeKey)', but the flow has no step '\(pause.resumeKey)' any more (it changed since the run paused)")
         }
-        let checkpoints = try await store.checkpoints(runID: runID)
-        let run = FlowRun(
-            flow: flow, components: components, pool: pool, input: record.input, options: options, seed: checkpoints,
-            resuming: true, continuesPausedRun: pause != nil, resumeValues: values)
-        let result = await run.execute()
+        // One owner at a time: a second resume, or a resume of a run still going, stops here.
+        let ownership: RunOwnership
+        switch await RunOwnership.claim(
+            runID: runID, store: store, owner: leaseOwner, duration: leaseDuration, clock: clock, caller: options.cancellation)
+        {
+        case .owned(let owned): ownership = owned
+        case .heldBy(let holder):
+            throw ResumeError(kind: .owned, message: "run '\(runID)' is being run by another process: \(holder.holderDescription); resume it once that process is gone or its lease expired")
+        case .failed(let error):
+            throw error
+        }
+        options.cancellation = ownership.token
+        let result: RunResult
+        do {
+            // Read again as the owner: the previous owner may have finished it meanwhile.
+            if try await store.run(id: runID)?.status == RunStatus.success.rawValue {
+                throw ResumeError(kind: .alreadySucceeded, message: "run '\(runID)' already succeeded; there is nothing to resume")
+            }
+            if let pause {
+                // Taking the pause record is the claim on the answer: only one resume can remove it.
+                guard try await store.deletePause(runID: runID, resumeKey: pause.resumeKey) else {
+                    throw ResumeError(kind: .alreadyResumed, message: "run '\(runID)' was answered by another resume first")
+                }
+            }
+            let checkpoints = try await store.checkpoints(runID: runID)
+            let run = FlowRun(
+                flow: flow, components: components, pool: pool, input: record.input, options: options, seed: checkpoints,
+                resuming: true, continuesPausedRun: pause != nil, resumeValues: values)
+            result = await run.execute()
+        } catch {
+            await ownership.release()
+            throw error
+        }
+        await ownership.release()
         if result.status != .paused {
             pausedFlows.withLock { _ = $0.removeValue(forKey: runID) }
             // A store-less run is kept only while it is paused.

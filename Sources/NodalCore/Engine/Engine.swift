@@ -24,6 +24,12 @@ public final class Engine: Sendable {
     let memoryStore = InMemoryRunStore()
     /// Flows of runs paused without a store, kept so `resume` can go on with them.
     let pausedFlows = Mutex<[String: Flow]>([:])
+    /// This engine as the holder of run leases (`RunLease`): one id per engine.
+    let leaseOwner = LeaseOwner()
+    /// How long a run's lease lasts without a heartbeat; renewed every third of it.
+    public let leaseDuration: Duration
+    /// Heartbeats and timers wait on this clock (tests give one they advance).
+    let clock: any Clock<Duration>
 
     struct Registry {
         var plugins: [PluginInfo] = []
@@ -43,8 +49,15 @@ public final class Engine: Sendable {
     /// - Parameters:
     ///   - configuration: routes and plugin entries (Stepflow's config layout); empty by default.
     ///   - blockingThreads: threads for plugin calls that may block (default: 2 per core, at least 4).
-    public init(configuration: NodalConfig = NodalConfig(), blockingThreads: Int? = nil) {
+    ///   - leaseDuration: how long a stored run stays owned by this engine without a heartbeat
+    ///     (default 30 s); another process may take the run over once it has passed.
+    public init(
+        configuration: NodalConfig = NodalConfig(), blockingThreads: Int? = nil, leaseDuration: Duration = .seconds(30),
+        clock: any Clock<Duration> = ContinuousClock()
+    ) {
         self.configuration = configuration
+        self.leaseDuration = leaseDuration
+        self.clock = clock
         ffiAllowlist = FFIAllowlist(configuration.ffiAllowlist)
         pool = BlockingCallPool(threads: blockingThreads ?? BlockingCallPool.defaultThreadCount)
     }
@@ -282,10 +295,12 @@ public final class Engine: Sendable {
         } catch {
             return RunResult.invalid(flow: flow, input: input, options: options, error: error)
         }
-        let run = FlowRun(flow: flow, components: components, pool: pool, input: input, options: options)
-        let result = await run.execute()
-        if result.status == .paused { await keepPausedRun(flow, result, inMemory: options.store == nil) }
-        return result
+        return await owningRun(flow, input: input, options: options) { options in
+            let run = FlowRun(flow: flow, components: components, pool: pool, input: input, options: options)
+            let result = await run.execute()
+            if result.status == .paused { await keepPausedRun(flow, result, inMemory: options.store == nil) }
+            return result
+        }
     }
 
     /// `run` for callers that are not async: blocks the calling thread until the run ends.

@@ -44,8 +44,11 @@ extension Engine {
                 sink.finish()
                 return RunResult.invalid(flow: flow, input: input, options: options, error: error)
             }
-            let run = FlowRun(flow: flow, components: components, pool: pool, input: input, options: options, eventStream: sink)
-            let result = await run.execute()
+            let result = await owningRun(flow, input: input, options: options) { options in
+                let run = FlowRun(flow: flow, components: components, pool: pool, input: input, options: options, eventStream: sink)
+                return await run.execute()
+            }
+            sink.finish()
             if result.status == .paused { await keepPausedRun(flow, result, inMemory: options.store == nil) }
             return result
         }

@@ -23,6 +23,7 @@ public final class InMemoryRunStore: RunStorage {
         var batches: [String: [Int: BatchItemRecord]] = [:]
         var checkpoints: [String: Ordered<StepCheckpoint>] = [:]
         var pauses: [String: Ordered<PauseRecord>] = [:]
+        var leases: [String: RunLease] = [:]
         var blobs: [String: JSON] = [:]
         var cache = LRUCache()
 
@@ -108,10 +109,49 @@ public final class InMemoryRunStore: RunStorage {
     public func deleteRun(id: String) throws -> Bool {
         try state.withLock { state throws(RunStoreError) in
             try state.checkOpen()
+            state.leases[id] = nil
             guard state.runs.removeValue(forKey: id) != nil else { return false }
             state.checkpoints[id] = nil
             state.pauses[id] = nil
             return true
+        }
+    }
+
+    // MARK: Leases
+
+    package func claimLease(_ lease: RunLease, now: Date, replacing: String?) throws -> LeaseClaim {
+        var lease = lease
+        lease.expiresAt = lease.expiresAt.roundedForStore
+        return try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            if let holder = state.leases[lease.runID], holder.owner != lease.owner, holder.expiresAt > now, holder.owner != replacing {
+                return .heldBy(holder)
+            }
+            state.leases[lease.runID] = lease
+            return .claimed
+        }
+    }
+
+    package func renewLease(runID: String, owner: String, expiresAt: Date) throws -> Bool {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            guard state.leases[runID]?.owner == owner else { return false }
+            state.leases[runID]!.expiresAt = expiresAt.roundedForStore
+            return true
+        }
+    }
+
+    package func releaseLease(runID: String, owner: String) throws {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            if state.leases[runID]?.owner == owner { state.leases[runID] = nil }
+        }
+    }
+
+    package func lease(runID: String) throws -> RunLease? {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            return state.leases[runID]
         }
     }
 

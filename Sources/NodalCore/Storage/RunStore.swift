@@ -93,6 +93,21 @@ package protocol RunStorage: RunStore {
     @discardableResult
     func deletePause(runID: String, resumeKey: String) async throws -> Bool
 
+    // MARK: Leases (one owner per run; see RunLease)
+
+    /// Gives `lease` to its owner when the run has no lease, its lease expired before `now`, it
+    /// is already the owner's (a renewal), or its holder is `replacing` (a holder the caller found
+    /// dead). Otherwise returns the live holder. Atomic across processes sharing the store. A
+    /// run id with no record yet can be claimed: a new run is claimed before it is recorded.
+    func claimLease(_ lease: RunLease, now: Date, replacing: String?) async throws -> LeaseClaim
+    /// Moves the owner's lease on to `expiresAt`. False when the owner no longer holds it (it
+    /// expired and another owner claimed the run): the owner must stop running it.
+    func renewLease(runID: String, owner: String, expiresAt: Date) async throws -> Bool
+    /// Gives the run up, if `owner` holds it.
+    func releaseLease(runID: String, owner: String) async throws
+    /// The run's lease, live or not, or nil.
+    func lease(runID: String) async throws -> RunLease?
+
     // MARK: Result cache
 
     /// Stores an output under a key (replacing an older one), then evicts least recently used

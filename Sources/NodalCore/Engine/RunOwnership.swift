@@ -1,0 +1,124 @@
+import FoundationEssentials
+import Synchronization
+
+/// Holds a run's lease while the run goes: claims it before the first step, renews it on a
+/// heartbeat, and gives it up when the run ends (see `RunLease`).
+///
+/// Losing the lease (another process took the run after this one stalled past the expiry) raises
+/// `token`, which the run was started with, so this process stops running steps another owner now
+/// runs.
+final class RunOwnership: Sendable {
+    let runID: String
+    let store: any RunStorage
+    let owner: LeaseOwner
+    /// The run's cancellation: raised when the caller's token is, or when the lease is lost.
+    let token: CancellationToken
+    private let lost = Atomic<Bool>(false)
+    private let heartbeat = Mutex<Task<Void, Never>?>(nil)
+    private let callerHandler: (token: CancellationToken, key: Int)?
+
+    enum Claim {
+        case owned(RunOwnership)
+        case heldBy(RunLease)
+        case failed(any Error)
+    }
+
+    private init(runID: String, store: any RunStorage, owner: LeaseOwner, caller: CancellationToken?) {
+        self.runID = runID
+        self.store = store
+        self.owner = owner
+        let token = CancellationToken()
+        self.token = token
+        callerHandler = caller.map { caller in (caller, caller.onCancel { token.cancel() }) }
+    }
+
+    /// Claims `runID` in `store` and starts renewing the lease every third of `duration`.
+    static func claim(
+        runID: String, store: any RunStorage, owner: LeaseOwner, duration: Duration, clock: any Clock<Duration>,
+        caller: CancellationToken?
+    ) async -> Claim {
+        do {
+            switch try await store.claim(runID: runID, owner: owner, duration: duration) {
+            case .heldBy(let holder): return .heldBy(holder)
+            case .claimed: break
+            }
+        } catch {
+            return .failed(error)
+        }
+        let ownership = RunOwnership(runID: runID, store: store, owner: owner, caller: caller)
+        ownership.startHeartbeat(duration: duration, clock: clock)
+        return .owned(ownership)
+    }
+
+    /// Whether the run stopped because another owner took it.
+    var lostLease: Bool { lost.load(ordering: .acquiring) }
+
+    private func startHeartbeat(duration: Duration, clock: any Clock<Duration>) {
+        let interval = duration / 3
+        let task = Task { [self] in
+            while !Task.isCancelled {
+                do { try await clock.sleep(for: interval) } catch { return }
+                let renewed: Bool
+                do {
+                    renewed = try await store.renewLease(
+                        runID: runID, owner: owner.id, expiresAt: Date().addingTimeInterval(duration.timeInterval))
+                } catch {
+                    // A store that fails now may answer at the next beat; the lease still has two
+                    // thirds of its time.
+                    continue
+                }
+                if !renewed {
+                    lost.store(true, ordering: .releasing)
+                    token.cancel()
+                    return
+                }
+            }
+        }
+        heartbeat.withLock { $0 = task }
+    }
+
+    /// Stops the heartbeat and gives the run up (best effort: an unreleased lease expires).
+    func release() async {
+        heartbeat.withLock { $0?.cancel() }
+        if let callerHandler { callerHandler.token.removeHandler(callerHandler.key) }
+        try? await store.releaseLease(runID: runID, owner: owner.id)
+    }
+}
+
+extension Engine {
+    /// Runs `body` holding the run's lease when the run has a store: a run another process holds
+    /// is refused (`RUN_OWNED`, naming the holder) instead of being run twice.
+    func owningRun(
+        _ flow: Flow, input: JSON, options: RunOptions, _ body: (RunOptions) async -> RunResult
+    ) async -> RunResult {
+        guard !options.dryRun, let storage = options.storage else { return await body(options) }
+        var options = options
+        let runID = options.runID ?? UUID().uuidString.lowercased()
+        options.runID = runID
+        switch await RunOwnership.claim(
+            runID: runID, store: storage, owner: leaseOwner, duration: leaseDuration, clock: clock, caller: options.cancellation)
+        {
+        case .heldBy(let holder):
+            return RunResult.refused(
+                flow: flow, input: input, options: options, code: "RUN_OWNED",
+                message: "run '\(runID)' is being run by another process: \(holder.holderDescription)")
+        case .failed(let error):
+            return RunResult.refused(
+                flow: flow, input: input, options: options, code: "STORE_ERROR", message: "could not claim run '\(runID)': \(error)")
+        case .owned(let ownership):
+            options.cancellation = ownership.token
+            let result = await body(options)
+            await ownership.release()
+            return result
+        }
+    }
+}
+
+extension RunResult {
+    /// A run that did not start: every step `notRun`, the run `failed` with `code`.
+    static func refused(flow: Flow, input: JSON, options: RunOptions, code: String, message: String) -> RunResult {
+        var result = RunResult.invalid(flow: flow, input: input, options: options, error: StepError(code: code, message: message))
+        result.error = RunFailure(code: code, message: message, steps: [])
+        return result
+    }
+}
