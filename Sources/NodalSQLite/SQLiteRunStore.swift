@@ -131,6 +131,7 @@ public final class SQLiteRunStore: RunStorage {
         let synchronous = durability == .powerLoss ? "FULL" : "NORMAL"
         try await query("PRAGMA synchronous = \(synchronous)")
         try await query("PRAGMA foreign_keys = ON")
+        if !inMemory { try await checkIntegrity() }
 
         guard version < migrations.count else { return }
         try await query("BEGIN IMMEDIATE")
@@ -149,6 +150,18 @@ public final class SQLiteRunStore: RunStorage {
             _ = try? await query("ROLLBACK")
             throw error
         }
+    }
+
+    /// `PRAGMA quick_check` (linear in the file, no index cross-checks): a damaged file is refused
+    /// before anything is written into it.
+    private func checkIntegrity() async throws {
+        let rows = try await query("PRAGMA quick_check(5)")
+        let problems = rows.compactMap { $0.column("quick_check")?.string }.filter { $0 != "ok" }
+        guard !problems.isEmpty else { return }
+        throw RunStoreError(
+            .damaged,
+            "the run store \(path) is damaged (\(problems.joined(separator: "; "))); Nodal will not write into it. "
+                + "Move it aside and start a new store, or recover it with the sqlite3 shell's .recover", path: path)
     }
 
     private func readHeader() async throws -> (version: Int, applicationID: Int32) {
@@ -198,6 +211,9 @@ public final class SQLiteRunStore: RunStorage {
     private var closedError: RunStoreError { RunStoreError(.closed, "the run store \(path) is closed", path: path) }
 
     private func mapError(_ error: any Error, _ action: String) -> RunStoreError {
+        if let error = error as? RunStoreError, error.kind == .corruptRecord, error.path == nil {
+            return RunStoreError(.corruptRecord, "the run store \(path) holds a damaged record: \(error.message) (\(action))", path: path)
+        }
         if let error = error as? RunStoreError { return error }
         guard let error = error as? SQLiteError else {
             return RunStoreError(.database, "\(action) in the run store \(path) failed: \(error)", path: path)
@@ -208,7 +224,7 @@ public final class SQLiteRunStore: RunStorage {
                 .notADatabase, "\(path) is not a Nodal run store: it is not an SQLite database (\(error.message))", path: path)
         case .corrupt, .corruptIndex, .corruptSequenceSchema, .corruptVirtualTable:
             return RunStoreError(
-                .notADatabase, "the run store \(path) is damaged: \(error.message) (\(action))", path: path)
+                .damaged, "the run store \(path) is damaged: \(error.message) (\(action)); nothing more is written to it", path: path)
         case .cantOpen, .cantOpenDirectory, .cantOpenInvalidPath, .permission:
             return RunStoreError(.cannotOpen, "cannot open the run store \(path): \(error.message)", path: path)
         case .constraintForeignKeyFailed:
@@ -278,6 +294,10 @@ public final class SQLiteRunStore: RunStorage {
     }
 
     private func runRecord(_ row: SQLiteRow) throws -> RunRecord {
+        try SQLiteRow.decoding("run '\(row.optionalText("id") ?? "?")'") { try runRecordFields(row) }
+    }
+
+    private func runRecordFields(_ row: SQLiteRow) throws -> RunRecord {
         RunRecord(
             id: try row.text("id"), flowName: try row.text("flow_name"), flowPath: row.optionalText("flow_path"),
             flowHash: row.optionalText("flow_hash"), input: try row.json("input"), status: try row.text("status"),
@@ -406,11 +426,13 @@ public final class SQLiteRunStore: RunStorage {
                 FROM step_checkpoints WHERE run_id = ?1 ORDER BY rowid
                 """, [.text(runID)]
             ).map { row in
+                try SQLiteRow.decoding("run '\(runID)', checkpoint of step '\(row.optionalText("step_id") ?? "?")'") {
                 StepCheckpoint(
                     runID: try row.text("run_id"), stepID: try row.text("step_id"), status: try row.text("status"),
                     input: try row.optionalJSON("input"), output: try row.optionalJSON("output"),
                     error: try row.optionalJSON("error"), attempts: try row.int("attempts"),
                     startedAt: try row.optionalTime("started_at"), endedAt: try row.optionalTime("ended_at"))
+                }
             }
         }
     }
@@ -435,9 +457,11 @@ public final class SQLiteRunStore: RunStorage {
                 "SELECT run_id, resume_key, step_id, value, created_at FROM pauses WHERE run_id = ?1 ORDER BY rowid",
                 [.text(runID)]
             ).map { row in
-                PauseRecord(
-                    runID: try row.text("run_id"), resumeKey: try row.text("resume_key"), stepID: try row.text("step_id"),
-                    value: try row.json("value"), createdAt: try row.time("created_at"))
+                try SQLiteRow.decoding("run '\(runID)', pause '\(row.optionalText("resume_key") ?? "?")'") {
+                    PauseRecord(
+                        runID: try row.text("run_id"), resumeKey: try row.text("resume_key"), stepID: try row.text("step_id"),
+                        value: try row.json("value"), createdAt: try row.time("created_at"))
+                }
             }
         }
     }
@@ -568,6 +592,13 @@ extension SQLiteData {
 }
 
 extension SQLiteRow {
+    /// Decodes one record, naming it (`run 'r1'`) in the error if a column cannot be read.
+    static func decoding<T>(_ record: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as RunStoreError where error.kind == .corruptRecord {
+            throw RunStoreError(.corruptRecord, "\(record): \(error.message)")
+        }
+    }
+
     private func value(_ column: String) throws -> SQLiteData {
         guard let data = self.column(column) else {
             throw RunStoreError(.corruptRecord, "the run store has no column '\(column)'")

@@ -62,6 +62,9 @@ func exiting(_ body: () async throws -> Void) async throws {
     } catch let error as PluginLoadError {
         printError("error: \(error)")
         throw ExitCode(69)
+    } catch let error as RunStoreError {
+        printError("error: \(error)")
+        throw ExitCode(74)
     } catch let error as ResumeError {
         printError("error: \(error)")
         switch error.kind {

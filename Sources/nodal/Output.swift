@@ -51,6 +51,7 @@ func reportRunResult(_ result: RunResult, format: OutputFormat, resumable: Bool)
     }
     if result.status == .paused { throw ExitCode(75) }
     if result.error?.code == "RUN_OWNED" { throw ExitCode(73) }
+    if result.error?.code == "STORE_ERROR" { throw ExitCode(74) }
     if result.status == .canceled { throw ExitCode(130) }
     if result.status != .success { throw ExitCode(1) }
 }

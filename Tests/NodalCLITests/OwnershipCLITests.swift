@@ -128,3 +128,21 @@ import Testing
         #expect(counts.values.allSatisfy { $0 <= 2 })
     }
 }
+
+/// The CLI on a damaged store: exit 74 naming the file, and the file left as it was.
+@Suite struct DamagedStoreCLITests {
+    @Test func damagedStoresEndCommandsWithExit74() throws {
+        let directory = try temporaryDirectory()
+        let store = directory + "/runs.db"
+        let hello = Products.repositoryRoot + "/examples/hello"
+        let run = try runProcess(Products.nodal, ["run", hello + "/flow.yaml", "--input-file", hello + "/input.json", "--store", store, "--run-id", "r1"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let broken = try runProcess("/usr/bin/env", ["sqlite3", store, "UPDATE runs SET input = '{bad' WHERE id = 'r1'"])
+        #expect(broken.status == 0, "\(broken.stderr)")
+        for arguments in [["runs", "list"], ["runs", "show", "r1"], ["resume", "r1"]] {
+            let result = try runProcess(Products.nodal, arguments + ["--store", store])
+            #expect(result.status == 74, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains(store) && result.stderr.contains("run 'r1'"), "\(arguments): \(result.stderr)")
+        }
+    }
+}

@@ -14,8 +14,12 @@ public struct RunStoreError: Error, Sendable, Hashable, CustomStringConvertible 
         case cannotOpen
         /// No run with the given id.
         case runNotFound
-        /// A stored value could not be read back (e.g. JSON that does not parse).
+        /// A stored value could not be read back (e.g. JSON that does not parse); the message names
+        /// the record.
         case corruptRecord
+        /// The database file is damaged (its integrity check failed, or SQLite found it malformed):
+        /// nothing is written into it.
+        case damaged
         /// The store was closed.
         case closed
         /// Any other database failure.
