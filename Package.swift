@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "batch-bench", targets: ["BatchBench"]),
         .executable(name: "store-bench", targets: ["StoreBench"]),
         .executable(name: "ffi-bench", targets: ["FFIBench"]),
+        .executable(name: "nodal-fuzz", targets: ["NodalFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -92,6 +93,8 @@ let package = Package(
             dependencies: ["Nodal"],
             path: "Benchmarks/BatchBench"
         ),
+        // A mutation fuzzer over the flow loader, the JSON parser and the engine (scripts/fuzz).
+        .executableTarget(name: "NodalFuzz", dependencies: ["Nodal", "NodalTestSupport"], path: "Fuzz/FlowFuzz"),
         // Helpers both test targets share: locating built products, running processes, building C plugins.
         .target(name: "NodalTestSupport", dependencies: ["Nodal"], path: "Tests/NodalTestSupport"),
         .testTarget(name: "NodalTests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalSQLite", "NodalTestSupport"]),
