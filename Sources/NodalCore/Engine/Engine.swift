@@ -304,7 +304,8 @@ public final class Engine: Sendable {
     }
 
     /// `run` for callers that are not async: blocks the calling thread until the run ends.
-    /// Do not call it from a Swift task (it would hold a cooperative thread).
+    /// Unavailable from async code, where it would hold a cooperative thread: use `run` there.
+    @available(*, noasync, message: "blocks the thread until the run ends; use `await run(...)` in async code")
     public func runSync(_ flow: Flow, input: JSON, options: RunOptions = RunOptions()) -> RunResult {
         let box = ResultBox()
         Task.detached { [self] in
