@@ -45,7 +45,8 @@ enum BuiltinLoadFile {
             let via = resolved == FileSystem.lexicallyNormalized(joined) ? "" : " (after following symlinks)"
             throw StepError(code: "PATH_NOT_ALLOWED", message: """
                 load_file: '\(path)' is \(resolved)\(via), outside \(home) and the folders the configuration allows. \
-                To allow it, add its folder to the configuration file (nodal-config.yml): files: { allow: ["\(FileSystem.directoryName(resolved))"] } \
+                To allow it, add its folder to a configuration you trust (one you name with --config FILE, or \
+                \(NodalConfig.userFolderDescription)/nodal-config.yml): files: { allow: ["\(FileSystem.directoryName(resolved))"] } \
                 (allow: ["/"] allows every file)
                 """)
         }
