@@ -148,10 +148,7 @@ extension Flow {
         switch object["timeout"] {
         case nil, .null?: break
         case let value?:
-            guard let seconds = value.doubleValue, seconds > 0 else {
-                throw FlowError(file: file, step: id, field: "timeout", "must be a number of seconds > 0, not \(value)")
-            }
-            timeout = seconds
+            timeout = try number(value, in: .timeout, unit: " of seconds", file: file, step: id, field: "timeout")
         }
         let cache: Bool
         switch object["cache"] {
@@ -193,12 +190,9 @@ extension Flow {
         guard case .object(let object) = value, case .string(let action)? = object["action"] else {
             throw FlowError(file: file, step: step, field: "onError", "'onError' needs an 'action' (fail, useDefault, retry or continue)")
         }
-        func number(_ key: String, default fallback: Double) throws(FlowError) -> Double {
+        func number(_ key: String, default fallback: Double, in range: NumericRange, unit: String = "") throws(FlowError) -> Double {
             guard let raw = object[key], !raw.isNull else { return fallback }
-            guard let number = raw.doubleValue, number >= 0 else {
-                throw FlowError(file: file, step: step, field: "onError.\(key)", "must be a number >= 0, not \(raw)")
-            }
-            return number
+            return try Self.number(raw, in: range, unit: unit, file: file, step: step, field: "onError.\(key)")
         }
         switch action {
         case "fail":
@@ -208,19 +202,29 @@ extension Flow {
         case "continue":
             return .continue
         case "retry":
-            let maxRetries = try number("maxRetries", default: 3)
-            guard maxRetries.rounded() == maxRetries else {
-                throw FlowError(file: file, step: step, field: "onError.maxRetries", "must be a whole number")
-            }
+            // In range, so the conversion to Int cannot trap.
+            let maxRetries = try number("maxRetries", default: 3, in: .maxRetries)
             return .retry(RetryPolicy(
                 maxRetries: Int(maxRetries),
-                initialInterval: try number("initialInterval", default: 0),
-                multiplier: try number("multiplier", default: 2),
-                maxInterval: try number("maxInterval", default: 30),
-                jitter: min(1, try number("jitter", default: 0))))
+                initialInterval: try number("initialInterval", default: 0, in: .interval, unit: " of seconds"),
+                multiplier: try number("multiplier", default: 2, in: .multiplier),
+                maxInterval: try number("maxInterval", default: 30, in: .interval, unit: " of seconds"),
+                jitter: try number("jitter", default: 0, in: .jitter)))
         default:
             throw FlowError(file: file, step: step, field: "onError.action", "unknown action '\(action)' (known: fail, useDefault, retry, continue)")
         }
+    }
+
+    /// A numeric key's value, or an error naming the file, step, field, value and allowed range.
+    private static func number(_ value: JSON, in range: NumericRange, unit: String, file: String?, step: String, field: String) throws(FlowError) -> Double {
+        if let number = range.check(value) { return number }
+        let problem: String
+        switch value {
+        case .int(let number): problem = "\(number) is out of range"
+        case .double(let number): problem = "\(number) is out of range"
+        default: problem = "\(value.typeName) is not a number"
+        }
+        throw FlowError(file: file, step: step, field: field, "\(problem): must be \(range.text(unit: unit))")
     }
 
     private static func testCases(_ value: JSON?, file: String?) throws(FlowError) -> [FlowTestCase] {

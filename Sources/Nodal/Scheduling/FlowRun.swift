@@ -519,7 +519,7 @@ final class FlowRun {
     private func startTimer(after seconds: Double, _ signal: Signal) {
         let sink = signalSink
         timers.append(Task {
-            try? await Task.sleep(for: .seconds(seconds))
+            try? await Task.sleep(for: .clampedSeconds(seconds))  // .seconds(Double) traps on 1e300
             if !Task.isCancelled { sink.yield(signal) }
         })
     }
@@ -829,7 +829,7 @@ final class FlowRun {
             state[index] = .failed
             inputs[index] = checkpoint.input.map { Payload(json: $0) }
             errors[index] = checkpoint.error.flatMap(StepError.init(json:)) ?? StepError(code: "FAILED", message: "")
-            attempts[index] = Int32(checkpoint.attempts)
+            attempts[index] = Int32(clamping: checkpoint.attempts)  // a store holds any Int
             startedAt[index] = checkpoint.startedAt
             endedAt[index] = checkpoint.endedAt
             continuedFailures.append(index)
@@ -840,7 +840,7 @@ final class FlowRun {
             outputs[index] = Payload(json: checkpoint.output ?? .null)
             inputs[index] = checkpoint.input.map { Payload(json: $0) }
             errors[index] = checkpoint.error.flatMap(StepError.init(json:))
-            attempts[index] = Int32(checkpoint.attempts)
+            attempts[index] = Int32(clamping: checkpoint.attempts)  // a store holds any Int
             startedAt[index] = checkpoint.startedAt
             endedAt[index] = checkpoint.endedAt
         }
