@@ -23,9 +23,7 @@ extension Flow {
 
     /// Reads a flow from JSON text.
     public init(json text: String, file: String? = nil) throws(FlowError) {
-        let document: JSON
-        do { document = try JSON(parsing: text) } catch { throw FlowError(file: file, "malformed JSON: \(error)") }
-        try self.init(document: document, file: file)
+        try self.init(document: try TextInput.parseJSON(text, file: file), file: file)
         sourceHash = combinedHash(ContentHash.sha256Hex(text))
     }
 

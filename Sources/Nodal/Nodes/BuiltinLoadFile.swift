@@ -89,6 +89,8 @@ enum BuiltinLoadFile {
     static func parse(_ bytes: [UInt8], format: String, file: String) throws(StepError) -> JSON {
         switch format {
         case "json":
+            // A UTF-8 byte order mark is not JSON, but editors write one: skip it.
+            let bytes = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
             do {
                 return try JSON(parsing: bytes)
             } catch {
@@ -103,8 +105,9 @@ enum BuiltinLoadFile {
                 guard let node = try YAMLConversion.compose(text, file: nil) else { return .null }
                 return try YAMLConversion.json(node, file: nil)
             } catch {
-                let reason = error.description.hasPrefix("malformed YAML: ") ? String(error.description.dropFirst(16)) : error.description
-                throw StepError(code: "INVALID_FILE", message: "load_file: \(file) is not valid YAML: \(reason)")
+                // "malformed YAML at line 3, column 1: ..." reads "... is not valid YAML at line 3, ...".
+                let reason = error.description.hasPrefix("malformed YAML") ? String(error.description.dropFirst(14)) : ": " + error.description
+                throw StepError(code: "INVALID_FILE", message: "load_file: \(file) is not valid YAML\(reason)")
             }
         default:
             guard let text = String(validating: bytes, as: UTF8.self) else {
