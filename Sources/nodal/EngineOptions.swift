@@ -73,8 +73,9 @@ func exiting(_ body: () async throws -> Void) async throws {
     }
 }
 
-func loadFlow(_ path: String) throws -> Flow {
-    do { return try Flow(contentsOfFile: path) } catch { throw CLIError.invalid(error.description) }
+/// Reads a flow; its sub-flow files may come from the folders the configuration allows.
+func loadFlow(_ path: String, configuration: NodalConfig) throws -> Flow {
+    do { return try Flow(contentsOfFile: path, configuration: configuration) } catch { throw CLIError.invalid(error.description) }
 }
 
 func parseJSONArgument(_ text: String, what: String) throws -> JSON {

@@ -17,6 +17,9 @@ public struct Flow: Sendable {
     let steps: [FlowStep]
     let output: Expression
     let stepIndexes: [String: Int]
+    /// The flows this one is nested in when it was read (sub-flow steps, `eval`, `map` and
+    /// `iterate` steps), outermost first; empty for a top-level flow. Bounded by `Limits.nesting`.
+    var nesting: [String] = []
 
     public var stepIDs: [String] { steps.map(\.id) }
 }

@@ -528,7 +528,8 @@ final class FlowRun {
         let id = flow.steps[index].id
         return NodeContext(
             runID: runID, stepID: id, component: flow.steps[index].component, store: options.store, flowFile: flow.file,
-            resumeKey: nestingPrefix + id, resumeValue: resumeValues[id], canPause: options.allowsInterrupts)
+            resumeKey: nestingPrefix + id, resumeValue: resumeValues[id], canPause: options.allowsInterrupts,
+            nesting: flow.nesting)
     }
 
     private func begin(_ index: Int) {
