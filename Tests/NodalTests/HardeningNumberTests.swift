@@ -1,5 +1,6 @@
 import Foundation
 import NodalTestSupport
+import Synchronization
 import Testing
 @testable import Nodal
 
@@ -91,6 +92,31 @@ import Testing
             let result = await engine.run(flow, input: [:], options: options)
             #expect(result.output == "done", "\(seconds)")
         }
+    }
+
+    @Test func aCheckpointWithAnEnormousAttemptCountResumesInsteadOfTrapping() async throws {
+        let store = InMemoryRunStore()
+        let engine = Engine()
+        let broken = Mutex(true)
+        engine.register(route: "/app/first") { _, _ in "first" }
+        engine.register(route: "/app/second") { input, _ in
+            if broken.withLock({ $0 }) { throw StepError(code: "BROKEN", message: "not yet") }
+            return input
+        }
+        let directory = try temporaryDirectory(containing: ["flow.yaml": """
+            steps:
+              - { id: a, component: /app/first }
+              - { id: b, component: /app/second, input: { $step: a } }
+            output: { $step: b }
+            """])
+        let flow = try Flow(contentsOfFile: directory + "/flow.yaml")
+        #expect(await engine.run(flow, input: [:], options: RunOptions(runID: "big", store: store)).status == .failed)
+        // A store holds any Int; the scheduler counts attempts in 32 bits.
+        try store.putCheckpoint(StepCheckpoint(runID: "big", stepID: "a", status: "success", output: "first", attempts: .max))
+        broken.withLock { $0 = false }
+        let resumed = try await engine.resume(runID: "big", store: store)
+        #expect(resumed.output == "first")
+        #expect(resumed.step("a")?.attempts == Int(Int32.max))
     }
 
     @Test func durationsAndRetryDelaysCannotTrapWhateverThePolicy() {
