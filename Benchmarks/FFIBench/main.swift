@@ -150,9 +150,9 @@ let pluginPath = try buildPlugin()
 
 // Two engines, so the allowlist decides how FFI calls run: pooled (the default) or inline.
 let pooledEngine = Engine()
-pooledEngine.allowFFI(library: "libm.so.6", symbols: ["pow"])
+try pooledEngine.allowFFI(library: "libm.so.6", symbols: ["pow": "(double, double) -> double"])
 let inlineEngine = Engine()
-inlineEngine.allowFFI(library: "libm.so.6", symbols: ["pow"], nonBlocking: true)
+try inlineEngine.allowFFI(library: "libm.so.6", symbols: ["pow": "(double, double) -> double"], nonBlocking: true)
 for engine in [pooledEngine, inlineEngine] { try engine.loadPlugin(at: pluginPath) }
 // Loaded (and never unloaded): the temporary files are no longer needed.
 try? FileManager.default.removeItem(atPath: (pluginPath as NSString).deletingLastPathComponent)

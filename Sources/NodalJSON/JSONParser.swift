@@ -35,8 +35,8 @@ extension JSON {
 }
 
 /// A recursive-descent reader over raw bytes. No Foundation: this is on every step's path.
-struct JSONParser {
-    static let maximumDepth = 512
+package struct JSONParser {
+    package static let maximumDepth = 512
 
     let bytes: UnsafeRawBufferPointer
     var position = 0

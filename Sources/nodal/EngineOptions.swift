@@ -3,7 +3,7 @@ import Nodal
 
 /// Options every command that needs an engine shares.
 struct EngineOptions: ParsableArguments {
-    @Option(name: .long, help: "Configuration file (Stepflow's stepflow-config.yml layout). Default: nodal-config.yml or stepflow-config.yml beside the flow, then in the working directory.")
+    @Option(name: .long, help: "Configuration file (Stepflow's stepflow-config.yml layout), trusted to grant powers (ffi: allow:, files: allow:, plugin paths). Default: $NODAL_CONFIG; else nodal-config.yml or stepflow-config.yml beside the flow, then in the working directory (which may not grant powers), plus the grants of ~/.config/nodal/nodal-config.yml.")
     var config: String?
 
     @Option(name: .customLong("plugin-path"), help: "A plugin folder or file; searched before NODAL_PLUGIN_PATH, the config's plugin paths and the default locations. Repeatable.")
@@ -18,10 +18,11 @@ struct EngineOptions: ParsableArguments {
         return engine
     }
 
-    /// `--config`, else the config file found beside the flow or in the working directory.
+    /// `--config`, else `NODAL_CONFIG`, else the config file found beside the flow or in the
+    /// working directory (which may not grant powers) with the user's own grants
+    /// (`NodalConfig.forFlow(at:named:)`).
     func loadConfiguration(forFlowAt flowPath: String?) throws -> NodalConfig {
-        guard let path = config ?? NodalConfig.find(forFlowAt: flowPath) else { return NodalConfig() }
-        do { return try NodalConfig(contentsOfFile: path) } catch { throw CLIError.invalid(error.description) }
+        do { return try NodalConfig.forFlow(at: flowPath, named: config) } catch { throw CLIError.invalid(error.description) }
     }
 }
 
@@ -76,8 +77,9 @@ func exiting(_ body: () async throws -> Void) async throws {
     }
 }
 
-func loadFlow(_ path: String) throws -> Flow {
-    do { return try Flow(contentsOfFile: path) } catch { throw CLIError.invalid(error.description) }
+/// Reads a flow; its sub-flow files may come from the folders the configuration allows.
+func loadFlow(_ path: String, configuration: NodalConfig) throws -> Flow {
+    do { return try Flow(contentsOfFile: path, configuration: configuration) } catch { throw CLIError.invalid(error.description) }
 }
 
 func parseJSONArgument(_ text: String, what: String) throws -> JSON {

@@ -60,8 +60,8 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         try await exiting {
             let runInput = try readInput()
-            let flow = try loadFlow(self.flow)
             let engine = try engineOptions.makeEngine(forFlowAt: self.flow)
+            let flow = try loadFlow(self.flow, configuration: engine.configuration)
             try engine.validate(flow)
 
             var options = RunOptions(runID: runID, variables: try parseVariables(), dryRun: dryRun)

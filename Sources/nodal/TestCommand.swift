@@ -22,8 +22,8 @@ struct TestCommand: AsyncParsableCommand {
             let flow: Flow
             let engine: Engine
             do {
-                flow = try Flow(contentsOfFile: path)
                 engine = try engineOptions.makeEngine(forFlowAt: path)
+                flow = try Flow(contentsOfFile: path, configuration: engine.configuration)
                 try engine.validate(flow)
             } catch {
                 print("ERROR \(path): \(error)")

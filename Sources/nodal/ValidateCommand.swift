@@ -13,8 +13,8 @@ struct ValidateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await exiting {
-            let flow = try loadFlow(self.flow)
             let engine = try engineOptions.makeEngine(forFlowAt: self.flow)
+            let flow = try loadFlow(self.flow, configuration: engine.configuration)
             try engine.validate(flow)
             print("\(self.flow): valid (\(flow.stepIDs.count) steps, \(flow.testCases.count) test cases)")
         }

@@ -51,7 +51,7 @@ import Testing
     // MARK: Calls that succeed
 
     @Test func powFromLibmInAFlowAllowedByConfiguration() async throws {
-        let engine = try engine(allowing: "    - library: libm.so.6\n      symbols: [pow, sqrt]\n")
+        let engine = try engine(allowing: "    - library: libm.so.6\n      symbols: { pow: \"(double, double) -> double\", sqrt: \"(double) -> double\" }\n")
         let flow = try ffiFlow("""
             { library: libm.so.6, symbol: pow, signature: "(double, double) -> double", args: [{ $input: base }, { $input: exponent }] }
             """)
@@ -66,14 +66,14 @@ import Testing
 
     @Test func powThroughTheEmbeddingAPI() async throws {
         let engine = Engine()
-        engine.allowFFI(library: "libm.so.6", symbols: ["pow"])
+        try engine.allowFFI(library: "libm.so.6", symbols: ["pow": "(double, double) -> double"])
         let value = try await engine.callFFI(library: "libm.so.6", symbol: "pow", signature: "(double, double) -> double", arguments: [3, 4])
         #expect(value == 81.0)
     }
 
     @Test func strlenFromLibcCopiesTheStringAsUTF8() async throws {
         let engine = Engine()
-        engine.allowFFI(library: "libc.so.6", symbols: ["strlen"])
+        try engine.allowFFI(library: "libc.so.6", symbols: ["strlen": "(string) -> size_t"])
         #expect(try await engine.callFFI(library: "libc.so.6", symbol: "strlen", signature: "(string) -> size_t", arguments: ["hello"]) == 5)
         // "wörld" is 6 bytes in UTF-8: the C side sees bytes, not characters.
         #expect(try await engine.callFFI(library: "libc.so.6", symbol: "strlen", signature: "(string) -> uint64", arguments: ["hello, wörld"]) == 13)
@@ -82,7 +82,9 @@ import Testing
 
     @Test func crc32FromLibzWithBytesInEveryForm() async throws {
         let engine = Engine()
-        engine.allowFFI(library: "libz.so.1", symbols: ["crc32"])
+        // Two signatures for one function: each is allowed on its own (spellings normalize).
+        try engine.allowFFI(library: "libz.so.1", symbols: ["crc32": "(uint64, bytes) -> uint64"])
+        try engine.allowFFI(library: "libz.so.1", symbols: ["crc32": "(uint64, bytes<uint32>) -> uint64"])
         let expected: JSON = 907_060_870  // crc32("hello")
         // As the issue writes it: the length goes as size_t.
         #expect(try await engine.callFFI(library: "libz.so.1", symbol: "crc32", signature: "(uint64, bytes) -> uint64", arguments: [0, "hello"]) == expected)
@@ -94,7 +96,7 @@ import Testing
     }
 
     @Test func crc32InAFlowWithArgumentsFromTheInput() async throws {
-        let engine = try engine(allowing: "    - library: libz.so.1\n")
+        let engine = try engine(allowing: "    - library: libz.so.1\n      symbols: { crc32: \"(uint64, bytes<uint32>) -> uint64\" }\n")
         let flow = try ffiFlow("""
             { library: libz.so.1, symbol: crc32, signature: "(uint64, bytes<uint32>) -> uint64", args: [0, { $input: text }] }
             """)
@@ -106,7 +108,7 @@ import Testing
     @Test func mixedIntegerAndFloatArgumentsInATestLibrary() async throws {
         let library = try await TestLibrary.path()
         let engine = Engine()
-        engine.allowFFI(library: library)
+        try engine.allowFFI(library: library, symbols: ["mixed": "(int8, double, uint32, float) -> int64"])
         let value = try await engine.callFFI(
             library: library, symbol: "mixed", signature: "(int8, double, uint32, float) -> int64",
             arguments: [-7, 2.5, 4_000_000_000, 0.75])
@@ -117,7 +119,7 @@ import Testing
     @Test func arraysArePassedAsPointerAndCount() async throws {
         let library = try await TestLibrary.path()
         let engine = Engine()
-        engine.allowFFI(library: library, symbols: ["sum", "sum_i32", "byte_sum"])
+        try engine.allowFFI(library: library, symbols: TestLibrary.signatures)
         #expect(try await engine.callFFI(library: library, symbol: "sum", signature: "(array<double>) -> double", arguments: [.array([1.5, 2, 3.25, -1])]) == 5.75)
         #expect(try await engine.callFFI(library: library, symbol: "sum", signature: "(array<double>) -> double", arguments: [[]]) == 0.0)
         #expect(try await engine.callFFI(library: library, symbol: "sum_i32", signature: "(array<int32, uint32>) -> int64", arguments: [.array([2_000_000_000, 2_000_000_000, -5])]) == 3_999_999_995)
@@ -127,7 +129,7 @@ import Testing
     @Test func returnTypesDecode() async throws {
         let library = try await TestLibrary.path()
         let engine = Engine()
-        engine.allowFFI(library: library)
+        try engine.allowFFI(library: library, symbols: TestLibrary.signatures)
         func call(_ symbol: String, _ signature: String, _ arguments: [JSON] = []) async throws -> JSON {
             try await engine.callFFI(library: library, symbol: symbol, signature: signature, arguments: arguments)
         }
@@ -145,7 +147,7 @@ import Testing
     }
 
     @Test func libraryAndSymbolKnownOnlyAtRunTime() async throws {
-        let engine = try engine(allowing: "    - library: libm.so.6\n      symbols: [pow, sqrt]\n")
+        let engine = try engine(allowing: "    - library: libm.so.6\n      symbols: { pow: \"(double, double) -> double\", sqrt: \"(double) -> double\" }\n")
         let flow = try ffiFlow("""
             { library: libm.so.6, symbol: { $input: function }, signature: { $input: signature }, args: { $input: args } }
             """)
@@ -158,7 +160,7 @@ import Testing
     }
 
     @Test func nonBlockingLibrariesRunInlineWithTheSameResults() async throws {
-        let engine = try engine(allowing: "    - library: libm.so.6\n      symbols: [pow]\n      nonBlocking: true\n")
+        let engine = try engine(allowing: "    - library: libm.so.6\n      symbols: { pow: \"(double, double) -> double\" }\n      nonBlocking: true\n")
         let flow = try ffiFlow("""
             { library: libm.so.6, symbol: pow, signature: "(double, double) -> double", args: [{ $input: base }, 3] }
             """)
@@ -178,6 +180,7 @@ import Testing
             ffi:
               allow:
                 - library: libm.so.6
+                  symbols: { floor: "(double) -> double" }
             """))
         let flow = try Flow(yaml: """
             steps:
@@ -191,7 +194,7 @@ import Testing
 
     @Test func concurrentCallsShareOnePreparedSignature() async throws {
         let engine = Engine()
-        engine.allowFFI(library: "libm.so.6", symbols: ["pow"])
+        try engine.allowFFI(library: "libm.so.6", symbols: ["pow": "(double, double) -> double"])
         let results = await withTaskGroup(of: (Int, JSON?).self) { group in
             for n in 0..<200 {
                 group.addTask {
@@ -220,7 +223,7 @@ import Testing
         #expect(error.step == "call")
         #expect(error.field == "input.library")
         #expect(error.message.contains("not on the FFI allowlist"))
-        #expect(error.message.contains("ffi:\n    allow:\n      - library: libc.so.6\n        symbols: [system]"))
+        #expect(error.message.contains("ffi:\n    allow:\n      - library: libc.so.6\n        symbols:\n          system: \"(string) -> int32\""), "\(error.message)")
         #expect(error.message.contains("engine.allowFFI(library: \"libc.so.6\""))
         // run() refuses too, without calling anything.
         let result = await engine.run(flow, input: [:])
@@ -235,7 +238,7 @@ import Testing
 
     @Test func libraryNamesMatchExactly() async throws {
         let engine = Engine()
-        engine.allowFFI(library: "libm.so.6")
+        try engine.allowFFI(library: "libm.so.6", symbols: ["pow": "(double, double) -> double"])
         let error = await callError { () async throws(StepError) -> JSON in
             try await engine.callFFI(library: "/lib/x86_64-linux-gnu/libm.so.6", symbol: "pow", signature: "(double, double) -> double", arguments: [1, 1])
         }
@@ -243,20 +246,21 @@ import Testing
     }
 
     @Test func symbolNotOnTheLibrarySymbolListIsRefused() async throws {
-        let engine = try engine(allowing: "    - library: libm.so.6\n      symbols: [pow]\n")
+        let engine = try engine(allowing: "    - library: libm.so.6\n      symbols: { pow: \"(double, double) -> double\" }\n")
         let flow = try ffiFlow("""
             { library: libm.so.6, symbol: sqrt, signature: "(double) -> double", args: [4] }
             """)
         let error = try #require(validationError(engine, flow))
         #expect(error.field == "input.symbol")
         #expect(error.message.contains("symbol 'sqrt' of library 'libm.so.6' is not on the FFI allowlist (allowed: pow)"))
-        #expect(error.message.contains("symbols: [pow, sqrt]"))
+        #expect(error.message.contains("symbols:\n          sqrt: \"(double) -> double\""), "\(error.message)")
     }
 
     @Test func symbolsOfDependenciesAreNotReachableThroughAnAllowedLibrary() async throws {
         // dlsym(libm) would find libc's `system`; allowing libm must not allow that.
         let engine = Engine()
-        engine.allowFFI(library: "libm.so.6")
+        // Even with `system` and its signature listed under libm.
+        try engine.allowFFI(library: "libm.so.6", symbols: ["system": "(string) -> int32"])
         let error = await callError { () async throws(StepError) -> JSON in
             try await engine.callFFI(library: "libm.so.6", symbol: "system", signature: "(string) -> int32", arguments: ["true"])
         }
@@ -265,7 +269,7 @@ import Testing
     }
 
     @Test func missingLibraryIsAValidationError() async throws {
-        let engine = try engine(allowing: "    - library: libnodal-does-not-exist.so\n")
+        let engine = try engine(allowing: "    - library: libnodal-does-not-exist.so\n      symbols: { f: \"() -> void\" }\n")
         let flow = try ffiFlow("""
             { library: libnodal-does-not-exist.so, symbol: f, signature: "() -> void" }
             """)
@@ -279,7 +283,7 @@ import Testing
     }
 
     @Test func missingSymbolIsAValidationError() async throws {
-        let engine = try engine(allowing: "    - library: libm.so.6\n")
+        let engine = try engine(allowing: "    - library: libm.so.6\n      symbols: { no_such_function: \"(double) -> double\" }\n")
         let flow = try ffiFlow("""
             { library: libm.so.6, symbol: no_such_function, signature: "(double) -> double", args: [1] }
             """)
@@ -293,7 +297,7 @@ import Testing
     }
 
     @Test func badSignatureIsAValidationError() async throws {
-        let engine = try engine(allowing: "    - library: libm.so.6\n")
+        let engine = try engine(allowing: "    - library: libm.so.6\n      symbols: { pow: \"(double, double) -> double\" }\n")
         for (signature, fragment) in [
             ("double, double -> double", "expected '(parameter types) -> return type'"),
             ("(double, char*) -> double", "write 'string' for const char *"),
@@ -317,7 +321,7 @@ import Testing
     }
 
     @Test func wrongArgumentCountIsRefused() async throws {
-        let engine = try engine(allowing: "    - library: libm.so.6\n")
+        let engine = try engine(allowing: "    - library: libm.so.6\n      symbols: { pow: \"(double, double) -> double\" }\n")
         // Known at validation: a literal list, or a list of expressions.
         let literal = try ffiFlow("{ library: libm.so.6, symbol: pow, signature: \"(double, double) -> double\", args: [2] }")
         let error = try #require(validationError(engine, literal))
@@ -335,7 +339,7 @@ import Testing
     }
 
     @Test func wrongArgumentTypeIsRefusedBeforeTheCall() async throws {
-        let engine = try engine(allowing: "    - library: libm.so.6\n    - library: libc.so.6\n      symbols: [strlen]\n")
+        let engine = try engine(allowing: "    - library: libm.so.6\n      symbols: { pow: \"(double, double) -> double\" }\n    - library: libc.so.6\n      symbols: { strlen: \"(string) -> uint64\" }\n")
         let literal = try ffiFlow("{ library: libm.so.6, symbol: pow, signature: \"(double, double) -> double\", args: [2, \"ten\"] }")
         let error = try #require(validationError(engine, literal))
         #expect(error.field == "input.args[1]")
@@ -362,7 +366,7 @@ import Testing
     @Test func narrowIntegerOverflowIsRefusedNotTruncated() async throws {
         let library = try await TestLibrary.path()
         let engine = Engine()
-        engine.allowFFI(library: library)
+        try engine.allowFFI(library: library, symbols: TestLibrary.signatures)
         let flow = try ffiFlow("{ library: \(library), symbol: next_u8, signature: \"(uint8) -> uint8\", args: [{ $input: n }] }")
         let result = await engine.run(flow, input: ["n": 300])
         #expect(result.status == .failed)
@@ -376,9 +380,9 @@ import Testing
         #expect(validation.field == "input.args[0]")
         #expect(validation.message.contains("out of range for uint8"))
 
-        func refused(_ signature: String, _ arguments: [JSON]) async -> String? {
+        func refused(_ signature: String, _ arguments: [JSON], symbol: String = "mixed") async -> String? {
             await callError { () async throws(StepError) -> JSON in
-                try await engine.callFFI(library: library, symbol: "mixed", signature: signature, arguments: arguments)
+                try await engine.callFFI(library: library, symbol: symbol, signature: signature, arguments: arguments)
             }?.message
         }
         let mixed = "(int8, double, uint32, float) -> int64"
@@ -387,15 +391,15 @@ import Testing
         #expect(await refused(mixed, [0, 0, 4_294_967_296, 0]) == "args[2]: 4294967296 is out of range for uint32 (0...4294967295)")
         #expect(await refused(mixed, [1.5, 0, 0, 0]) == "args[0]: 1.5 is not an integer, and int8 takes integers only")
         #expect(await refused(mixed, [0, 0, 0, 1e300])?.contains("out of range for float") == true)
-        #expect(await refused("(array<int32>) -> int64", [[1, 3_000_000_000]]) == "args[0][1]: 3000000000 is out of range for int32 (-2147483648...2147483647)")
-        #expect(await refused("(bytes<uint32>) -> uint32", [[1, 256]]) == "args[0][1]: 256 is out of range for uint8 (0...255)")
+        #expect(await refused("(array<int32, uint32>) -> int64", [[1, 3_000_000_000]], symbol: "sum_i32") == "args[0][1]: 3000000000 is out of range for int32 (-2147483648...2147483647)")
+        #expect(await refused("(bytes<uint32>) -> uint32", [[1, 256]], symbol: "byte_sum") == "args[0][1]: 256 is out of range for uint8 (0...255)")
         // Integral doubles are integers (large literals arrive as doubles).
         let integral = try await engine.callFFI(library: library, symbol: "mixed", signature: mixed, arguments: [2.0, 0, 4e9, 0])
         #expect(integral == 2_004_000_000_000)
     }
 
     @Test func unknownInputKeysAndNonStringsAreRefused() async throws {
-        let engine = try engine(allowing: "    - library: libm.so.6\n")
+        let engine = try engine(allowing: "    - library: libm.so.6\n      symbols: { pow: \"(double, double) -> double\" }\n")
         let extra = try ffiFlow("{ library: libm.so.6, symbol: pow, signature: \"(double, double) -> double\", args: [1, 2], arguments: [] }")
         #expect(validationError(engine, extra)?.field == "input.arguments")
         let missing = try ffiFlow("{ library: libm.so.6, signature: \"(double, double) -> double\", args: [1, 2] }")
@@ -412,11 +416,25 @@ import Testing
         #expect(error("ffi:\n  allow:\n    - library: libm.so.6\n      symbols: pow\n")?.field == "ffi.allow[0].symbols")
         #expect(error("ffi:\n  allow:\n    - library: libm.so.6\n      nonblocking: true\n")?.field == "ffi.allow[0].nonblocking")
         #expect(error("ffi:\n  permit: []\n")?.field == "ffi.permit")
+        // The signature is part of the permission: a list of names, or no symbols, allows nothing.
+        #expect(error("ffi:\n  allow:\n    - library: libm.so.6\n      symbols: [pow]\n")?.message.contains("must map each function to its signature") == true)
+        #expect(error("ffi:\n  allow:\n    - library: libm.so.6\n")?.message.contains("a library without them allows nothing") == true)
+        #expect(error("ffi:\n  allow:\n    - library: libm.so.6\n      symbols: { pow: \"(double) -> bytes\" }\n")?.field == "ffi.allow[0].symbols.pow")
     }
 }
 
 /// A C library compiled once per test process, with functions of mixed argument types.
 enum TestLibrary {
+    /// Every function of `source` with its signature, as the allowlist declares them.
+    static let signatures: [String: String] = [
+        "mixed": "(int8, double, uint32, float) -> int64", "sum": "(array<double>) -> double",
+        "sum_i32": "(array<int32, uint32>) -> int64", "byte_sum": "(bytes<uint32>) -> uint32",
+        "next_u8": "(uint8) -> uint8", "negate_i8": "(int8) -> int8", "is_even": "(int64) -> bool",
+        "halve": "(float) -> float", "greeting": "() -> string", "no_string": "() -> string",
+        "max_u64": "() -> uint64", "set_counter": "(int32) -> void", "get_counter": "() -> int32",
+        "flag_to_int": "(bool) -> int32",
+    ]
+
     static let source = """
         #include <stdbool.h>
         #include <stddef.h>

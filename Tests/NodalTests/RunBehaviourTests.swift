@@ -130,7 +130,7 @@ import Testing
 
     @Test func timeoutOfAStuckFFICallReplacesItsPoolThread() async throws {
         let engine = Engine(blockingThreads: 1)
-        engine.allowFFI(library: "libc.so.6", symbols: ["usleep"])
+        try engine.allowFFI(library: "libc.so.6", symbols: ["usleep": "(uint32) -> int32"])
         let flow = try Flow(yaml: """
             steps:
               - id: stuck

@@ -19,7 +19,7 @@ enum BuiltinBlobs {
             break
         case .string("flow")?:
             do {
-                _ = try Flow(document: data, file: context.flowFile)
+                _ = try Flow(document: data, file: context.flowFile, configuration: engine.configuration)
             } catch {
                 throw StepError(code: "INVALID_INPUT", message: "put_blob: 'data' is not a valid flow (blob_type: flow): \(error)")
             }

@@ -41,6 +41,11 @@ enum BuiltinIterate {
                 throw StepError(code: "INVALID_OUTPUT", message: "iterate: the output of iteration \(iteration) \(problem); it must be {next: <input of the next run>} or {result: <final value>}, got \(abbreviated(output))")
             }
             if let final { return ["result": final, "iterations": .int(iteration)] }
+            // A flow that wraps its input once per run would build a value deeper than anything
+            // can print or store; refuse it as the parsers refuse such text.
+            if next!.nestsDeeper(than: Limits.valueDepth) {
+                throw StepError(code: "INVALID_OUTPUT", message: "iterate: the 'next' value of iteration \(iteration) nests deeper than \(Limits.valueDepth) levels")
+            }
             value = next!
         }
         throw StepError(code: "MAX_ITERATIONS", message: "iterate: the flow returned {next} \(maxIterations) times without {result} (max_iterations: \(maxIterations)); last value: \(abbreviated(value))")

@@ -46,7 +46,8 @@ enum BuiltinLoadFile {
             let via = resolved == FileSystem.lexicallyNormalized(joined) ? "" : " (after following symlinks)"
             throw StepError(code: "PATH_NOT_ALLOWED", message: """
                 load_file: '\(path)' is \(resolved)\(via), outside \(home) and the folders the configuration allows. \
-                To allow it, add its folder to the configuration file (nodal-config.yml): files: { allow: ["\(FileSystem.directoryName(resolved))"] } \
+                To allow it, add its folder to a configuration you trust (one you name with --config FILE, or \
+                \(NodalConfig.userFolderDescription)/nodal-config.yml): files: { allow: ["\(FileSystem.directoryName(resolved))"] } \
                 (allow: ["/"] allows every file)
                 """)
         }
@@ -89,6 +90,8 @@ enum BuiltinLoadFile {
     static func parse(_ bytes: [UInt8], format: String, file: String) throws(StepError) -> JSON {
         switch format {
         case "json":
+            // A UTF-8 byte order mark is not JSON, but editors write one: skip it.
+            let bytes = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
             do {
                 return try JSON(parsing: bytes)
             } catch {
@@ -103,8 +106,9 @@ enum BuiltinLoadFile {
                 guard let node = try YAMLConversion.compose(text, file: nil) else { return .null }
                 return try YAMLConversion.json(node, file: nil)
             } catch {
-                let reason = error.description.hasPrefix("malformed YAML: ") ? String(error.description.dropFirst(16)) : error.description
-                throw StepError(code: "INVALID_FILE", message: "load_file: \(file) is not valid YAML: \(reason)")
+                // "malformed YAML at line 3, column 1: ..." reads "... is not valid YAML at line 3, ...".
+                let reason = error.description.hasPrefix("malformed YAML") ? String(error.description.dropFirst(14)) : ": " + error.description
+                throw StepError(code: "INVALID_FILE", message: "load_file: \(file) is not valid YAML\(reason)")
             }
         default:
             guard let text = String(validating: bytes, as: UTF8.self) else {

@@ -12,7 +12,8 @@ enum BuiltinSubFlow {
 
     /// - Parameter builtin: the builtin's name, for error messages ("eval", "map", ...).
     /// - Throws: `StepError` `INVALID_INPUT` (no flow, several, not an object, not a valid flow,
-    ///   a malformed id) or `BLOB_NOT_FOUND`.
+    ///   a malformed id), `BLOB_NOT_FOUND`, or `NESTING_TOO_DEEP` when the step's flow is already
+    ///   nested `Limits.nesting` deep.
     static func flow(from input: JSON, builtin: String, engine: Engine, context: NodeContext) async throws(StepError) -> Flow {
         let given = (inlineKeys + blobKeys).filter { key in input[key].map { !$0.isNull } ?? false }
         guard let key = given.first else {
@@ -34,8 +35,17 @@ enum BuiltinSubFlow {
             document = try await BuiltinBlobs.fetch(id, field: key, builtin: builtin, engine: engine, context: context)
             source = "in blob \(id) (from '\(key)')"
         }
+        // The flow runs one level deeper than the step's own: bounded, so a flow that evals
+        // itself (or maps, or iterates itself) ends with an error instead of exhausting memory.
+        let chain = context.nesting + ["\(builtin) step '\(context.stepID)'"]
+        guard context.nesting.count < Limits.nesting else {
+            throw StepError(code: "NESTING_TOO_DEEP", message: "\(builtin): \(FlowLoading.tooDeep(chain))",
+                details: ["limit": .int(Limits.nesting), "chain": .array(chain.map(JSON.string))])
+        }
         do {
-            let flow = try Flow(document: document, file: context.flowFile)
+            let flow = try FlowLoading.reading(file: context.flowFile, configuration: engine.configuration, nesting: chain) { () throws(FlowError) in
+                try Flow(document: document, file: context.flowFile)
+            }
             try engine.validate(flow)
             return flow
         } catch {

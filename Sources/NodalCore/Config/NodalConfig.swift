@@ -8,9 +8,31 @@ internal import Yams
 /// `nodal` (a native plugin, optionally with a `path` to its file or folder). Entries of other
 /// types (Stepflow's `stepflow`, `mcp`, ...) are kept and only become an error when a step routes
 /// to them.
+///
+/// A configuration can also grant flows powers: `ffi: allow:` (native functions they may call),
+/// `files: allow:` (folders `load_file` and sub-flows may read) and `nodal` plugin `path`s (native
+/// code to load). Only a configuration the user chose may do that (`Origin.named`,
+/// `Origin.userFolder`); one found beside the flow (`Origin.discovered`) may declare plugins,
+/// routes and the store, and a grant in it is an error naming the file and the key.
 public struct NodalConfig: Sendable {
+    /// Where a configuration came from, which decides whether it may grant powers.
+    public enum Origin: Sendable, Hashable {
+        /// Named by the user: `--config FILE`, `NODAL_CONFIG`, or built by the embedding app.
+        case named
+        /// From the user's own folder: `$XDG_CONFIG_HOME/nodal/` (by default `~/.config/nodal/`).
+        case userFolder
+        /// Found beside the flow or in the working directory, so written by whoever wrote the
+        /// flow: it may not grant powers.
+        case discovered
+
+        /// Whether `ffi: allow:`, `files: allow:` and plugin `path`s are accepted.
+        public var mayGrant: Bool { self != .discovered }
+    }
+
     /// The file the configuration came from, for errors and relative paths.
     public var file: String?
+    /// Where the configuration came from (`.named` unless read with another origin).
+    public internal(set) var origin: Origin = .named
     var plugins: [String: PluginEntry]
     /// Route prefixes in the order written; resolution picks the longest matching prefix.
     var routes: [RouteEntry]
@@ -33,8 +55,8 @@ public struct NodalConfig: Sendable {
     /// Files searched for, in this order, in the flow's folder and then the working directory.
     public static let fileNames = ["nodal-config.yml", "nodal-config.yaml", "stepflow-config.yml", "stepflow-config.yaml"]
 
-    /// The configuration file that applies to a flow when none is given: the first of
-    /// `fileNames` in the flow's folder, then in the working directory.
+    /// The configuration file found for a flow when none is named: the first of `fileNames` in
+    /// the flow's folder, then in the working directory. Read it with `origin: .discovered`.
     public static func find(forFlowAt flowPath: String?) -> String? {
         var folders: [String] = []
         if let flowPath { folders.append(FileSystem.directoryName(flowPath)) }
@@ -48,15 +70,62 @@ public struct NodalConfig: Sendable {
         return nil
     }
 
-    public init(contentsOfFile path: String) throws(FlowError) {
-        let text: String
-        do { text = try FileSystem.readText(path) } catch { throw FlowError(file: path, error.reason) }
-        try self.init(yaml: text, file: path)
+    /// The user's own configuration folder, as messages name it (README: Configuration and routes).
+    static let userFolderDescription = "~/.config/nodal"
+    /// Names looked for in the user's configuration folder, in this order.
+    static let userFileNames = ["nodal-config.yml", "nodal-config.yaml"]
+
+    /// The user's configuration folder: `$XDG_CONFIG_HOME/nodal` when that is set to an absolute
+    /// path, else `$HOME/.config/nodal`; nil without either.
+    static func userFolder(environment: (String) -> String?) -> String? {
+        if let xdg = environment("XDG_CONFIG_HOME"), xdg.hasPrefix("/") { return FileSystem.join(xdg, "nodal") }
+        if let home = environment("HOME"), home.hasPrefix("/") { return FileSystem.join(home, ".config/nodal") }
+        return nil
     }
 
-    public init(yaml text: String, file: String? = nil) throws(FlowError) {
+    /// The configuration the `nodal` command uses for a flow:
+    ///
+    /// 1. `named` (`--config FILE`), else the file `NODAL_CONFIG` names: that file alone, trusted.
+    /// 2. Else the first of `fileNames` beside the flow, then in the working directory: it may
+    ///    declare plugins, routes and the store but not grant powers (`Origin.discovered`). The
+    ///    grants (`ffi: allow:`, `files: allow:`) of the user's configuration
+    ///    (`$XDG_CONFIG_HOME/nodal/nodal-config.yml`, by default `~/.config/nodal/`) are added to it.
+    /// 3. Else the user's configuration alone; else an empty one.
+    public static func forFlow(at flowPath: String?, named: String? = nil) throws(FlowError) -> NodalConfig {
+        try forFlow(at: flowPath, named: named, environment: FileSystem.environment)
+    }
+
+    static func forFlow(at flowPath: String?, named: String?, environment: (String) -> String?) throws(FlowError) -> NodalConfig {
+        if let named { return try NodalConfig(contentsOfFile: named, origin: .named) }
+        if let fromEnvironment = environment("NODAL_CONFIG"), !fromEnvironment.isEmpty {
+            return try NodalConfig(contentsOfFile: fromEnvironment, origin: .named)
+        }
+        let userFile = userFolder(environment: environment).flatMap { folder in
+            userFileNames.map { FileSystem.join(folder, $0) }.first(where: FileSystem.isFile)
+        }
+        let user = try userFile.map { (path) throws(FlowError) in try NodalConfig(contentsOfFile: path, origin: .userFolder) }
+        guard let found = find(forFlowAt: flowPath) else { return user ?? NodalConfig() }
+        if let userFile, FileSystem.realPath(found) == FileSystem.realPath(userFile) { return user! }
+        var config = try NodalConfig(contentsOfFile: found, origin: .discovered)
+        if let user {
+            config.ffiAllowlist += user.ffiAllowlist
+            config.allowedFileFolders += user.allowedFileFolders
+        }
+        return config
+    }
+
+    /// Reads a configuration file. `origin` says who chose it: only `.named` and `.userFolder`
+    /// configurations may grant powers (see `Origin`).
+    public init(contentsOfFile path: String, origin: Origin = .named) throws(FlowError) {
+        let text: String
+        do { text = try FileSystem.readText(path) } catch { throw FlowError(file: path, error.reason) }
+        try self.init(yaml: text, file: path, origin: origin)
+    }
+
+    public init(yaml text: String, file: String? = nil, origin: Origin = .named) throws(FlowError) {
         self.init()
         self.file = file
+        self.origin = origin
         guard let root = try YAMLConversion.compose(text, file: file) else { return }
         guard case .mapping(let mapping) = root else {
             throw FlowError(file: file, "a configuration must be a mapping with 'plugins' and 'routes'")
@@ -98,8 +167,10 @@ public struct NodalConfig: Sendable {
                 }
             case "ffi":
                 ffiAllowlist = try FFIPermission.parseConfiguration(YAMLConversion.json(value, file: file, field: "ffi"), file: file)
+                if !ffiAllowlist.isEmpty { try refuseGrant("ffi.allow", "lets flows call native functions") }
             case "files":
                 allowedFileFolders = try Self.parseFiles(YAMLConversion.json(value, file: file, field: "files"), file: file)
+                if !allowedFileFolders.isEmpty { try refuseGrant("files.allow", "lets flows read files outside their folder") }
             case "storageConfig", "stateStore":
                 storageConfig = YAMLConversion.anyJSON(value)
             case "retry", "blobApi", "blobStore":
@@ -112,6 +183,22 @@ public struct NodalConfig: Sendable {
         for route in routes where plugins[route.plugin] == nil {
             throw FlowError(file: file, field: "routes.\(route.prefix)", "route names plugin '\(route.plugin)', which 'plugins' does not define")
         }
+        for entry in plugins.values.sorted(by: { $0.name < $1.name }) where entry.type == "nodal" && entry.options["path"] != nil {
+            try refuseGrant("plugins.\(entry.name).path", "loads native code from a file of its choosing")
+        }
+    }
+
+    /// Throws when this configuration may not grant what `key` grants (it was found beside the
+    /// flow), saying how to trust it.
+    private func refuseGrant(_ key: String, _ what: String) throws(FlowError) {
+        guard !origin.mayGrant else { return }
+        let name = file ?? "the configuration"
+        throw FlowError(file: file, field: key, """
+            '\(key)' \(what), and this configuration was found beside the flow (or in the working \
+            directory) rather than chosen by you, so it may declare plugins and routes but not grant powers. \
+            To trust it, name it: --config \(name) (or NODAL_CONFIG=\(name)); or move the grant to \
+            \(Self.userFolderDescription)/nodal-config.yml
+            """)
     }
 
     /// Reads the value of the `files:` key: `{allow: ["data", "/srv/shared"]}`, folders relative to

@@ -115,7 +115,7 @@ extension Engine {
         guard let path = record.flowPath else {
             throw ResumeError(kind: .noFlowFile, message: "run '\(record.id)' was not started from a flow file, so it cannot be read again to resume (a flow built in code can be resumed only by the engine it paused in)")
         }
-        do { return try Flow(contentsOfFile: path) } catch {
+        do { return try Flow(contentsOfFile: path, configuration: configuration) } catch {
             throw ResumeError(kind: .flow, message: "cannot resume run '\(record.id)': \(error)")
         }
     }

@@ -10,22 +10,31 @@ struct ExpressionParser {
     }
 
     func parse(_ value: JSON, field: String) throws(FlowError) -> Expression {
+        try parse(value, field: field, depth: 1)
+    }
+
+    /// `depth` counts the arrays and objects around `value`: a document deeper than
+    /// `Limits.valueDepth` (one built at run time for `eval`, say) is refused, not recursed into.
+    private func parse(_ value: JSON, field: String, depth: Int) throws(FlowError) -> Expression {
+        if depth > Limits.valueDepth, value.isContainer {
+            throw error(field, "nested deeper than \(Limits.valueDepth) levels")
+        }
         switch value {
         case .array(let elements):
             var parsed: [Expression] = []
             parsed.reserveCapacity(elements.count)
             for (index, element) in elements.enumerated() {
-                parsed.append(try parse(element, field: "\(field)[\(index)]"))
+                parsed.append(try parse(element, field: "\(field)[\(index)]", depth: depth + 1))
             }
             // All constant: fold into one literal (built from the parts, so `$literal` wrappers go).
             if parsed.allSatisfy(\.isLiteral) { return .literal(.array(parsed.map(\.literalValue!))) }
             return .array(parsed)
         case .object(let object):
-            if let special = try parseSpecial(object, field: field) { return special }
+            if let special = try parseSpecial(object, field: field, depth: depth) { return special }
             var fields: [(key: String, value: Expression)] = []
             fields.reserveCapacity(object.count)
             for (key, element) in object {
-                fields.append((key: key, value: try parse(element, field: field.isEmpty ? key : "\(field).\(key)")))
+                fields.append((key: key, value: try parse(element, field: field.isEmpty ? key : "\(field).\(key)", depth: depth + 1)))
             }
             if fields.allSatisfy({ $0.value.isLiteral }) {
                 return .literal(.object(JSONObject(fields.map { (key: $0.key, value: $0.value.literalValue!) })))
@@ -37,7 +46,7 @@ struct ExpressionParser {
     }
 
     /// An object whose keys start with `$` is an expression; anything else is a plain object.
-    private func parseSpecial(_ object: JSONObject, field: String) throws(FlowError) -> Expression? {
+    private func parseSpecial(_ object: JSONObject, field: String, depth: Int) throws(FlowError) -> Expression? {
         guard let operatorKey = object.keys.first(where: { $0.hasPrefix("$") }) else { return nil }
         let here = field.isEmpty ? operatorKey : "\(field).\(operatorKey)"
         func allowOnly(_ allowed: Set<String>) throws(FlowError) {
@@ -85,16 +94,16 @@ struct ExpressionParser {
                 throw error(here, "'$variable' takes a variable name string")
             }
             let defaultValue = try object["default"].map { (value) throws(FlowError) in
-                try parse(value, field: field.isEmpty ? "default" : "\(field).default")
+                try parse(value, field: field.isEmpty ? "default" : "\(field).default", depth: depth + 1)
             }
             return .variable(name: name, defaultValue: defaultValue)
         case "$if":
             try allowOnly(["$if", "then", "else"])
             guard let thenValue = object["then"] else { throw error(here, "'$if' needs a 'then'") }
-            let condition = try parse(object["$if"]!, field: here)
-            let thenBranch = try parse(thenValue, field: field.isEmpty ? "then" : "\(field).then")
+            let condition = try parse(object["$if"]!, field: here, depth: depth + 1)
+            let thenBranch = try parse(thenValue, field: field.isEmpty ? "then" : "\(field).then", depth: depth + 1)
             let elseBranch = try object["else"].map { (value) throws(FlowError) in
-                try parse(value, field: field.isEmpty ? "else" : "\(field).else")
+                try parse(value, field: field.isEmpty ? "else" : "\(field).else", depth: depth + 1)
             } ?? .literal(.null)
             return .conditional(condition: condition, then: thenBranch, else: elseBranch)
         case "$switch":
@@ -102,13 +111,13 @@ struct ExpressionParser {
             guard case .object(let cases)? = object["cases"], !cases.isEmpty else {
                 throw error(here, "'$switch' needs 'cases': a mapping from values to expressions")
             }
-            let value = try parse(object["$switch"]!, field: here)
+            let value = try parse(object["$switch"]!, field: here, depth: depth + 1)
             var parsed: [(key: String, value: Expression)] = []
             for (key, option) in cases {
-                parsed.append((key: key, value: try parse(option, field: field.isEmpty ? "cases.\(key)" : "\(field).cases.\(key)")))
+                parsed.append((key: key, value: try parse(option, field: field.isEmpty ? "cases.\(key)" : "\(field).cases.\(key)", depth: depth + 1)))
             }
             let defaultCase = try object["default"].map { (value) throws(FlowError) in
-                try parse(value, field: field.isEmpty ? "default" : "\(field).default")
+                try parse(value, field: field.isEmpty ? "default" : "\(field).default", depth: depth + 1)
             }
             return .choice(value: value, cases: parsed, defaultCase: defaultCase)
         case "$coalesce":
@@ -117,7 +126,7 @@ struct ExpressionParser {
                 throw error(here, "'$coalesce' takes a list of expressions")
             }
             var parsed: [Expression] = []
-            for (index, option) in options.enumerated() { parsed.append(try parse(option, field: "\(here)[\(index)]")) }
+            for (index, option) in options.enumerated() { parsed.append(try parse(option, field: "\(here)[\(index)]", depth: depth + 1)) }
             return .coalesce(parsed)
         default:
             throw error(here, "unknown expression '\(operatorKey)' (known: $input, $step, $variable, $literal, $if, $switch, $coalesce, $from; write {$literal: ...} for a plain object with '$' keys)")
@@ -130,5 +139,15 @@ struct ExpressionParser {
             throw error(field, "reference to unknown step '\(id)'" + (known.isEmpty ? " (the flow has no steps)" : " (steps: \(known))"))
         }
         return .step(index: index, id: id, path: path)
+    }
+}
+
+extension JSON {
+    /// An array or an object.
+    fileprivate var isContainer: Bool {
+        switch self {
+        case .array, .object: true
+        default: false
+        }
     }
 }

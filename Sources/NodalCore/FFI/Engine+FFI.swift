@@ -2,12 +2,25 @@ public import NodalJSON
 /// Calling C functions through libffi from the embedding API (see docs/ffi.md).
 extension Engine {
     /// Lets flows (and `callFFI`) call functions of `library`, matched exactly as steps write it
-    /// ("libm.so.6", or an absolute path). With `symbols`, only those functions. Set
-    /// `nonBlocking` only for functions that are cheap and never block: they are then called
-    /// inline on the scheduler, skipping the hop to the blocking-call pool.
-    /// Allowing is additive; the configuration's `ffi: allow:` entries are allowed from the start.
-    public func allowFFI(library: String, symbols: [String]? = nil, nonBlocking: Bool = false) {
-        ffiAllowlist.allow(FFIPermission(library: library, symbols: symbols.map(Set.init), nonBlocking: nonBlocking))
+    /// ("libm.so.6", or an absolute path), each with the signature given for it:
+    /// `["pow": "(double, double) -> double"]`. A call with another signature is refused (it
+    /// could pass numbers where the function reads pointers). Set `nonBlocking` only for
+    /// functions that are cheap and never block: they are then called inline on the scheduler,
+    /// skipping the hop to the blocking-call pool. Allowing is additive (a second call may allow
+    /// another signature of the same function); the configuration's `ffi: allow:` entries are
+    /// allowed from the start.
+    ///
+    /// - Throws: `FlowError` naming the function whose signature does not parse.
+    public func allowFFI(library: String, symbols: [String: String], nonBlocking: Bool = false) throws(FlowError) {
+        var permission = FFIPermission(library: library, symbols: [:], nonBlocking: nonBlocking)
+        for (symbol, text) in symbols {
+            do {
+                permission.symbols[symbol, default: []].insert(try FFISignature(parsing: text))
+            } catch {
+                throw FlowError(field: "symbols.\(symbol)", error.message)
+            }
+        }
+        ffiAllowlist.allow(permission)
     }
 
     /// Calls a C function as a `/builtin/ffi` step would, with the same allowlist and checks,
@@ -15,12 +28,13 @@ extension Engine {
     /// was allowed as non-blocking.
     ///
     /// ```swift
-    /// engine.allowFFI(library: "libm.so.6", symbols: ["pow"])
+    /// try engine.allowFFI(library: "libm.so.6", symbols: ["pow": "(double, double) -> double"])
     /// let x = try await engine.callFFI(library: "libm.so.6", symbol: "pow",
     ///                                  signature: "(double, double) -> double", arguments: [2, 10])
     /// ```
-    /// - Throws: `StepError` with code `FFI_NOT_ALLOWED`, `FFI_LIBRARY_NOT_FOUND`,
-    ///   `FFI_SYMBOL_NOT_FOUND`, `FFI_BAD_SIGNATURE` or `FFI_BAD_ARGUMENT`.
+    /// - Throws: `StepError` with code `FFI_NOT_ALLOWED` (also for a signature other than the
+    ///   allowed one), `FFI_LIBRARY_NOT_FOUND`, `FFI_SYMBOL_NOT_FOUND`, `FFI_NOT_A_FUNCTION`,
+    ///   `FFI_BAD_SIGNATURE` or `FFI_BAD_ARGUMENT`.
     public func callFFI(library: String, symbol: String, signature: String, arguments: [JSON]) async throws(StepError) -> JSON {
         let function: FFIFunction
         do {

@@ -3,19 +3,25 @@ import Synchronization
 
 /// Permission to call functions of one library through FFI: the `ffi: allow:` entries of the
 /// configuration, or `Engine.allowFFI`.
+///
+/// A permission names each function together with its signature: the signature is what makes a
+/// call safe (a flow that could declare `strlen` as `(int64) -> uint64` could pass any address
+/// as a pointer), so a step whose signature differs is refused, and a library with no declared
+/// functions allows nothing.
 struct FFIPermission: Sendable, Hashable {
     /// Matched exactly as a step writes it: "libm.so.6" or an absolute path.
     var library: String
-    /// When present, only these symbols; when nil, every symbol of the library.
-    var symbols: Set<String>?
+    /// The functions allowed and, for each, the signatures it may be called with (normalized).
+    var symbols: [String: Set<FFISignature>]
     /// The functions are cheap and never block: call them inline on the scheduler instead of
     /// hopping to the blocking-call pool (which costs microseconds per call).
     var nonBlocking: Bool = false
 
-    func allows(_ symbol: String) -> Bool { symbols?.contains(symbol) ?? true }
+    func allows(_ symbol: String) -> Bool { symbols[symbol] != nil }
 
     /// Reads the value of the configuration's `ffi:` key:
-    /// `{allow: [{library: "libm.so.6", symbols: ["pow"], nonBlocking: true}]}`.
+    /// `{allow: [{library: "libm.so.6", symbols: {pow: "(double, double) -> double"}, nonBlocking: true}]}`.
+    /// A symbol's value is its signature, or a list of the signatures it may be called with.
     static func parseConfiguration(_ value: JSON, file: String?) throws(FlowError) -> [FFIPermission] {
         func error(_ field: String, _ message: String) -> FlowError { FlowError(file: file, field: field, message) }
         guard case .object(let ffi) = value else {
@@ -24,7 +30,7 @@ struct FFIPermission: Sendable, Hashable {
         for (key, _) in ffi where key != "allow" {
             throw error("ffi.\(key)", "unknown key (known: allow)")
         }
-        guard let allow = ffi["allow"] else { return [] }
+        guard let allow = ffi["allow"], !allow.isNull else { return [] }
         guard case .array(let entries) = allow else {
             throw error("ffi.allow", "'allow' must be a list of entries such as '- library: libm.so.6'")
         }
@@ -32,7 +38,7 @@ struct FFIPermission: Sendable, Hashable {
         for (index, entry) in entries.enumerated() {
             let field = "ffi.allow[\(index)]"
             guard case .object(let object) = entry else {
-                throw error(field, "an entry must be a mapping with 'library' and optional 'symbols' and 'nonBlocking'")
+                throw error(field, "an entry must be a mapping with 'library', 'symbols' and optional 'nonBlocking'")
             }
             for (key, _) in object where !["library", "symbols", "nonBlocking"].contains(key) {
                 throw error("\(field).\(key)", "unknown key (known: library, symbols, nonBlocking)")
@@ -40,20 +46,43 @@ struct FFIPermission: Sendable, Hashable {
             guard case .string(let library)? = object["library"], !library.isEmpty else {
                 throw error("\(field).library", "an entry needs 'library: NAME' (such as libm.so.6, or an absolute path)")
             }
-            var permission = FFIPermission(library: library)
+            var permission = FFIPermission(library: library, symbols: [:])
             switch object["symbols"] {
-            case nil, .null?: break
-            case .array(let names)?:
-                var symbols = Set<String>()
-                for (position, name) in names.enumerated() {
-                    guard case .string(let symbol) = name, !symbol.isEmpty else {
-                        throw error("\(field).symbols[\(position)]", "a symbol must be a non-empty string")
+            case .object(let functions)? where !functions.isEmpty:
+                for (symbol, signatures) in functions {
+                    let at = "\(field).symbols.\(symbol)"
+                    guard !symbol.isEmpty else { throw error(at, "a function name must not be empty") }
+                    let texts: [JSON]
+                    switch signatures {
+                    case .string: texts = [signatures]
+                    case .array(let list) where !list.isEmpty: texts = list
+                    default:
+                        throw error(at, "give the function's signature, such as \"(double, double) -> double\" (or a list of them), not \(signatures.typeName)")
                     }
-                    symbols.insert(symbol)
+                    for (position, text) in texts.enumerated() {
+                        let place = texts.count == 1 && signatures.stringValue != nil ? at : "\(at)[\(position)]"
+                        guard case .string(let spelled) = text else {
+                            throw error(place, "a signature must be a string such as \"(double, double) -> double\", not \(text.typeName)")
+                        }
+                        do {
+                            permission.symbols[symbol, default: []].insert(try FFISignature(parsing: spelled))
+                        } catch let problem {
+                            throw error(place, problem.message)
+                        }
+                    }
                 }
-                permission.symbols = symbols
+            case .array?:
+                throw error("\(field).symbols", """
+                    'symbols' must map each function to its signature, such as {pow: "(double, double) -> double"}: \
+                    the signature is part of the permission, so a list of names allows nothing
+                    """)
+            case nil, .null?, .object?:
+                throw error("\(field).symbols", """
+                    an entry must declare the functions it allows and their signatures, such as \
+                    symbols: {pow: "(double, double) -> double"}; a library without them allows nothing
+                    """)
             case let other?:
-                throw error("\(field).symbols", "'symbols' must be a list of names such as [pow, sqrt], not \(other.typeName)")
+                throw error("\(field).symbols", "'symbols' must map function names to signatures, not \(other.typeName)")
             }
             switch object["nonBlocking"] {
             case nil, .null?: break
@@ -109,34 +138,49 @@ final class FFIAllowlist: Sendable {
         }
     }
 
-    /// The permission that lets `symbol` of `library` be called, or an error saying how to allow it.
-    func check(library: String, symbol: String) throws(FFIError) -> FFIPermission {
+    /// The permission that lets `symbol` of `library` be called with `signature`, or an error
+    /// saying how to allow it (field `library`, `symbol` or `signature`).
+    func check(library: String, symbol: String, signature: FFISignature) throws(FFIError) -> FFIPermission {
         let forLibrary = state.withLock { state in state.permissions.filter { $0.library == library } }
-        if let permission = forLibrary.first(where: { $0.allows(symbol) }) {
-            // Several entries may allow it; any of them flagging it non-blocking is enough.
-            return forLibrary.first(where: { $0.allows(symbol) && $0.nonBlocking }) ?? permission
-        }
-        if forLibrary.isEmpty {
-            throw FFIError(.notAllowed, field: "library", """
-                library '\(library)' is not on the FFI allowlist, so flows may not call it. \
-                To allow it, add it to the engine configuration (nodal-config.yml):
-                  ffi:
-                    allow:
-                      - library: \(library)
-                        symbols: [\(symbol)]
-                or, when embedding, call engine.allowFFI(library: "\(library)", symbols: ["\(symbol)"])
-                """, details: ["library": .string(library), "symbol": .string(symbol)])
-        }
-        let allowed = forLibrary.flatMap { $0.symbols ?? [] }.sorted()
-        throw FFIError(.notAllowed, field: "symbol", """
-            symbol '\(symbol)' of library '\(library)' is not on the FFI allowlist \
-            (allowed: \(allowed.joined(separator: ", "))). To allow it, add it to the library's \
-            symbols in the engine configuration (nodal-config.yml):
+        let forSymbol = forLibrary.filter { $0.allows(symbol) }
+        let details: JSON = ["library": .string(library), "symbol": .string(symbol), "signature": .string(signature.description)]
+        let snippet = """
               ffi:
                 allow:
                   - library: \(library)
-                    symbols: [\((allowed + [symbol]).joined(separator: ", "))]
-            or, when embedding, call engine.allowFFI(library: "\(library)", symbols: ["\(symbol)"])
-            """, details: ["library": .string(library), "symbol": .string(symbol)])
+                    symbols:
+                      \(symbol): "\(signature)"
+            or, when embedding, call try engine.allowFFI(library: "\(library)", symbols: ["\(symbol)": "\(signature)"])
+            """
+        if forLibrary.isEmpty {
+            throw FFIError(.notAllowed, field: "library", """
+                library '\(library)' is not on the FFI allowlist, so flows may not call it. \
+                To allow it, add it to a configuration you trust (one you name with --config FILE, or \
+                \(NodalConfig.userFolderDescription)/nodal-config.yml):
+                \(snippet)
+                """, details: details)
+        }
+        if forSymbol.isEmpty {
+            let allowed = Set(forLibrary.flatMap { $0.symbols.keys }).sorted()
+            throw FFIError(.notAllowed, field: "symbol", """
+                symbol '\(symbol)' of library '\(library)' is not on the FFI allowlist \
+                (allowed: \(allowed.joined(separator: ", "))). To allow it, add it with its signature to the \
+                library's symbols in a configuration you trust (one you name with --config FILE, or \
+                \(NodalConfig.userFolderDescription)/nodal-config.yml):
+                \(snippet)
+                """, details: details)
+        }
+        let matching = forSymbol.filter { $0.symbols[symbol]!.contains(signature) }
+        guard let permission = matching.first else {
+            let declared = Set(forSymbol.flatMap { $0.symbols[symbol]! }).map(\.description).sorted()
+            throw FFIError(.notAllowed, field: "signature", """
+                signature '\(signature)' for \(symbol) of library '\(library)' is not the one the FFI allowlist \
+                declares: \(declared.map { "'\($0)'" }.joined(separator: " or ")). A call with another \
+                signature could pass numbers where the function reads pointers, so it is refused
+                """, details: ["library": .string(library), "symbol": .string(symbol), "signature": .string(signature.description),
+                               "allowed": .array(declared.map(JSON.string))])
+        }
+        // Several entries may allow it; any of them flagging it non-blocking is enough.
+        return matching.first(where: \.nonBlocking) ?? permission
     }
 }

@@ -7,6 +7,7 @@ struct FFIError: Error, Sendable {
         case notAllowed = "FFI_NOT_ALLOWED"
         case libraryNotFound = "FFI_LIBRARY_NOT_FOUND"
         case symbolNotFound = "FFI_SYMBOL_NOT_FOUND"
+        case notAFunction = "FFI_NOT_A_FUNCTION"
         case badSignature = "FFI_BAD_SIGNATURE"
         case badArgument = "FFI_BAD_ARGUMENT"
         case badInput = "FFI_BAD_INPUT"

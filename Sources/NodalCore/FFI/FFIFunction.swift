@@ -12,14 +12,15 @@ struct FFIFunction: Sendable {
 
     var signature: FFISignature { prepared.signature }
 
-    /// Checks the allowlist, opens the library, finds the symbol and prepares the signature, in
-    /// that order (nothing of a library is loaded before it is allowed).
+    /// Parses the signature, checks the allowlist (library, function and that exact signature),
+    /// opens the library, finds the function and prepares the call, in that order (nothing of a
+    /// library is loaded before the call is allowed).
     static func bind(library: String, symbol: String, signature: String, allowlist: FFIAllowlist) throws(FFIError) -> FFIFunction {
         let key = FFIAllowlist.BindingKey(library: library, symbol: symbol, signature: signature)
         if let function = allowlist.bound(key) { return function }
-        let permission = try allowlist.check(library: library, symbol: symbol)
-        let address = try FFILibraries.lookup(library: library, symbol: symbol)
         let prepared = try PreparedSignature.prepared(signature)
+        let permission = try allowlist.check(library: library, symbol: symbol, signature: prepared.signature)
+        let address = try FFILibraries.lookup(library: library, symbol: symbol)
         let function = FFIFunction(library: library, symbol: symbol, address: address, prepared: prepared, nonBlocking: permission.nonBlocking)
         allowlist.remember(function, for: key)
         return function

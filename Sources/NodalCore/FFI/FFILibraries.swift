@@ -59,6 +59,13 @@ enum FFILibraries {
                     "library '\(library)' does not define '\(symbol)'; it comes from \(owner), one of its dependencies (name and allow that library to call it)",
                     details: ["library": .string(library), "symbol": .string(symbol), "definedIn": .string(owner)])
             }
+            // A data symbol (libm's `signgam`, a table, a function pointer variable) is never
+            // called: jumping to data crashes the process, or worse, runs what a flow wrote there.
+            if nodal_dl_is_code(found) == 0 {
+                throw FFIError(.notAFunction, field: "symbol",
+                    "'\(symbol)' in library '\(library)' is data, not a function, so it cannot be called",
+                    details: ["library": .string(library), "symbol": .string(symbol)])
+            }
             let address = Address(pointer: found)
             state.symbols[key] = address
             return address

@@ -18,6 +18,9 @@ public struct Flow: Sendable {
     let steps: [FlowStep]
     let output: Expression
     let stepIndexes: [String: Int]
+    /// The flows this one is nested in when it was read (sub-flow steps, `eval`, `map` and
+    /// `iterate` steps), outermost first; empty for a top-level flow. Bounded by `Limits.nesting`.
+    var nesting: [String] = []
 
     public var stepIDs: [String] { steps.map(\.id) }
 }
@@ -76,14 +79,23 @@ public struct RetryPolicy: Sendable, Hashable {
         self.jitter = jitter
     }
 
-    /// Seconds to wait before retry number `retry` (1 for the first retry).
+    /// Seconds to wait before retry number `retry` (1 for the first retry). Never NaN, never
+    /// negative, never more than `maxInterval` plus its jitter, whatever the policy's values (a
+    /// policy built in code is not range-checked as a flow's is).
     public func delay(beforeRetry retry: Int) -> Double {
-        guard initialInterval > 0 else { return 0 }
-        var delay = initialInterval
-        for _ in 1..<max(retry, 1) { delay *= multiplier }
+        guard initialInterval > 0, maxInterval > 0 else { return 0 }  // also NaN
+        var delay = min(initialInterval, maxInterval)
+        var step = 1
+        // Ends after at most about 2,100 steps whatever `retry` is: the delay reaches
+        // `maxInterval`, or underflows to 0, or (multiplier 1) stays as it is.
+        while step < retry, delay < maxInterval, delay > 0, multiplier != 1 {
+            delay *= multiplier
+            step += 1
+        }
+        guard delay > 0 else { return 0 }  // NaN from 0 * infinity, or a multiplier of 0
         delay = min(delay, maxInterval)
-        if jitter > 0 { delay *= 1 + Double.random(in: -jitter...jitter) }
-        return max(0, delay)
+        if jitter > 0, jitter.isFinite { delay *= 1 + Double.random(in: -min(jitter, 1)...min(jitter, 1)) }
+        return delay.isFinite ? max(0, delay) : 0
     }
 }
 

@@ -3,31 +3,36 @@ internal import Yams
 
 extension Flow {
     /// Reads a flow from a YAML or JSON file.
-    public init(contentsOfFile path: String) throws(FlowError) {
-        let text: String
-        do { text = try FileSystem.readText(path) } catch { throw FlowError(file: path, error.reason) }
-        if path.hasSuffix(".json") {
-            try self.init(json: text, file: path)
-        } else {
-            try self.init(yaml: text, file: path)
+    ///
+    /// - Parameter configuration: the engine's configuration, whose `files: allow:` folders
+    ///   sub-flow files may come from besides the flow's own folder (nil: only that folder).
+    public init(contentsOfFile path: String, configuration: NodalConfig? = nil) throws(FlowError) {
+        self = try FlowLoading.reading(file: path, configuration: configuration) { () throws(FlowError) in
+            let text: String
+            do throws(FileSystemError) { text = try FileSystem.readText(path) } catch { throw FlowError(file: path, error.reason) }
+            return path.hasSuffix(".json") ? try Flow(json: text, file: path) : try Flow(yaml: text, file: path)
         }
     }
 
     /// Reads a flow from YAML text (JSON text is YAML too).
-    public init(yaml text: String, file: String? = nil) throws(FlowError) {
-        guard let node = try YAMLConversion.compose(text, file: file) else {
-            throw FlowError(file: file, "the flow is empty")
+    public init(yaml text: String, file: String? = nil, configuration: NodalConfig? = nil) throws(FlowError) {
+        self = try FlowLoading.reading(file: file, configuration: configuration) { () throws(FlowError) in
+            guard let node = try YAMLConversion.compose(text, file: file) else {
+                throw FlowError(file: file, "the flow is empty")
+            }
+            var flow = try Flow(document: try YAMLConversion.json(node, file: file), file: file)
+            flow.sourceHash = flow.combinedHash(ContentHash.sha256Hex(text))
+            return flow
         }
-        try self.init(document: try YAMLConversion.json(node, file: file), file: file)
-        sourceHash = combinedHash(ContentHash.sha256Hex(text))
     }
 
     /// Reads a flow from JSON text.
-    public init(json text: String, file: String? = nil) throws(FlowError) {
-        let document: JSON
-        do { document = try JSON(parsing: text) } catch { throw FlowError(file: file, "malformed JSON: \(error)") }
-        try self.init(document: document, file: file)
-        sourceHash = combinedHash(ContentHash.sha256Hex(text))
+    public init(json text: String, file: String? = nil, configuration: NodalConfig? = nil) throws(FlowError) {
+        self = try FlowLoading.reading(file: file, configuration: configuration) { () throws(FlowError) in
+            var flow = try Flow(document: try TextInput.parseJSON(text, file: file), file: file)
+            flow.sourceHash = flow.combinedHash(ContentHash.sha256Hex(text))
+            return flow
+        }
     }
 
     static let knownKeys: Set<String> = [
@@ -39,21 +44,33 @@ extension Flow {
         "metadata", "timeout", "cache", "flow",
     ]
 
-    /// The real paths of the flow files being read, outermost first: a sub-flow that includes a
-    /// file already on this list would include itself forever.
-    @TaskLocal static var filesBeingRead: [String] = []
-
     /// A flow's hash covers its sub-flows' files, so a resume notices a changed sub-flow too.
-    private func combinedHash(_ ownHash: String) -> String {
+    fileprivate func combinedHash(_ ownHash: String) -> String {
         let subflowHashes = steps.compactMap { $0.subflow?.flow.sourceHash }
         if subflowHashes.isEmpty { return ownHash }
         return ContentHash.sha256Hex(([ownHash] + subflowHashes).joined(separator: "\n"))
     }
 
     /// Builds a flow from its parsed document, checking every part of it.
-    public init(document: JSON, file: String? = nil) throws(FlowError) {
+    ///
+    /// - Parameter configuration: as for `init(contentsOfFile:configuration:)`.
+    public init(document: JSON, file: String? = nil, configuration: NodalConfig? = nil) throws(FlowError) {
+        self = try FlowLoading.reading(file: file, configuration: configuration) { () throws(FlowError) in
+            try Flow(checking: document, file: file)
+        }
+    }
+
+    private init(checking document: JSON, file: String?) throws(FlowError) {
+        let loading = FlowLoading.current
+        nesting = loading?.nesting ?? []
         guard case .object(let root) = document else {
             throw FlowError(file: file, "a flow must be a mapping with 'steps' and 'output', not \(document.typeName)")
+        }
+        // A sub-flow file with neither is some other file (a flow can name any file in its
+        // folder): say so without naming the keys in it, which may be a secret's.
+        if loading?.files.isEmpty == false, root["steps"] == nil, root["output"] == nil,
+           root.keys.contains(where: { !Self.knownKeys.contains($0) }) {
+            throw FlowError(file: file, "not a flow: a flow is a mapping with 'steps' and 'output', and this file has neither (its keys are not shown)")
         }
         for key in root.keys where !Self.knownKeys.contains(key) {
             throw FlowError(file: file, field: key, "unknown flow key (known: \(Self.knownKeys.sorted().joined(separator: ", ")))")
@@ -149,10 +166,7 @@ extension Flow {
         switch object["timeout"] {
         case nil, .null?: break
         case let value?:
-            guard let seconds = value.doubleValue, seconds > 0 else {
-                throw FlowError(file: file, step: id, field: "timeout", "must be a number of seconds > 0, not \(value)")
-            }
-            timeout = seconds
+            timeout = try number(value, in: .timeout, unit: " of seconds", file: file, step: id, field: "timeout")
         }
         let cache: Bool
         switch object["cache"] {
@@ -166,20 +180,43 @@ extension Flow {
     }
 
     /// Reads a sub-flow file named by a step's `flow` key, relative to the parent's folder.
+    ///
+    /// The file must be inside the outermost flow's folder (after resolving symlinks) or a folder
+    /// a trusted configuration allows (`files: allow:`), as for `load_file`: a flow must not be
+    /// able to make Nodal read `/etc/passwd` or `~/.ssh/id_rsa` and show parts of it in errors.
+    /// A path outside gets the same error whether or not it exists.
     private static func readSubflow(_ path: String, step: String, parentFile: String?) throws(FlowError) -> Flow {
+        let loading = FlowLoading.current ?? FlowLoading(file: parentFile, configuration: nil)
         let base = parentFile.map(FileSystem.directoryName) ?? FileSystem.currentDirectory
-        let resolved = path.hasPrefix("/") ? path : FileSystem.join(base, path)
-        guard FileSystem.isFile(resolved) else {
-            throw FlowError(file: parentFile, step: step, field: "flow", "sub-flow file \(resolved) does not exist")
+        let baseReal = FileSystem.realPath(base) ?? FileSystem.lexicallyNormalized(FileSystem.join(FileSystem.currentDirectory, base))
+        let joined = FileSystem.join(baseReal, path)
+        let existing = FileSystem.realPath(joined)
+        let real = existing ?? BuiltinLoadFile.resolvingExistingAncestor(FileSystem.lexicallyNormalized(joined))
+        guard loading.roots.contains(where: { BuiltinLoadFile.isInside(real, folder: $0) }) else {
+            throw FlowError(file: parentFile, step: step, field: "flow", """
+                sub-flow '\(path)' is outside the flow's folder (\(loading.roots[0])) and the folders a trusted \
+                configuration allows, so it is not read. To allow its folder, add it to files: { allow: [...] } \
+                in a configuration you name with --config FILE (or in \(NodalConfig.userFolderDescription)/nodal-config.yml)
+                """)
         }
-        let real = FileSystem.realPath(resolved) ?? resolved
-        let reading = filesBeingRead + (parentFile.map { [FileSystem.realPath($0) ?? $0] } ?? [])
+        guard existing != nil, FileSystem.isFile(real) else {
+            throw FlowError(file: parentFile, step: step, field: "flow", "sub-flow file '\(path)' does not exist (looked for \(real))")
+        }
+        let reading = loading.files + (parentFile.map { [FileSystem.realPath($0) ?? $0] } ?? [])
         if reading.contains(real) {
             let chain = (reading.drop(while: { $0 != real }) + [real]).map(FileSystem.baseName)
             throw FlowError(file: parentFile, step: step, field: "flow", "sub-flows include each other: \(chain.joined(separator: " -> "))")
         }
+        let level = "sub-flow \(FileSystem.baseName(path)) (step '\(step)')"
+        guard loading.nesting.count < Limits.nesting else {
+            throw FlowError(file: parentFile, step: step, field: "flow", FlowLoading.tooDeep(loading.nesting + [level]))
+        }
+        var inner = loading
+        inner.files = reading
+        inner.nesting.append(level)
+        let resolved = FileSystem.join(base, path)
         do {
-            return try $filesBeingRead.withValue(reading) { try Flow(contentsOfFile: resolved) }
+            return try FlowLoading.$current.withValue(inner) { try Flow(contentsOfFile: resolved) }
         } catch var error as FlowError {
             // The sub-flow's own error names its file, step and field; say where it was included.
             error.message += " (sub-flow of step '\(step)' in \(parentFile ?? "the flow"))"
@@ -194,12 +231,9 @@ extension Flow {
         guard case .object(let object) = value, case .string(let action)? = object["action"] else {
             throw FlowError(file: file, step: step, field: "onError", "'onError' needs an 'action' (fail, useDefault, retry or continue)")
         }
-        func number(_ key: String, default fallback: Double) throws(FlowError) -> Double {
+        func number(_ key: String, default fallback: Double, in range: NumericRange, unit: String = "") throws(FlowError) -> Double {
             guard let raw = object[key], !raw.isNull else { return fallback }
-            guard let number = raw.doubleValue, number >= 0 else {
-                throw FlowError(file: file, step: step, field: "onError.\(key)", "must be a number >= 0, not \(raw)")
-            }
-            return number
+            return try Self.number(raw, in: range, unit: unit, file: file, step: step, field: "onError.\(key)")
         }
         switch action {
         case "fail":
@@ -209,19 +243,29 @@ extension Flow {
         case "continue":
             return .continue
         case "retry":
-            let maxRetries = try number("maxRetries", default: 3)
-            guard maxRetries.rounded() == maxRetries else {
-                throw FlowError(file: file, step: step, field: "onError.maxRetries", "must be a whole number")
-            }
+            // In range, so the conversion to Int cannot trap.
+            let maxRetries = try number("maxRetries", default: 3, in: .maxRetries)
             return .retry(RetryPolicy(
                 maxRetries: Int(maxRetries),
-                initialInterval: try number("initialInterval", default: 0),
-                multiplier: try number("multiplier", default: 2),
-                maxInterval: try number("maxInterval", default: 30),
-                jitter: min(1, try number("jitter", default: 0))))
+                initialInterval: try number("initialInterval", default: 0, in: .interval, unit: " of seconds"),
+                multiplier: try number("multiplier", default: 2, in: .multiplier),
+                maxInterval: try number("maxInterval", default: 30, in: .interval, unit: " of seconds"),
+                jitter: try number("jitter", default: 0, in: .jitter)))
         default:
             throw FlowError(file: file, step: step, field: "onError.action", "unknown action '\(action)' (known: fail, useDefault, retry, continue)")
         }
+    }
+
+    /// A numeric key's value, or an error naming the file, step, field, value and allowed range.
+    private static func number(_ value: JSON, in range: NumericRange, unit: String, file: String?, step: String, field: String) throws(FlowError) -> Double {
+        if let number = range.check(value) { return number }
+        let problem: String
+        switch value {
+        case .int(let number): problem = "\(number) is out of range"
+        case .double(let number): problem = "\(number) is out of range"
+        default: problem = "\(value.typeName) is not a number"
+        }
+        throw FlowError(file: file, step: step, field: field, "\(problem): must be \(range.text(unit: unit))")
     }
 
     private static func testCases(_ value: JSON?, file: String?) throws(FlowError) -> [FlowTestCase] {

@@ -44,11 +44,15 @@ public struct NodeContext: Sendable {
     /// False inside runs that cannot be resumed step by step (map items, iterate and eval runs,
     /// batch items): an interrupt there fails the step instead of pausing.
     var canPause: Bool
+    /// The flows the step's flow is nested in (`Flow.nesting`): `eval`, `map` and `iterate` add
+    /// one for the flow they run and refuse to go past `Limits.nesting`.
+    var nesting: [String]
 
     init(
         runID: String, stepID: String, component: String, store: (any RunStore)? = nil, flowFile: String? = nil,
-        resumeKey: String? = nil, resumeValue: JSON? = nil, canPause: Bool = true
+        resumeKey: String? = nil, resumeValue: JSON? = nil, canPause: Bool = true, nesting: [String] = []
     ) {
+        self.nesting = nesting
         self.runID = runID
         self.stepID = stepID
         self.component = component

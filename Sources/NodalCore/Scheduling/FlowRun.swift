@@ -520,7 +520,7 @@ final class FlowRun {
     private func startTimer(after seconds: Double, _ signal: Signal) {
         let sink = signalSink
         timers.append(Task {
-            try? await Task.sleep(for: .seconds(seconds))
+            try? await Task.sleep(for: .clampedSeconds(seconds))  // .seconds(Double) traps on 1e300
             if !Task.isCancelled { sink.yield(signal) }
         })
     }
@@ -529,7 +529,8 @@ final class FlowRun {
         let id = flow.steps[index].id
         return NodeContext(
             runID: runID, stepID: id, component: flow.steps[index].component, store: options.store, flowFile: flow.file,
-            resumeKey: nestingPrefix + id, resumeValue: resumeValues[id], canPause: options.allowsInterrupts)
+            resumeKey: nestingPrefix + id, resumeValue: resumeValues[id], canPause: options.allowsInterrupts,
+            nesting: flow.nesting)
     }
 
     private func begin(_ index: Int) {
@@ -834,7 +835,7 @@ final class FlowRun {
             state[index] = .failed
             inputs[index] = checkpoint.input.map { Payload(json: $0) }
             errors[index] = checkpoint.error.flatMap(StepError.init(json:)) ?? StepError(code: "FAILED", message: "")
-            attempts[index] = Int32(checkpoint.attempts)
+            attempts[index] = Int32(clamping: checkpoint.attempts)  // a store holds any Int
             startedAt[index] = checkpoint.startedAt
             endedAt[index] = checkpoint.endedAt
             continuedFailures.append(index)
@@ -845,7 +846,7 @@ final class FlowRun {
             outputs[index] = Payload(json: checkpoint.output ?? .null)
             inputs[index] = checkpoint.input.map { Payload(json: $0) }
             errors[index] = checkpoint.error.flatMap(StepError.init(json:))
-            attempts[index] = Int32(checkpoint.attempts)
+            attempts[index] = Int32(clamping: checkpoint.attempts)  // a store holds any Int
             startedAt[index] = checkpoint.startedAt
             endedAt[index] = checkpoint.endedAt
         }
