@@ -1,7 +1,4 @@
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The Nodal engine: loads plugins, holds Swift nodes and a configuration, and runs flows.
 ///
@@ -46,6 +43,16 @@ public final class Engine: Sendable {
         self.configuration = configuration
         ffiAllowlist = FFIAllowlist(configuration.ffiAllowlist)
         pool = BlockingCallPool(threads: blockingThreads ?? BlockingCallPool.defaultThreadCount)
+        pool.start()
+    }
+
+    /// Stops the threads for blocking plugin calls once their queued work is done, and waits
+    /// (without holding a thread) until they have exited; threads stuck in abandoned calls are not
+    /// waited for. Runs may not be started afterwards. Dropping the engine stops them too, without
+    /// waiting.
+    public func shutdown() async {
+        pool.shutdown()
+        await pool.awaitTermination()
     }
 
     deinit { pool.shutdown() }
@@ -289,6 +296,7 @@ public final class Engine: Sendable {
 
     /// `run` for callers that are not async: blocks the calling thread until the run ends.
     /// Do not call it from a Swift task (it would hold a cooperative thread).
+    @available(*, noasync, message: "blocks the calling thread; use run(_:input:options:) in async code")
     public func runSync(_ flow: Flow, input: JSON, options: RunOptions = RunOptions()) -> RunResult {
         let box = ResultBox()
         Task.detached { [self] in
@@ -308,41 +316,9 @@ private final class ResultBox: Sendable {
         semaphore.signal()
     }
 
+    @available(*, noasync)
     func wait() -> RunResult {
         semaphore.wait()
         return value.withLock { $0! }
-    }
-}
-
-/// A counting semaphore on pthreads (no Dispatch in the library).
-final class Semaphore: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var count = 0
-
-    init() {
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        pthread_cond_destroy(condition)
-        mutex.deallocate()
-        condition.deallocate()
-    }
-
-    func signal() {
-        pthread_mutex_lock(mutex)
-        count += 1
-        pthread_cond_signal(condition)
-        pthread_mutex_unlock(mutex)
-    }
-
-    func wait() {
-        pthread_mutex_lock(mutex)
-        while count == 0 { pthread_cond_wait(condition, mutex) }
-        count -= 1
-        pthread_mutex_unlock(mutex)
     }
 }
