@@ -12,6 +12,8 @@ import Synchronization
 public final class Engine: Sendable {
     public let configuration: NodalConfig
     let pool: BlockingCallPool
+    /// What retry waits, step timeouts and grace periods are measured on.
+    let clock: any Clock<Duration>
     private let registry = Mutex(Registry())
     /// Libraries and symbols `/builtin/ffi` steps may call (FFI/FFIAllowlist.swift).
     let ffiAllowlist: FFIAllowlist
@@ -39,8 +41,11 @@ public final class Engine: Sendable {
     /// - Parameters:
     ///   - configuration: routes and plugin entries (Stepflow's config layout); empty by default.
     ///   - blockingThreads: threads for plugin calls that may block (default: 2 per core, at least 4).
-    public init(configuration: NodalConfig = NodalConfig(), blockingThreads: Int? = nil) {
+    ///   - clock: what retry waits, step timeouts and grace periods of every run of this engine
+    ///     (sub-flows, batches and builtins' runs too) are measured on; tests pass one they advance.
+    public init(configuration: NodalConfig = NodalConfig(), blockingThreads: Int? = nil, clock: any Clock<Duration> = ContinuousClock()) {
         self.configuration = configuration
+        self.clock = clock
         ffiAllowlist = FFIAllowlist(configuration.ffiAllowlist)
         pool = BlockingCallPool(threads: blockingThreads ?? BlockingCallPool.defaultThreadCount)
         pool.start()
@@ -288,7 +293,7 @@ public final class Engine: Sendable {
         } catch {
             return RunResult.invalid(flow: flow, input: input, options: options, error: error)
         }
-        let run = FlowRun(flow: flow, components: components, pool: pool, input: input, options: options)
+        let run = FlowRun(flow: flow, components: components, pool: pool, clock: clock, input: input, options: options)
         let result = await run.execute()
         if result.status == .paused { await keepPausedRun(flow, result, inMemory: options.store == nil) }
         return result

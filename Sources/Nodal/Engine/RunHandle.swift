@@ -43,7 +43,7 @@ extension Engine {
                 sink.finish()
                 return RunResult.invalid(flow: flow, input: input, options: options, error: error)
             }
-            let run = FlowRun(flow: flow, components: components, pool: pool, input: input, options: options, eventStream: sink)
+            let run = FlowRun(flow: flow, components: components, pool: pool, clock: clock, input: input, options: options, eventStream: sink)
             let result = await run.execute()
             if result.status == .paused { await keepPausedRun(flow, result, inMemory: options.store == nil) }
             return result
