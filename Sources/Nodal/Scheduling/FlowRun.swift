@@ -232,31 +232,27 @@ final class FlowRun {
 
     /// Stamps the step's times and tells the run's observers.
     private func report(_ index: Int, _ report: RunStateMachine.Report) {
-        let id = flow.steps[index].id
         switch report {
-        case .started(let attempt):
+        case .started:
             if times.startedAt[index] == nil { times.startedAt[index] = Date() }
-            events?.emit(.stepStarted(step: id, attempt: attempt))
         case .cached:
             times.startedAt[index] = Date()
-            events?.emit(.stepCached(step: id))
-        case .retried(let attempt, let delay, let error):
-            events?.emit(.stepRetried(step: id, attempt: attempt, delay: delay, error: error))
-        case .succeeded(let attempt):
+        case .retried:
+            break
+        case .succeeded, .failed, .skipped, .canceled, .paused:
             times.endedAt[index] = Date()
-            events?.emit(.stepSucceeded(step: id, attempt: attempt))
-        case .failed(let error):
-            times.endedAt[index] = Date()
-            events?.emit(.stepFailed(step: id, error: error))
-        case .skipped(let reason):
-            times.endedAt[index] = Date()
-            events?.emit(.stepSkipped(step: id, reason: reason))
-        case .canceled:
-            times.endedAt[index] = Date()
-            events?.emit(.stepCanceled(step: id))
-        case .paused(let request):
-            times.endedAt[index] = Date()
-            events?.emit(.stepPaused(step: id, key: nestingPrefix + request.key, value: request.value))
+        }
+        guard let events else { return }
+        let id = flow.steps[index].id
+        switch report {
+        case .started(let attempt): events.emit(.stepStarted(step: id, attempt: attempt))
+        case .cached: events.emit(.stepCached(step: id))
+        case .retried(let attempt, let delay, let error): events.emit(.stepRetried(step: id, attempt: attempt, delay: delay, error: error))
+        case .succeeded(let attempt): events.emit(.stepSucceeded(step: id, attempt: attempt))
+        case .failed(let error): events.emit(.stepFailed(step: id, error: error))
+        case .skipped(let reason): events.emit(.stepSkipped(step: id, reason: reason))
+        case .canceled: events.emit(.stepCanceled(step: id))
+        case .paused(let request): events.emit(.stepPaused(step: id, key: nestingPrefix + request.key, value: request.value))
         }
     }
 

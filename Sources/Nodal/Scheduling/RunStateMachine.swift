@@ -557,11 +557,13 @@ struct RunStateMachine {
     // MARK: Step settings
 
     func timeout(of index: Int) -> Double? {
-        settings.stepOverrides[flow.steps[index].id]?.timeout ?? flow.steps[index].timeout
+        if settings.stepOverrides.isEmpty { return flow.steps[index].timeout }
+        return settings.stepOverrides[flow.steps[index].id]?.timeout ?? flow.steps[index].timeout
     }
 
     func errorPolicy(of index: Int) -> ErrorPolicy {
-        settings.stepOverrides[flow.steps[index].id]?.onError ?? flow.steps[index].onError
+        if settings.stepOverrides.isEmpty { return flow.steps[index].onError }
+        return settings.stepOverrides[flow.steps[index].id]?.onError ?? flow.steps[index].onError
     }
 
     private func timeoutError(_ index: Int) -> StepError {
