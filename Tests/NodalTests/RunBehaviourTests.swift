@@ -98,6 +98,34 @@ import Testing
         #expect(log.names(for: "s") == ["step.started", "step.retried", "step.started", "step.retried", "step.started", "step.succeeded"])
     }
 
+    /// A sub-flow's steps wait on the engine's clock too: the retry inside it is due only when the
+    /// test clock says so (on a real clock the test would hang until its time limit).
+    @Test(.timeLimit(.minutes(1))) func stepsInsideASubflowWaitOnTheEnginesClock() async throws {
+        let clock = TestClock()
+        let engine = Engine(clock: clock)
+        let calls = Counter()
+        engine.register(route: "/app/flaky") { _, _ in
+            if calls.next() < 2 { throw StepError(code: "FLAKY", message: "try again") }
+            return "ok"
+        }
+        let directory = try temporaryDirectory(containing: [
+            "inner.yaml": """
+                steps:
+                  - { id: s, component: /app/flaky, onError: { action: retry, maxRetries: 1, initialInterval: 30 } }
+                output: { $step: s }
+                """,
+            "outer.yaml": "steps: [{id: sub, flow: inner.yaml}]\noutput: {$step: sub}",
+        ])
+        let flow = try Flow(contentsOfFile: directory + "/outer.yaml")
+        let run = Task { await engine.run(flow, input: [:]) }
+        await clock.waitForSleepers(count: 1)
+        #expect(clock.pendingDelays == [.seconds(30)])
+        clock.advance(by: .seconds(30))
+        let result = await run.value
+        #expect(result.output == "ok")
+        #expect(result.step("sub")?.steps?.first?.attempts == 2)
+    }
+
     @Test func retryJitterStaysWithinBounds() {
         let policy = RetryPolicy(maxRetries: 5, initialInterval: 1, multiplier: 2, maxInterval: 3, jitter: 0.5)
         for _ in 0..<100 {
