@@ -60,8 +60,9 @@ import Testing
         #expect(result.output == ["a": nil, "b": "fallback", "c": 1])
     }
 
-    @Test func retryBacksOffAndCountsAttempts() async throws {
-        let engine = Engine()
+    @Test(.timeLimit(.minutes(1))) func retryBacksOffAndCountsAttempts() async throws {
+        let clock = TestClock()
+        let engine = Engine(clock: clock)
         let calls = Counter()
         engine.register(route: "/app/flaky") { _, _ in
             if calls.next() < 3 { throw StepError(code: "FLAKY", message: "try again") }
@@ -75,19 +76,56 @@ import Testing
             output: { $step: s }
             """)
         let log = EventLog()
-        let clock = ContinuousClock()
-        let start = clock.now
-        let result = await engine.run(flow, input: [:], options: RunOptions(onEvent: log.append))
-        let elapsed = clock.now - start
+        let run = Task { await engine.run(flow, input: [:], options: RunOptions(onEvent: log.append)) }
+        // The first call failed: the run waits 0.05 s on the clock before the second.
+        await clock.waitForSleepers(count: 1)
+        #expect(calls.current == 1)
+        #expect(clock.pendingDelays == [.milliseconds(50)])
+        clock.advance(by: .milliseconds(40))
+        #expect(clock.sleeperCount == 1, "the retry came before its delay was over")
+        clock.advance(by: .milliseconds(10))
+        // Then 0.1 s before the third.
+        await clock.waitForSleepers(count: 1)
+        #expect(calls.current == 2)
+        #expect(clock.pendingDelays == [.milliseconds(100)])
+        clock.advance(by: .milliseconds(100))
+        let result = await run.value
         #expect(result.status == .success)
         #expect(result.output == "ok")
         #expect(result.step("s")?.attempts == 3)
-        #expect(elapsed >= .milliseconds(150))  // 0.05 s, then 0.1 s
         let retries = log.all.compactMap { event -> Double? in
             if case .stepRetried(_, _, let delay, _) = event.kind { return delay } else { return nil }
         }
         #expect(retries == [0.05, 0.1])
         #expect(log.names(for: "s") == ["step.started", "step.retried", "step.started", "step.retried", "step.started", "step.succeeded"])
+    }
+
+    /// A sub-flow's steps wait on the engine's clock too: the retry inside it is due only when the
+    /// test clock says so (on a real clock the test would hang until its time limit).
+    @Test(.timeLimit(.minutes(1))) func stepsInsideASubflowWaitOnTheEnginesClock() async throws {
+        let clock = TestClock()
+        let engine = Engine(clock: clock)
+        let calls = Counter()
+        engine.register(route: "/app/flaky") { _, _ in
+            if calls.next() < 2 { throw StepError(code: "FLAKY", message: "try again") }
+            return "ok"
+        }
+        let directory = try temporaryDirectory(containing: [
+            "inner.yaml": """
+                steps:
+                  - { id: s, component: /app/flaky, onError: { action: retry, maxRetries: 1, initialInterval: 30 } }
+                output: { $step: s }
+                """,
+            "outer.yaml": "steps: [{id: sub, flow: inner.yaml}]\noutput: {$step: sub}",
+        ])
+        let flow = try Flow(contentsOfFile: directory + "/outer.yaml")
+        let run = Task { await engine.run(flow, input: [:]) }
+        await clock.waitForSleepers(count: 1)
+        #expect(clock.pendingDelays == [.seconds(30)])
+        clock.advance(by: .seconds(30))
+        let result = await run.value
+        #expect(result.output == "ok")
+        #expect(result.step("sub")?.steps?.first?.attempts == 2)
     }
 
     @Test func retryJitterStaysWithinBounds() {
@@ -108,34 +146,54 @@ import Testing
         #expect(result.step("s")?.error?.code == "NOPE")
     }
 
-    @Test func timeoutOfABlockingNodeThatIgnoresCancellation() async throws {
+    /// The stuck call never returns until the test releases it, so a run that waited for it would
+    /// hang (and hit the time limit) instead of returning.
+    @Test(.timeLimit(.minutes(1))) func timeoutOfABlockingNodeThatIgnoresCancellation() async throws {
         // One pool thread: the stuck call must not keep the next pooled call from running.
-        let engine = try Self.nativeEngine(blockingThreads: 1)
+        let clock = TestClock()
+        let engine = Engine(blockingThreads: 1, clock: clock)
+        try engine.loadPlugin(at: Products.plugin("nodal_std"))
+        let hold = try HoldPlugin()
+        defer { hold.release() }
+        try engine.loadPlugin(at: hold.path)
         let flow = try Flow(yaml: """
             steps:
-              - { id: stuck, component: /std/sleep_uncancellable, input: { ms: 3000 }, timeout: 0.2, mustExecute: true, onError: { action: continue } }
+              - { id: stuck, component: /hold/hold, timeout: 0.2, mustExecute: true, onError: { action: continue } }
               - { id: after, component: /std/increment_pooled, input: { value: 1 } }
             output: { $step: after, path: value }
             """)
-        let clock = ContinuousClock()
-        let start = clock.now
-        let result = await engine.run(flow, input: [:], options: RunOptions(gracePeriod: .milliseconds(100)))
-        let elapsed = clock.now - start
+        let run = Task { await engine.run(flow, input: [:], options: RunOptions(gracePeriod: .milliseconds(100))) }
+        try await Self.passTimeoutAndGrace(clock, timeout: .milliseconds(200), grace: .milliseconds(100))
+        let result = await run.value
+        #expect(hold.entered == 1)
         #expect(result.step("stuck")?.status == .failed)
         #expect(result.step("stuck")?.error?.code == "TIMEOUT")
         #expect(result.step("after")?.status == .success)
         #expect(result.output == 2)
-        #expect(elapsed < .milliseconds(2000), "the run waited for the stuck thread: \(elapsed)")
     }
 
-    @Test func timeoutOfAStuckFFICallReplacesItsPoolThread() async throws {
-        let engine = Engine(blockingThreads: 1)
+    /// Lets a step's timeout pass, then the grace period the run gives the stopped call.
+    static func passTimeoutAndGrace(_ clock: TestClock, timeout: Duration, grace: Duration) async throws {
+        await clock.waitForSleepers(count: 1)
+        #expect(clock.pendingDelays == [timeout])
+        clock.advance(by: timeout)
+        await clock.waitForSleepers(count: 1)
+        #expect(clock.pendingDelays == [grace])
+        clock.advance(by: grace)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func timeoutOfAStuckFFICallReplacesItsPoolThread() async throws {
+        let clock = TestClock()
+        let engine = Engine(blockingThreads: 1, clock: clock)
+        let hold = try HoldPlugin()
+        defer { hold.release() }
+        try engine.allowFFI(library: hold.path, symbols: ["nodal_test_hold": "() -> int32"])
         try engine.allowFFI(library: "libc.so.6", symbols: ["usleep": "(uint32) -> int32"])
         let flow = try Flow(yaml: """
             steps:
               - id: stuck
                 component: /builtin/ffi
-                input: { library: libc.so.6, symbol: usleep, signature: "(uint32) -> int32", args: [3000000] }
+                input: { library: "\(hold.path)", symbol: nodal_test_hold, signature: "() -> int32", args: [] }
                 timeout: 0.2
                 mustExecute: true
                 onError: { action: continue }
@@ -144,35 +202,43 @@ import Testing
                 input: { library: libc.so.6, symbol: usleep, signature: "(uint32) -> int32", args: [1000] }
             output: { $step: after, path: result }
             """)
-        let clock = ContinuousClock()
-        let start = clock.now
-        let result = await engine.run(flow, input: [:], options: RunOptions(gracePeriod: .milliseconds(100)))
+        let run = Task { await engine.run(flow, input: [:], options: RunOptions(gracePeriod: .milliseconds(100))) }
+        try await Self.passTimeoutAndGrace(clock, timeout: .milliseconds(200), grace: .milliseconds(100))
+        let result = await run.value
+        #expect(hold.entered == 1)
         #expect(result.step("stuck")?.error?.code == "TIMEOUT")
         #expect(result.step("after")?.status == .success)
         #expect(result.output == 0)
-        #expect(clock.now - start < .milliseconds(2000), "the run waited for the stuck FFI call")
     }
 
-    @Test func timeoutOfACancellableNodeStopsItThroughTheABI() async throws {
-        let engine = try Self.nativeEngine()
-        let flow = try Flow(yaml: "steps: [{id: s, component: /std/sleep, input: {ms: 5000}, timeout: 0.1}]\noutput: {$step: s}")
-        let clock = ContinuousClock()
-        let start = clock.now
-        let result = await engine.run(flow, input: [:], options: RunOptions(gracePeriod: .seconds(3)))
+    /// The grace period (on the test clock) never passes, so the run can only end because the node
+    /// saw is_cancelled and returned; its 10-minute sleep would hit the time limit otherwise.
+    @Test(.timeLimit(.minutes(1))) func timeoutOfACancellableNodeStopsItThroughTheABI() async throws {
+        let clock = TestClock()
+        let engine = Engine(clock: clock)
+        try engine.loadPlugin(at: Products.plugin("nodal_std"))
+        let flow = try Flow(yaml: "steps: [{id: s, component: /std/sleep, input: {ms: 600000}, timeout: 0.1}]\noutput: {$step: s}")
+        let run = Task { await engine.run(flow, input: [:], options: RunOptions(gracePeriod: .seconds(3))) }
+        await clock.waitForSleepers(count: 1)
+        clock.advance(by: .milliseconds(100))
+        let result = await run.value
         #expect(result.step("s")?.error?.code == "TIMEOUT")
-        // The node saw is_cancelled and returned well before the grace period ran out.
-        #expect(clock.now - start < .milliseconds(1500))
+        #expect(clock.now == TestClock.Instant(offset: .milliseconds(100)))
     }
 
-    @Test func timeoutOfAnAsyncNodeCancelsItsTask() async throws {
-        let engine = Engine()
+    @Test(.timeLimit(.minutes(1))) func timeoutOfAnAsyncNodeCancelsItsTask() async throws {
+        let clock = TestClock()
+        let engine = Engine(clock: clock)
         let sawCancellation = Counter()
         engine.register(route: "/app/slow") { _, _ in
-            do { try await Task.sleep(for: .seconds(10)) } catch { _ = sawCancellation.next(); throw error }
+            do { try await Task.sleep(for: .seconds(600)) } catch { _ = sawCancellation.next(); throw error }
             return "late"
         }
         let flow = try Flow(yaml: "steps: [{id: s, component: /app/slow, timeout: 0.1}]\noutput: {$step: s}")
-        let result = await engine.run(flow, input: [:])
+        let run = Task { await engine.run(flow, input: [:]) }
+        await clock.waitForSleepers(count: 1)
+        clock.advance(by: .milliseconds(100))
+        let result = await run.value
         #expect(result.step("s")?.error?.code == "TIMEOUT")
         #expect(sawCancellation.current == 1)
     }
@@ -185,57 +251,94 @@ import Testing
         #expect(result.output == "patched")
     }
 
+    /// `blocking` never returns until released (it ignores cancellation), `polite` and `swift` stop
+    /// when told, `later` waits for `polite`.
     func slowFlow() throws -> Flow {
         try Flow(yaml: """
             steps:
-              - { id: blocking, component: /std/sleep_uncancellable, input: { ms: 3000 } }
-              - { id: polite, component: /std/sleep, input: { ms: 3000 } }
+              - { id: blocking, component: /hold/hold }
+              - { id: polite, component: /std/sleep, input: { ms: 600000 } }
               - { id: swift, component: /app/wait }
               - { id: later, component: /std/increment, input: { value: { $step: polite, path: slept_ms } } }
             output: [{ $step: blocking }, { $step: swift }, { $step: later }]
             """)
     }
 
-    func engineWithWaitNode() throws -> Engine {
-        let engine = try Self.nativeEngine()
+    func engineWithWaitNode(clock: TestClock, hold: HoldPlugin) throws -> Engine {
+        let engine = Engine(clock: clock)
+        try engine.loadPlugin(at: Products.plugin("nodal_std"))
+        try engine.loadPlugin(at: hold.path)
         engine.register(route: "/app/wait") { _, _ in
-            try await Task.sleep(for: .seconds(10))
+            try await Task.sleep(for: .seconds(600))
             return "late"
         }
         return engine
     }
 
-    @Test func cancellationFromAnotherThread() async throws {
-        let engine = try engineWithWaitNode()
-        let token = CancellationToken()
-        let thread = Thread {
-            Thread.sleep(forTimeInterval: 0.2)
-            token.cancel()
+    /// Step-started events, as a stream a test can wait on.
+    final class StartedSteps: Sendable {
+        let stream: AsyncStream<String>
+        private let sink: AsyncStream<String>.Continuation
+
+        init() { (stream, sink) = AsyncStream.makeStream(of: String.self) }
+
+        func record(_ event: RunEvent) {
+            if case .stepStarted(let step, _) = event.kind { sink.yield(step) }
         }
+
+        /// Returns once `count` steps have started.
+        func wait(for count: Int) async {
+            var seen = 0
+            for await _ in stream {
+                seen += 1
+                if seen == count { return }
+            }
+        }
+    }
+
+    /// The blocking call never returns, so the run ends only because the grace period (on the
+    /// test clock) passed and it abandoned the call.
+    @Test(.timeLimit(.minutes(1))) func cancellationFromAnotherThread() async throws {
+        let clock = TestClock()
+        let hold = try HoldPlugin()
+        defer { hold.release() }
+        let engine = try engineWithWaitNode(clock: clock, hold: hold)
+        let token = CancellationToken()
+        let started = StartedSteps()
+        let flow = try slowFlow()
+        let run = Task {
+            await engine.run(flow, input: [:], options: RunOptions(cancellation: token, onEvent: started.record, gracePeriod: .milliseconds(200)))
+        }
+        await started.wait(for: 3)
+        let thread = Thread { token.cancel() }
         thread.start()
-        let clock = ContinuousClock()
-        let start = clock.now
-        let result = await engine.run(try slowFlow(), input: [:], options: RunOptions(cancellation: token, gracePeriod: .milliseconds(200)))
+        await clock.waitForSleepers(count: 1)
+        #expect(clock.pendingDelays == [.milliseconds(200)])
+        clock.advance(by: .milliseconds(200))
+        let result = await run.value
         #expect(result.status == .canceled)
-        #expect(clock.now - start < .milliseconds(1500))
         #expect(result.step("blocking")?.status == .canceled)
         #expect(result.step("polite")?.status == .canceled)
         #expect(result.step("swift")?.status == .canceled)
         #expect(result.step("later")?.status == .notRun)
     }
 
-    @Test func cancellingTheTaskCancelsTheRun() async throws {
-        let engine = try engineWithWaitNode()
+    /// A canceled task stops waiting at once: the result comes back with the blocking call still
+    /// held and the clock never advanced.
+    @Test(.timeLimit(.minutes(1))) func cancellingTheTaskCancelsTheRun() async throws {
+        let clock = TestClock()
+        let hold = try HoldPlugin()
+        defer { hold.release() }
+        let engine = try engineWithWaitNode(clock: clock, hold: hold)
         let flow = try slowFlow()
-        let task = Task { await engine.run(flow, input: [:]) }
-        try await Task.sleep(for: .milliseconds(200))
-        let clock = ContinuousClock()
-        let start = clock.now
+        let started = StartedSteps()
+        let task = Task { await engine.run(flow, input: [:], options: RunOptions(onEvent: started.record)) }
+        await started.wait(for: 3)
         task.cancel()
         let result = await task.value
         #expect(result.status == .canceled)
-        #expect(clock.now - start < .milliseconds(500))
         #expect(result.steps.filter { $0.status == .canceled }.count == 3)
+        #expect(clock.now == TestClock.Instant(offset: .zero))
     }
 
     @Test func eventsArriveInOrderForEachStep() async throws {

@@ -1,3 +1,5 @@
+import Foundation
+import NodalTestSupport
 import Synchronization
 import Testing
 @testable import NodalCore
@@ -199,5 +201,93 @@ import Testing
         let flow = try Flow(yaml: "steps: []\noutput: { a: { $literal: { $input: x } }, b: [1, { $literal: { $step: y } }] }")
         let result = await Engine().run(flow, input: [:])
         #expect(result.output == ["a": ["$input": "x"], "b": [1, ["$step": "y"]]])
+    }
+}
+
+/// The blocking-call pool's threads start and stop explicitly, and the locks under it.
+@Suite struct BlockingCallPoolTests {
+    @Test func engineShutdownStopsThePoolThreadsAndWaitsForThem() async {
+        let engine = Engine(blockingThreads: 3)
+        #expect(engine.pool.liveThreads == 3)
+        await engine.shutdown()
+        #expect(engine.pool.liveThreads == 0)
+    }
+
+    @Test func jobsSubmittedBeforeStartRunOnceItStarts() async {
+        let pool = BlockingCallPool(threads: 2)
+        #expect(pool.liveThreads == 0)
+        let order = Mutex<[Int]>([])
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            pool.submit { order.withLock { $0.append(1) } }
+            pool.submit {
+                order.withLock { $0.append(2) }
+                done.resume()
+            }
+            pool.start()
+        }
+        pool.shutdown()
+        await pool.awaitTermination()
+        #expect(pool.liveThreads == 0)
+        #expect(order.withLock { $0 }.sorted() == [1, 2])
+    }
+
+    /// A thread stuck in an abandoned call is replaced, not waited for by shutdown, and retires
+    /// once its call returns.
+    @Test(.timeLimit(.minutes(1))) func shutdownDoesNotWaitForAThreadStuckInAnAbandonedCall() async throws {
+        let clock = TestClock()
+        let engine = Engine(blockingThreads: 1, clock: clock)
+        let hold = try HoldPlugin()
+        defer { hold.release() }
+        try engine.loadPlugin(at: hold.path)
+        let flow = try Flow(yaml: "steps: [{id: stuck, component: /hold/hold, timeout: 0.1, mustExecute: true, onError: {action: continue}}]\noutput: done")
+        let run = Task { await engine.run(flow, input: [:], options: RunOptions(gracePeriod: .milliseconds(50))) }
+        try await RunBehaviourTests.passTimeoutAndGrace(clock, timeout: .milliseconds(100), grace: .milliseconds(50))
+        let result = await run.value
+        #expect(result.step("stuck")?.error?.code == "TIMEOUT")
+        // The stuck thread and the one started in its place.
+        #expect(engine.pool.liveThreads == 2)
+        await engine.shutdown()
+        #expect(engine.pool.liveThreads == 1)
+        hold.release()
+        while engine.pool.liveThreads > 0 { try await Task.sleep(for: .milliseconds(1)) }
+    }
+
+    @Test func semaphoreCountsSignalsAndWakesAWaitingThread() {
+        let semaphore = Semaphore()
+        semaphore.signal()
+        semaphore.signal()
+        semaphore.wait()
+        semaphore.wait()
+        let handedOver = Mutex(false)
+        let thread = Thread {
+            handedOver.withLock { $0 = true }
+            semaphore.signal()
+        }
+        thread.start()
+        semaphore.wait()
+        #expect(handedOver.withLock { $0 })
+    }
+
+    @Test func conditionLockWaitsUntilItsValueIsReady() async {
+        let lock = ConditionLock(0)
+        let seen = Mutex<Int?>(nil)
+        let finished = Semaphore()
+        let waiter = Thread {
+            let value = lock.withLock(whenReady: { $0 >= 3 }) { $0 }
+            seen.withLock { $0 = value }
+            finished.signal()
+        }
+        waiter.start()
+        for _ in 0..<3 {
+            lock.withLock { $0 += 1 }
+            lock.signal()
+        }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread {
+                finished.wait()
+                done.resume()
+            }.start()
+        }
+        #expect(seen.withLock { $0 } == 3)
     }
 }

@@ -2,7 +2,7 @@ import NodalJSON
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+@preconcurrency import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
@@ -12,15 +12,27 @@ import Darwin
 /// Why not the cooperative pool or Dispatch: measured on these machines, blocking calls made from
 /// Swift tasks stall every other task in the process (a 1 ms heartbeat stalled for 5 s), and a
 /// concurrent DispatchQueue stalled it 630 ms. Threads of our own keep async work ticking.
-final class BlockingCallPool: @unchecked Sendable {
-    // Guarded by `mutex`; `@unchecked Sendable` because the pthread primitives do the locking.
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    /// A job returns true when its thread should retire (it stood in an abandoned call).
-    private var jobs: [@Sendable () -> Bool] = []
-    private var head = 0
-    private var idleThreads = 0
-    private var shuttingDown = false
+///
+/// Its threads start with `start()` and stop with `shutdown()` (the engine does both); jobs
+/// submitted before `start()` wait for it.
+final class BlockingCallPool: Sendable {
+    private struct State {
+        /// A job returns true when its thread should retire (it stood in an abandoned call).
+        var jobs: [@Sendable () -> Bool] = []
+        var head = 0
+        /// Threads started and not yet exited.
+        var liveThreads = 0
+        /// Threads stuck in an abandoned call: they exit when (if) the call returns.
+        var stuckThreads = 0
+        var started = false
+        var shuttingDown = false
+        /// `awaitTermination` callers, resumed once every thread that is not stuck has exited.
+        var terminationWaiters: [CheckedContinuation<Void, Never>] = []
+
+        var isTerminated: Bool { shuttingDown && liveThreads == stuckThreads }
+    }
+
+    private let state = ConditionLock(State())
     /// Jobs queued and not yet taken, readable without the lock (for the spinning thread).
     private let queued = Atomic<Int>(0)
     /// At most one idle thread spins (yielding the CPU) before parking: a chain of pooled calls
@@ -31,9 +43,18 @@ final class BlockingCallPool: @unchecked Sendable {
 
     init(threads: Int) {
         threadCount = max(1, threads)
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
-        for index in 0..<threadCount { startThread(index) }
+    }
+
+    /// Starts the threads. Calling it again, or after `shutdown()`, does nothing.
+    func start() {
+        let starting = state.withLock { state -> Bool in
+            guard !state.started, !state.shuttingDown else { return false }
+            state.started = true
+            state.liveThreads += threadCount
+            return true
+        }
+        guard starting else { return }
+        for _ in 0..<threadCount { startThread() }
     }
 
     /// Runs `job` on one of the pool's threads, in submission order.
@@ -44,14 +65,28 @@ final class BlockingCallPool: @unchecked Sendable {
     /// Like `submit`, but the thread exits after the job when it returns true: a call that was
     /// abandoned had a replacement thread started for it, so its own thread is one too many.
     func submitRetiring(_ job: @escaping @Sendable () -> Bool) {
-        pthread_mutex_lock(mutex)
-        jobs.append(job)
-        queued.add(1, ordering: .releasing)
-        if idleThreads > 0 && !spinning.load(ordering: .acquiring) { pthread_cond_signal(condition) }
-        pthread_mutex_unlock(mutex)
+        state.withLock { state in
+            precondition(!state.shuttingDown, "a job was submitted to a blocking-call pool that was shut down")
+            state.jobs.append(job)
+            queued.add(1, ordering: .releasing)
+        }
+        // A spinning thread takes the job without being woken.
+        if !spinning.load(ordering: .acquiring) { state.signal() }
     }
 
-    private func startThread(_ index: Int) {
+    /// A call on one of the pool's threads was abandoned (it overran its timeout or its run was
+    /// canceled) and may never return: start a thread to take its place.
+    func replaceStuckThread() {
+        let replacing = state.withLock { state -> Bool in
+            state.stuckThreads += 1
+            guard !state.shuttingDown else { return false }
+            state.liveThreads += 1
+            return true
+        }
+        if replacing { startThread() }
+    }
+
+    private func startThread() {
         let box = Unmanaged.passRetained(self).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { argument in
@@ -60,13 +95,10 @@ final class BlockingCallPool: @unchecked Sendable {
             return nil
         }, box)
         precondition(result == 0, "could not start a blocking-call pool thread: \(String(cString: strerror(result)))")
-        pthread_detach(thread)
-    }
-
-    /// A call on one of the pool's threads was abandoned (it overran its timeout or its run was
-    /// canceled) and may never return: start a thread to take its place.
-    func replaceStuckThread() {
-        startThread(-1)
+        // Threads are not joined: one stuck in a plugin may never return. `awaitTermination`
+        // waits for the others through the pool's own count instead.
+        let detached = pthread_detach(thread)
+        precondition(detached == 0, "pthread_detach failed with error \(detached)")
     }
 
     private func work() {
@@ -81,35 +113,65 @@ final class BlockingCallPool: @unchecked Sendable {
                 }
                 spinning.store(false, ordering: .releasing)
             }
-            pthread_mutex_lock(mutex)
-            while head == jobs.count && !shuttingDown {
-                idleThreads += 1
-                pthread_cond_wait(condition, mutex)
-                idleThreads -= 1
-            }
-            if head == jobs.count && shuttingDown {
-                pthread_mutex_unlock(mutex)
+            guard let next = takeJob() else {
+                exitThread(retiringFromStuckCall: false)
                 return
             }
-            let job = jobs[head]
-            head += 1
-            queued.subtract(1, ordering: .relaxed)
-            if head > 1024 && head * 2 > jobs.count {
-                jobs.removeFirst(head)
-                head = 0
+            if next() {
+                exitThread(retiringFromStuckCall: true)
+                return
             }
-            pthread_mutex_unlock(mutex)
-            if job() { return }
         }
     }
 
-    /// Lets the threads finish queued work and exit. The pool is not usable afterwards.
-    func shutdown() {
-        pthread_mutex_lock(mutex)
-        shuttingDown = true
-        pthread_cond_broadcast(condition)
-        pthread_mutex_unlock(mutex)
+    /// The next job, parking until there is one; nil once the pool shuts down with nothing queued.
+    private func takeJob() -> (@Sendable () -> Bool)? {
+        state.withLock(whenReady: { $0.head < $0.jobs.count || $0.shuttingDown }) { state in
+            guard state.head < state.jobs.count else { return nil }
+            let job = state.jobs[state.head]
+            state.head += 1
+            queued.subtract(1, ordering: .relaxed)
+            if state.head > 1024 && state.head * 2 > state.jobs.count {
+                state.jobs.removeFirst(state.head)
+                state.head = 0
+            }
+            return job
+        }
     }
+
+    private func exitThread(retiringFromStuckCall: Bool) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.liveThreads -= 1
+            if retiringFromStuckCall { state.stuckThreads -= 1 }
+            guard state.isTerminated else { return [] }
+            defer { state.terminationWaiters.removeAll() }
+            return state.terminationWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Lets the threads finish queued work and exit; jobs may not be submitted afterwards.
+    /// Returns at once (see `awaitTermination`).
+    func shutdown() {
+        state.withLock { $0.shuttingDown = true }
+        state.broadcast()
+    }
+
+    /// Waits, without holding a thread, until every thread has exited after `shutdown()`, except
+    /// those stuck in abandoned calls (they exit if their call ever returns).
+    func awaitTermination() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state -> Bool in
+                if state.isTerminated { return true }
+                state.terminationWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    /// Threads that are running (for tests): started, not yet exited.
+    var liveThreads: Int { state.withLock { $0.liveThreads } }
 
     /// Default size: enough threads that a few sleeping plugins don't hold up the rest.
     static var defaultThreadCount: Int {
@@ -120,48 +182,43 @@ final class BlockingCallPool: @unchecked Sendable {
 
 /// Serializes calls to a node that is not thread-safe without parking pool threads: calls queue
 /// here and one pool thread drains them in order.
-final class SerialGate: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private var busy = false
-    private var waiting: [@Sendable () -> Bool] = []
+final class SerialGate: Sendable {
+    private struct State {
+        var busy = false
+        var waiting: [@Sendable () -> Bool] = []
+        var head = 0
+    }
 
-    init() { pthread_mutex_init(mutex, nil) }
+    private let state = Mutex(State())
+
+    init() {}
 
     /// For pool calls: runs `job` on `pool` once no other call of this node is running.
     func submit(_ job: @escaping @Sendable () -> Bool, on pool: BlockingCallPool) {
-        pthread_mutex_lock(mutex)
-        if busy {
-            waiting.append(job)
-            pthread_mutex_unlock(mutex)
-            return
+        let runNow = state.withLock { state -> Bool in
+            if state.busy {
+                state.waiting.append(job)
+                return false
+            }
+            state.busy = true
+            return true
         }
-        busy = true
-        pthread_mutex_unlock(mutex)
-        pool.submitRetiring { self.drain(startingWith: job) }
+        if runNow { pool.submitRetiring { self.drain(startingWith: job) } }
     }
 
     /// For inline calls (non-blocking nodes): runs `body` now, waiting out any running call.
     func runInline<T>(_ body: () -> T) -> T {
-        while true {
-            pthread_mutex_lock(mutex)
-            if !busy {
-                busy = true
-                pthread_mutex_unlock(mutex)
-                break
-            }
-            pthread_mutex_unlock(mutex)
+        while !state.withLock({ state -> Bool in
+            if state.busy { return false }
+            state.busy = true
+            return true
+        }) {
             sched_yield()
         }
-        defer { release() }
-        return body()
-    }
-
-    private func release() {
         // A node is either non-blocking (always inline) or not (always pooled), so nothing
         // queues behind an inline call.
-        pthread_mutex_lock(mutex)
-        busy = false
-        pthread_mutex_unlock(mutex)
+        defer { state.withLock { $0.busy = false } }
+        return body()
     }
 
     /// Runs queued calls in order; returns true if the thread should retire (see `submitRetiring`).
@@ -170,14 +227,17 @@ final class SerialGate: @unchecked Sendable {
         var retire = false
         while let current = job {
             if current() { retire = true }
-            pthread_mutex_lock(mutex)
-            if waiting.isEmpty {
-                busy = false
-                job = nil
-            } else {
-                job = waiting.removeFirst()
+            job = state.withLock { state -> (@Sendable () -> Bool)? in
+                guard state.head < state.waiting.count else {
+                    state.busy = false
+                    state.waiting.removeAll()
+                    state.head = 0
+                    return nil
+                }
+                let next = state.waiting[state.head]
+                state.head += 1
+                return next
             }
-            pthread_mutex_unlock(mutex)
         }
         return retire
     }

@@ -95,7 +95,7 @@ extension Engine {
             }
             let checkpoints = try await store.checkpoints(runID: runID)
             let run = FlowRun(
-                flow: flow, components: components, pool: pool, input: record.input, options: options, seed: checkpoints,
+                flow: flow, components: components, pool: pool, clock: clock, input: record.input, options: options, seed: checkpoints,
                 resuming: true, continuesPausedRun: pause != nil, resumeValues: values)
             result = await run.execute()
         } catch {

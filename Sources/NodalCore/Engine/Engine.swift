@@ -1,8 +1,5 @@
 public import NodalJSON
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The Nodal engine: loads plugins, holds Swift nodes and a configuration, and runs flows.
 ///
@@ -16,6 +13,8 @@ import Glibc
 public final class Engine: Sendable {
     public let configuration: NodalConfig
     let pool: BlockingCallPool
+    /// What retry waits, step timeouts, grace periods and lease heartbeats are measured on.
+    let clock: any Clock<Duration>
     private let registry = Mutex(Registry())
     /// Libraries and symbols `/builtin/ffi` steps may call (FFI/FFIAllowlist.swift).
     let ffiAllowlist: FFIAllowlist
@@ -28,8 +27,6 @@ public final class Engine: Sendable {
     let leaseOwner = LeaseOwner()
     /// How long a run's lease lasts without a heartbeat; renewed every third of it.
     public let leaseDuration: Duration
-    /// Heartbeats and timers wait on this clock (tests give one they advance).
-    let clock: any Clock<Duration>
 
     struct Registry {
         var plugins: [PluginInfo] = []
@@ -51,6 +48,9 @@ public final class Engine: Sendable {
     ///   - blockingThreads: threads for plugin calls that may block (default: 2 per core, at least 4).
     ///   - leaseDuration: how long a stored run stays owned by this engine without a heartbeat
     ///     (default 30 s); another process may take the run over once it has passed.
+    ///   - clock: what retry waits, step timeouts, grace periods and lease heartbeats of every run
+    ///     of this engine (sub-flows, batches and builtins' runs too) are measured on; tests pass
+    ///     one they advance.
     public init(
         configuration: NodalConfig = NodalConfig(), blockingThreads: Int? = nil, leaseDuration: Duration = .seconds(30),
         clock: any Clock<Duration> = ContinuousClock()
@@ -60,6 +60,16 @@ public final class Engine: Sendable {
         self.clock = clock
         ffiAllowlist = FFIAllowlist(configuration.ffiAllowlist)
         pool = BlockingCallPool(threads: blockingThreads ?? BlockingCallPool.defaultThreadCount)
+        pool.start()
+    }
+
+    /// Stops the threads for blocking plugin calls once their queued work is done, and waits
+    /// (without holding a thread) until they have exited; threads stuck in abandoned calls are not
+    /// waited for. Runs may not be started afterwards. Dropping the engine stops them too, without
+    /// waiting.
+    public func shutdown() async {
+        pool.shutdown()
+        await pool.awaitTermination()
     }
 
     deinit { pool.shutdown() }
@@ -296,7 +306,7 @@ public final class Engine: Sendable {
             return RunResult.invalid(flow: flow, input: input, options: options, error: error)
         }
         return await owningRun(flow, input: input, options: options) { options in
-            let run = FlowRun(flow: flow, components: components, pool: pool, input: input, options: options)
+            let run = FlowRun(flow: flow, components: components, pool: pool, clock: clock, input: input, options: options)
             let result = await run.execute()
             if result.status == .paused { await keepPausedRun(flow, result, inMemory: options.store == nil) }
             return result
@@ -325,41 +335,9 @@ private final class ResultBox: Sendable {
         semaphore.signal()
     }
 
+    @available(*, noasync)
     func wait() -> RunResult {
         semaphore.wait()
         return value.withLock { $0! }
-    }
-}
-
-/// A counting semaphore on pthreads (no Dispatch in the library).
-final class Semaphore: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var count = 0
-
-    init() {
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        pthread_cond_destroy(condition)
-        mutex.deallocate()
-        condition.deallocate()
-    }
-
-    func signal() {
-        pthread_mutex_lock(mutex)
-        count += 1
-        pthread_cond_signal(condition)
-        pthread_mutex_unlock(mutex)
-    }
-
-    func wait() {
-        pthread_mutex_lock(mutex)
-        while count == 0 { pthread_cond_wait(condition, mutex) }
-        count -= 1
-        pthread_mutex_unlock(mutex)
     }
 }

@@ -45,7 +45,7 @@ extension Engine {
                 return RunResult.invalid(flow: flow, input: input, options: options, error: error)
             }
             let result = await owningRun(flow, input: input, options: options) { options in
-                let run = FlowRun(flow: flow, components: components, pool: pool, input: input, options: options, eventStream: sink)
+                let run = FlowRun(flow: flow, components: components, pool: pool, clock: clock, input: input, options: options, eventStream: sink)
                 return await run.execute()
             }
             sink.finish()

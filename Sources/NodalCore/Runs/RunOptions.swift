@@ -15,7 +15,8 @@ public struct RunOptions: Sendable {
     /// Changes to single steps for this run only, by step id.
     public var stepOverrides: [String: StepOverride]
     /// How long a call that was told to stop (timeout, cancellation, a failed run) may take to
-    /// return before the run stops waiting for it.
+    /// return before the run stops waiting for it. Measured, like retry waits and step timeouts,
+    /// on the engine's clock (`Engine(clock:)`).
     public var gracePeriod: Duration
     /// Execute nothing: `run` returns at once with `RunResult.plan` describing what would run.
     public var dryRun: Bool
