@@ -9,6 +9,7 @@ let package = Package(
         // The engine alone (flows, scheduling, plugins, the in-memory store): no NIO, no SQLite.
         .library(name: "NodalCore", targets: ["NodalCore"]),
         .library(name: "NodalJSON", targets: ["NodalJSON"]),
+        .library(name: "NodalFFI", targets: ["NodalFFI"]),
         .executable(name: "nodal", targets: ["nodal"]),
         // Plugins that ship with Nodal. Each is a shared library the engine loads at run time;
         // nothing links them. Each can also be built on its own (see its folder).
@@ -41,11 +42,12 @@ let package = Package(
             dependencies: [
                 "NodalJSON",
                 "CNodal",
-                "CFFI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // `/builtin/ffi`: C functions called through libffi, as an engine extension.
+        .target(name: "NodalFFI", dependencies: ["NodalCore", "CFFI"]),
         // The embedded default store: one SQLite file, no server.
         .target(
             name: "NodalSQLite",
@@ -55,7 +57,7 @@ let package = Package(
             ]
         ),
         // Umbrella: re-exports the targets above (Exports.swift), so `import Nodal` gives all of them.
-        .target(name: "Nodal", dependencies: ["NodalJSON", "NodalCore", "NodalSQLite"]),
+        .target(name: "Nodal", dependencies: ["NodalJSON", "NodalCore", "NodalFFI", "NodalSQLite"]),
         .executableTarget(
             name: "nodal",
             dependencies: [
@@ -97,8 +99,9 @@ let package = Package(
         .executableTarget(name: "NodalFuzz", dependencies: ["Nodal", "NodalTestSupport"], path: "Fuzz/FlowFuzz"),
         // Helpers both test targets share: locating built products, running processes, building C plugins.
         .target(name: "NodalTestSupport", dependencies: ["Nodal"], path: "Tests/NodalTestSupport"),
-        .testTarget(name: "NodalTests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalSQLite", "NodalTestSupport"]),
-        .testTarget(name: "NodalCLITests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalSQLite", "NodalTestSupport"]),
+        .testTarget(name: "NodalTests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalSQLite", "NodalTestSupport"]),
+        .testTarget(name: "NodalFFITests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalTestSupport"]),
+        .testTarget(name: "NodalCLITests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalSQLite", "NodalTestSupport"]),
     ]
 )
 

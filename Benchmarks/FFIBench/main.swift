@@ -149,9 +149,9 @@ func microseconds(_ seconds: Double) -> String { String(format: "%7.2f µs", sec
 let pluginPath = try buildPlugin()
 
 // Two engines, so the allowlist decides how FFI calls run: pooled (the default) or inline.
-let pooledEngine = Engine()
+let pooledEngine = Engine(extensions: [.ffi])
 try pooledEngine.allowFFI(library: "libm.so.6", symbols: ["pow": "(double, double) -> double"])
-let inlineEngine = Engine()
+let inlineEngine = Engine(extensions: [.ffi])
 try inlineEngine.allowFFI(library: "libm.so.6", symbols: ["pow": "(double, double) -> double"], nonBlocking: true)
 for engine in [pooledEngine, inlineEngine] { try engine.loadPlugin(at: pluginPath) }
 // Loaded (and never unloaded): the temporary files are no longer needed.

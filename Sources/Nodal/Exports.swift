@@ -3,4 +3,5 @@
 // `NodalCore` alone and build neither SQLite nor NIO.
 @_exported public import NodalCore
 @_exported public import NodalJSON
+@_exported public import NodalFFI
 @_exported public import NodalSQLite

@@ -12,7 +12,7 @@ struct EngineOptions: ParsableArguments {
     /// Builds an engine for a flow file: its configuration and every plugin on the search path.
     /// Refused plugins are reported on standard error and do not stop the command.
     func makeEngine(forFlowAt flowPath: String?) throws -> Engine {
-        let engine = Engine(configuration: try loadConfiguration(forFlowAt: flowPath))
+        let engine = Engine(configuration: try loadConfiguration(forFlowAt: flowPath), extensions: [.ffi])
         let refusals = engine.loadPlugins(searchPath: Engine.pluginSearchPath(explicit: pluginPaths, configuration: engine.configuration))
         for refusal in refusals { printError("warning: \(refusal)") }
         return engine

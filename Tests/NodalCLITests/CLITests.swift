@@ -244,18 +244,18 @@ import Testing
 
     @Test func dryRunPrintsThePlanAndRunsNothing() throws {
         let directory = try temporaryDirectory()
+        let marker = directory + "/ran.txt"
         let flow = try write("""
             steps:
-              - { id: wait, component: /std/sleep, input: { ms: 5000 } }
+              - { id: mark, component: /std/append_line, input: { path: "\(marker)", line: ran } }
+              - { id: wait, component: /std/sleep, input: { ms: 5000, value: { $step: mark } } }
             output: { $step: wait }
             """, in: directory)
-        let clock = ContinuousClock()
-        let start = clock.now
         let result = try runProcess(Products.nodal, ["run", flow, "--dry-run"])
         #expect(result.status == 0)
-        #expect(clock.now - start < .seconds(4))
+        #expect(!FileManager.default.fileExists(atPath: marker), "a dry run ran a step")
         #expect(result.stdout.contains(#""execution": "pool""#))
-        #expect(result.stdout.contains(#""ms": 5000"#))
+        #expect(result.stdout.contains(#""wait""#) && result.stdout.contains(#""mark""#))
     }
 
     @Test func variablesFromTheCommandLine() throws {
@@ -266,31 +266,33 @@ import Testing
     }
 
     @Test func ctrlCCancelsAndPrintsThePartialResult() throws {
+        let directory = try temporaryDirectory()
+        let marker = directory + "/started.txt"
         let flow = try write("""
             steps:
-              - { id: quick, component: /std/increment, input: { value: 1 } }
-              - { id: slow, component: /std/sleep, input: { ms: 10000 } }
+              - { id: quick, component: /std/append_line, input: { path: "\(marker)", line: started } }
+              - { id: slow, component: /std/sleep, input: { ms: 10000, value: { $step: quick } } }
             output: [{ $step: quick }, { $step: slow }]
-            """, in: try temporaryDirectory())
+            """, in: directory)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Products.nodal)
         process.arguments = ["run", flow, "--format", "json"]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = Pipe()
-        let clock = ContinuousClock()
-        let start = clock.now
         try process.run()
-        Thread.sleep(forTimeInterval: 0.5)
+        // Interrupt once the quick step has run (it has written its line).
+        while !FileManager.default.fileExists(atPath: marker) && process.isRunning { usleep(10_000) }
         kill(process.processIdentifier, SIGINT)
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         #expect(process.terminationStatus == 130)
-        #expect(clock.now - start < .seconds(5))
         let result = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(result["status"] as? String == "canceled")
         let steps = try #require(result["steps"] as? [[String: Any]])
-        #expect(steps.map { $0["status"] as? String } == ["success", "canceled"])
+        #expect(steps.first?["status"] as? String == "success")
+        // Interrupted while running, or (on a loaded machine) just before it started.
+        #expect(["canceled", "notRun"].contains(steps.last?["status"] as? String ?? ""))
     }
 }
 

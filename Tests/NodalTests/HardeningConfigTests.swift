@@ -2,6 +2,7 @@ import Foundation
 import NodalTestSupport
 import Testing
 @testable import NodalCore
+@testable import NodalFFI
 @testable import NodalJSON
 @testable import NodalSQLite
 
@@ -135,7 +136,7 @@ import Testing
         #expect(config.file == project + "/nodal-config.yml")
         #expect(config.routes.map(\.prefix) == ["/native"])  // the project's routes, not the user's
         #expect(config.allowedFileFolders == ["/srv/shared-reference"])
-        let engine = Engine(configuration: config)
+        let engine = Engine(configuration: config, extensions: [.ffi])
         let result = await engine.run(try Flow(contentsOfFile: project + "/flow.yaml"), input: [:])
         #expect(result.output == 256.0)
 
@@ -156,7 +157,7 @@ import Testing
         let marker = directory + "/ran"
         let flow = try Flow(yaml: Self.systemFlow.replacingOccurrences(of: "[\"id\"]", with: "[\"touch \(marker)\"]"), file: directory + "/flow.yaml")
         // Without a trusted configuration the engine refuses the call.
-        let result = await Engine().run(flow, input: [:])
+        let result = await Engine(extensions: [.ffi]).run(flow, input: [:])
         #expect(result.status == .failed)
         #expect(!FileManager.default.fileExists(atPath: marker))
         #expect(result.error?.message.contains("not on the FFI allowlist") == true)

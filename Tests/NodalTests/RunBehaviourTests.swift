@@ -3,6 +3,7 @@ import NodalTestSupport
 import Synchronization
 import Testing
 @testable import NodalCore
+@testable import NodalFFI
 @testable import NodalJSON
 @testable import NodalSQLite
 
@@ -25,13 +26,13 @@ import Testing
     }
 
     static func nativeEngine(blockingThreads: Int? = nil) throws -> Engine {
-        let engine = Engine(blockingThreads: blockingThreads)
+        let engine = Engine(blockingThreads: blockingThreads, extensions: [.ffi])
         try engine.loadPlugin(at: Products.plugin("nodal_std"))
         return engine
     }
 
     @Test func continueSkipsDependentsAndRunsIndependentSteps() async throws {
-        let engine = Engine()
+        let engine = Engine(extensions: [.ffi])
         engine.register(route: "/app/fail") { _, _ in throw StepError(code: "NOPE", message: "no") }
         engine.register(route: "/app/echo") { input, _ in input }
         let flow = try Flow(yaml: """
@@ -62,7 +63,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(1))) func retryBacksOffAndCountsAttempts() async throws {
         let clock = TestClock()
-        let engine = Engine(clock: clock)
+        let engine = Engine(clock: clock, extensions: [.ffi])
         let calls = Counter()
         engine.register(route: "/app/flaky") { _, _ in
             if calls.next() < 3 { throw StepError(code: "FLAKY", message: "try again") }
@@ -104,7 +105,7 @@ import Testing
     /// test clock says so (on a real clock the test would hang until its time limit).
     @Test(.timeLimit(.minutes(1))) func stepsInsideASubflowWaitOnTheEnginesClock() async throws {
         let clock = TestClock()
-        let engine = Engine(clock: clock)
+        let engine = Engine(clock: clock, extensions: [.ffi])
         let calls = Counter()
         engine.register(route: "/app/flaky") { _, _ in
             if calls.next() < 2 { throw StepError(code: "FLAKY", message: "try again") }
@@ -137,7 +138,7 @@ import Testing
     }
 
     @Test func useDefaultKeepsTheErrorVisible() async throws {
-        let engine = Engine()
+        let engine = Engine(extensions: [.ffi])
         engine.register(route: "/app/fail") { _, _ in throw StepError(code: "NOPE", message: "no") }
         let flow = try Flow(yaml: "steps: [{id: s, component: /app/fail, onError: {action: useDefault, defaultValue: 7}}]\noutput: {$step: s}")
         let result = await engine.run(flow, input: [:])
@@ -151,7 +152,7 @@ import Testing
     @Test(.timeLimit(.minutes(1))) func timeoutOfABlockingNodeThatIgnoresCancellation() async throws {
         // One pool thread: the stuck call must not keep the next pooled call from running.
         let clock = TestClock()
-        let engine = Engine(blockingThreads: 1, clock: clock)
+        let engine = Engine(blockingThreads: 1, clock: clock, extensions: [.ffi])
         try engine.loadPlugin(at: Products.plugin("nodal_std"))
         let hold = try HoldPlugin()
         defer { hold.release() }
@@ -184,7 +185,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(1))) func timeoutOfAStuckFFICallReplacesItsPoolThread() async throws {
         let clock = TestClock()
-        let engine = Engine(blockingThreads: 1, clock: clock)
+        let engine = Engine(blockingThreads: 1, clock: clock, extensions: [.ffi])
         let hold = try HoldPlugin()
         defer { hold.release() }
         try engine.allowFFI(library: hold.path, symbols: ["nodal_test_hold": "() -> int32"])
@@ -215,7 +216,7 @@ import Testing
     /// saw is_cancelled and returned; its 10-minute sleep would hit the time limit otherwise.
     @Test(.timeLimit(.minutes(1))) func timeoutOfACancellableNodeStopsItThroughTheABI() async throws {
         let clock = TestClock()
-        let engine = Engine(clock: clock)
+        let engine = Engine(clock: clock, extensions: [.ffi])
         try engine.loadPlugin(at: Products.plugin("nodal_std"))
         let flow = try Flow(yaml: "steps: [{id: s, component: /std/sleep, input: {ms: 600000}, timeout: 0.1}]\noutput: {$step: s}")
         let run = Task { await engine.run(flow, input: [:], options: RunOptions(gracePeriod: .seconds(3))) }
@@ -228,7 +229,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(1))) func timeoutOfAnAsyncNodeCancelsItsTask() async throws {
         let clock = TestClock()
-        let engine = Engine(clock: clock)
+        let engine = Engine(clock: clock, extensions: [.ffi])
         let sawCancellation = Counter()
         engine.register(route: "/app/slow") { _, _ in
             do { try await Task.sleep(for: .seconds(600)) } catch { _ = sawCancellation.next(); throw error }
@@ -244,7 +245,7 @@ import Testing
     }
 
     @Test func stepOverridesChangeOneStepForOneRun() async throws {
-        let engine = Engine()
+        let engine = Engine(extensions: [.ffi])
         engine.register(route: "/app/fail") { _, _ in throw StepError(code: "NOPE", message: "no") }
         let flow = try Flow(yaml: "steps: [{id: s, component: /app/fail}]\noutput: {$step: s}")
         let result = await engine.run(flow, input: [:], options: RunOptions(stepOverrides: ["s": StepOverride(onError: .useDefault("patched"))]))
@@ -265,7 +266,7 @@ import Testing
     }
 
     func engineWithWaitNode(clock: TestClock, hold: HoldPlugin) throws -> Engine {
-        let engine = Engine(clock: clock)
+        let engine = Engine(clock: clock, extensions: [.ffi])
         try engine.loadPlugin(at: Products.plugin("nodal_std"))
         try engine.loadPlugin(at: hold.path)
         engine.register(route: "/app/wait") { _, _ in
@@ -363,7 +364,7 @@ import Testing
     }
 
     @Test func startGivesEventsAsAnAsyncSequence() async throws {
-        let engine = Engine()
+        let engine = Engine(extensions: [.ffi])
         engine.register(route: "/app/echo") { input, _ in input }
         let flow = try Flow(yaml: "steps: [{id: a, component: /app/echo, input: 1}, {id: b, component: /app/echo, input: {$step: a}}]\noutput: {$step: b}")
         let handle = engine.start(flow, input: [:], options: RunOptions(runID: "run-1"))
@@ -379,7 +380,7 @@ import Testing
     }
 
     @Test func dryRunExecutesNothing() async throws {
-        let engine = Engine()
+        let engine = Engine(extensions: [.ffi])
         let marker = try temporaryDirectory() + "/written"
         engine.register(route: "/app/write") { input, _ in
             try "x".write(toFile: marker, atomically: true, encoding: .utf8)
@@ -419,7 +420,7 @@ import Testing
                 "org.test.utf8", "utf8", "1.0.0", NULL, NULL, NULL, nodes, NULL };
             NODAL_EXPORT const nodal_plugin *nodal_plugin_entry_v1(uint32_t a, uint32_t b) { (void)a; (void)b; return &plugin; }
             """
-        let engine = Engine()
+        let engine = Engine(extensions: [.ffi])
         try engine.loadPlugin(at: try buildCPlugin(source, name: "utf8", in: directory))
         let result = await engine.run(try Flow(yaml: "steps: [{id: s, component: /utf8/bad}]\noutput: {$step: s}"), input: [:])
         #expect(result.step("s")?.error?.code == "INVALID_OUTPUT")
@@ -427,7 +428,7 @@ import Testing
     }
 
     @Test func resultCarriesIdsTimesAndInput() async throws {
-        let engine = Engine()
+        let engine = Engine(extensions: [.ffi])
         engine.register(route: "/app/echo") { input, _ in input }
         let flow = try Flow(yaml: "steps: [{id: a, component: /app/echo, input: {$input: x}}]\noutput: {$step: a}")
         let result = await engine.run(flow, input: ["x": 5], options: RunOptions(runID: "my-run"))

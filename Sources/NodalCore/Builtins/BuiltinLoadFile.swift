@@ -39,9 +39,9 @@ enum BuiltinLoadFile {
         let baseReal = FileSystem.realPath(base) ?? FileSystem.lexicallyNormalized(FileSystem.join(FileSystem.currentDirectory, base))
         let joined = FileSystem.join(baseReal, path)
         let existing = FileSystem.realPath(joined)
-        let resolved = existing ?? resolvingExistingAncestor(FileSystem.lexicallyNormalized(joined))
+        let resolved = existing ?? FileSystem.resolvingExistingAncestor(FileSystem.lexicallyNormalized(joined))
         let roots = [baseReal] + allowedFolders.compactMap { FileSystem.realPath($0) }
-        guard roots.contains(where: { isInside(resolved, folder: $0) }) else {
+        guard roots.contains(where: { FileSystem.isInside(resolved, folder: $0) }) else {
             let home = hasFlowFile ? "the flow's folder (\(baseReal))" : "the working directory (\(baseReal)), as the flow has no file"
             let via = resolved == FileSystem.lexicallyNormalized(joined) ? "" : " (after following symlinks)"
             throw StepError(code: "PATH_NOT_ALLOWED", message: """
@@ -126,25 +126,5 @@ enum BuiltinLoadFile {
             lineStart = index + 1
         }
         return (line, offset - lineStart + 1)
-    }
-
-    static func isInside(_ path: String, folder: String) -> Bool {
-        if folder == "/" { return true }
-        return path == folder || path.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/")
-    }
-
-    /// For a path that does not exist: its deepest existing ancestor with symlinks resolved, plus
-    /// the rest, so a missing file under a symlink that leads out is still seen to be outside.
-    static func resolvingExistingAncestor(_ path: String) -> String {
-        var ancestor = path
-        var rest: [String] = []
-        while ancestor != "/" {
-            if let real = FileSystem.realPath(ancestor) {
-                return rest.reversed().reduce(real) { FileSystem.join($0, $1) }
-            }
-            rest.append(FileSystem.baseName(ancestor))
-            ancestor = FileSystem.directoryName(ancestor)
-        }
-        return path
     }
 }

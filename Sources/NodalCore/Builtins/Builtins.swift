@@ -2,8 +2,8 @@ import NodalJSON
 /// Components of the `builtin` plugin type, reached as `/builtin/NAME` (or through any route
 /// prefix a configuration maps to a `builtin` plugin entry).
 enum Builtins {
-    /// For error messages; `ffi` is resolved by the engine (FFI/FFIStep.swift), which holds the allowlist.
-    static let names = ["create_messages", "eval", "ffi", "get_blob", "interrupt", "iterate", "load_file", "map", "put_blob"]
+    /// The core's own builtins; extensions add more (`ffi` from NodalFFI: `Engine.builtinNames`).
+    static let names = ["create_messages", "eval", "get_blob", "interrupt", "iterate", "load_file", "map", "put_blob"]
 
     /// Builtins that run flows of their own or keep blobs: async, with the engine at hand.
     private static let engineBuiltins: [String: @Sendable (JSON, Engine, NodeContext) async throws -> JSON] = [

@@ -1,7 +1,7 @@
 import NodalJSON
 
 /// How the scheduler runs a resolved component.
-enum ComponentExecutor: Sendable {
+package enum ComponentExecutor: Sendable {
     /// Cheap, pure Swift work (builtins, mocks): called on the scheduler's own task.
     case inline(@Sendable (Payload, NodeContext) -> NodeOutcome)
     /// A node from a native plugin: inline when flagged non-blocking, else on the blocking pool.
@@ -16,10 +16,16 @@ enum ComponentExecutor: Sendable {
 }
 
 /// A step's component route resolved to something that can run.
-struct ResolvedComponent: Sendable {
-    var route: String
+package struct ResolvedComponent: Sendable {
+    package var route: String
     /// The node's identity: a plugin node id ("org.nodal.std.upper"), "builtin/NAME", "mock/NAME"
     /// or "swift:ROUTE".
-    var nodeID: String
-    var executor: ComponentExecutor
+    package var nodeID: String
+    package var executor: ComponentExecutor
+
+    package init(route: String, nodeID: String, executor: ComponentExecutor) {
+        self.route = route
+        self.nodeID = nodeID
+        self.executor = executor
+    }
 }

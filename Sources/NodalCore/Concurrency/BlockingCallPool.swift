@@ -15,7 +15,7 @@ import Darwin
 ///
 /// Its threads start with `start()` and stop with `shutdown()` (the engine does both); jobs
 /// submitted before `start()` wait for it.
-final class BlockingCallPool: Sendable {
+package final class BlockingCallPool: Sendable {
     private struct State {
         /// A job returns true when its thread should retire (it stood in an abandoned call).
         var jobs: [@Sendable () -> Bool] = []
@@ -38,15 +38,15 @@ final class BlockingCallPool: Sendable {
     /// At most one idle thread spins (yielding the CPU) before parking: a chain of pooled calls
     /// hands its next job over within microseconds, and waking a parked thread costs more.
     private let spinning = Atomic<Bool>(false)
-    static let spinRounds = 200
-    let threadCount: Int
+    package static let spinRounds = 200
+    package let threadCount: Int
 
-    init(threads: Int) {
+    package init(threads: Int) {
         threadCount = max(1, threads)
     }
 
     /// Starts the threads. Calling it again, or after `shutdown()`, does nothing.
-    func start() {
+    package func start() {
         let starting = state.withLock { state -> Bool in
             guard !state.started, !state.shuttingDown else { return false }
             state.started = true
@@ -58,13 +58,13 @@ final class BlockingCallPool: Sendable {
     }
 
     /// Runs `job` on one of the pool's threads, in submission order.
-    func submit(_ job: @escaping @Sendable () -> Void) {
+    package func submit(_ job: @escaping @Sendable () -> Void) {
         submitRetiring { job(); return false }
     }
 
     /// Like `submit`, but the thread exits after the job when it returns true: a call that was
     /// abandoned had a replacement thread started for it, so its own thread is one too many.
-    func submitRetiring(_ job: @escaping @Sendable () -> Bool) {
+    package func submitRetiring(_ job: @escaping @Sendable () -> Bool) {
         state.withLock { state in
             precondition(!state.shuttingDown, "a job was submitted to a blocking-call pool that was shut down")
             state.jobs.append(job)
@@ -76,7 +76,7 @@ final class BlockingCallPool: Sendable {
 
     /// A call on one of the pool's threads was abandoned (it overran its timeout or its run was
     /// canceled) and may never return: start a thread to take its place.
-    func replaceStuckThread() {
+    package func replaceStuckThread() {
         let replacing = state.withLock { state -> Bool in
             state.stuckThreads += 1
             guard !state.shuttingDown else { return false }
@@ -152,14 +152,14 @@ final class BlockingCallPool: Sendable {
 
     /// Lets the threads finish queued work and exit; jobs may not be submitted afterwards.
     /// Returns at once (see `awaitTermination`).
-    func shutdown() {
+    package func shutdown() {
         state.withLock { $0.shuttingDown = true }
         state.broadcast()
     }
 
     /// Waits, without holding a thread, until every thread has exited after `shutdown()`, except
     /// those stuck in abandoned calls (they exit if their call ever returns).
-    func awaitTermination() async {
+    package func awaitTermination() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done = state.withLock { state -> Bool in
                 if state.isTerminated { return true }
@@ -171,10 +171,10 @@ final class BlockingCallPool: Sendable {
     }
 
     /// Threads that are running (for tests): started, not yet exited.
-    var liveThreads: Int { state.withLock { $0.liveThreads } }
+    package var liveThreads: Int { state.withLock { $0.liveThreads } }
 
     /// Default size: enough threads that a few sleeping plugins don't hold up the rest.
-    static var defaultThreadCount: Int {
+    package static var defaultThreadCount: Int {
         let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         return max(4, 2 * cores)
     }
@@ -182,7 +182,7 @@ final class BlockingCallPool: Sendable {
 
 /// Serializes calls to a node that is not thread-safe without parking pool threads: calls queue
 /// here and one pool thread drains them in order.
-final class SerialGate: Sendable {
+package final class SerialGate: Sendable {
     private struct State {
         var busy = false
         var waiting: [@Sendable () -> Bool] = []
@@ -191,10 +191,10 @@ final class SerialGate: Sendable {
 
     private let state = Mutex(State())
 
-    init() {}
+    package init() {}
 
     /// For pool calls: runs `job` on `pool` once no other call of this node is running.
-    func submit(_ job: @escaping @Sendable () -> Bool, on pool: BlockingCallPool) {
+    package func submit(_ job: @escaping @Sendable () -> Bool, on pool: BlockingCallPool) {
         let runNow = state.withLock { state -> Bool in
             if state.busy {
                 state.waiting.append(job)
@@ -207,7 +207,7 @@ final class SerialGate: Sendable {
     }
 
     /// For inline calls (non-blocking nodes): runs `body` now, waiting out any running call.
-    func runInline<T>(_ body: () -> T) -> T {
+    package func runInline<T>(_ body: () -> T) -> T {
         while !state.withLock({ state -> Bool in
             if state.busy { return false }
             state.busy = true

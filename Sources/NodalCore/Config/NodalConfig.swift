@@ -40,7 +40,7 @@ public struct NodalConfig: Sendable {
     /// not say (read with `RunStoreLocation(storageConfig:relativeTo:)`).
     public internal(set) var storageConfig: JSON?
     /// `ffi: allow:`: the libraries and symbols `/builtin/ffi` steps may call (FFI/FFIAllowlist.swift).
-    var ffiAllowlist: [FFIPermission] = []
+    package var ffiAllowlist: [FFIPermission] = []
     /// `files: allow:`: folders `/builtin/load_file` may read besides the flow's own (absolute;
     /// entries written relative are resolved against the configuration file's folder). `/` allows
     /// every file.
@@ -71,7 +71,7 @@ public struct NodalConfig: Sendable {
     }
 
     /// The user's own configuration folder, as messages name it (README: Configuration and routes).
-    static let userFolderDescription = "~/.config/nodal"
+    package static let userFolderDescription = "~/.config/nodal"
     /// Names looked for in the user's configuration folder, in this order.
     static let userFileNames = ["nodal-config.yml", "nodal-config.yaml"]
 

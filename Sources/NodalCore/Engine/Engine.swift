@@ -12,12 +12,12 @@ import Synchronization
 /// ```
 public final class Engine: Sendable {
     public let configuration: NodalConfig
-    let pool: BlockingCallPool
+    package let pool: BlockingCallPool
     /// What retry waits, step timeouts, grace periods and lease heartbeats are measured on.
     let clock: any Clock<Duration>
     private let registry = Mutex(Registry())
-    /// Libraries and symbols `/builtin/ffi` steps may call (FFI/FFIAllowlist.swift).
-    let ffiAllowlist: FFIAllowlist
+    /// Builtins from other targets (`/builtin/ffi` from NodalFFI), by name.
+    package let providers: [String: any BuiltinProvider]
     /// Where blobs and paused runs live for runs that have no store of their own, for as long as
     /// the engine does.
     let memoryStore = InMemoryRunStore()
@@ -51,14 +51,20 @@ public final class Engine: Sendable {
     ///   - clock: what retry waits, step timeouts, grace periods and lease heartbeats of every run
     ///     of this engine (sub-flows, batches and builtins' runs too) are measured on; tests pass
     ///     one they advance.
+    ///   - extensions: builtins from other modules: `[.ffi]` for `/builtin/ffi` steps (NodalFFI).
     public init(
         configuration: NodalConfig = NodalConfig(), blockingThreads: Int? = nil, leaseDuration: Duration = .seconds(30),
-        clock: any Clock<Duration> = ContinuousClock()
+        clock: any Clock<Duration> = ContinuousClock(), extensions: [EngineExtension] = []
     ) {
         self.configuration = configuration
         self.leaseDuration = leaseDuration
         self.clock = clock
-        ffiAllowlist = FFIAllowlist(configuration.ffiAllowlist)
+        var providers: [String: any BuiltinProvider] = [:]
+        for engineExtension in extensions {
+            let provider = engineExtension.makeProvider(configuration)
+            providers[provider.name] = provider
+        }
+        self.providers = providers
         pool = BlockingCallPool(threads: blockingThreads ?? BlockingCallPool.defaultThreadCount)
         pool.start()
     }
@@ -233,9 +239,10 @@ public final class Engine: Sendable {
             if step.cache, case .native(let node) = resolved.executor, !node.info.flags.contains(.deterministic) {
                 throw FlowError(file: flow.file, step: step.id, field: "cache", "node \(node.info.id) is not flagged deterministic (NODAL_NODE_DETERMINISTIC), so its results cannot be cached")
             }
-            // FFI steps: allowlist, library, symbol and signature are checked here (FFI/FFIStep.swift).
-            if resolved.nodeID == FFIStep.nodeID {
-                return try FFIStep.resolve(step: step, route: resolved.route, file: flow.file, allowlist: ffiAllowlist, pool: pool)
+            // Builtins from other targets (FFI steps: allowlist, library, symbol and signature are
+            // checked by NodalFFI's provider) are bound with the step's input.
+            if let name = resolved.nodeID.providedBuiltinName, let provider = providers[name] {
+                return try provider.resolve(step: step, route: resolved.route, file: flow.file, pool: pool)
             }
             return resolved
         }
@@ -249,9 +256,9 @@ public final class Engine: Sendable {
             let entry = configuration.plugins[route.plugin]!
             switch entry.type {
             case "builtin":
-                if FFIStep.isFFI(remainder) { return FFIStep.unbound(route: component) }
+                if let provided = try providedBuiltin(remainder, route: component) { return provided }
                 if let resolved = Builtins.resolve(remainder, route: component, engine: self) { return resolved }
-                throw FlowError("unknown builtin '\(remainder)' (route '\(route.prefix)' leads to builtin plugin '\(entry.name)'; builtins: \(Builtins.names.joined(separator: ", ")))")
+                throw FlowError("unknown builtin '\(remainder)' (route '\(route.prefix)' leads to builtin plugin '\(entry.name)'; builtins: \(builtinNames.joined(separator: ", ")))")
             case "mock":
                 if let resolved = entry.mock?.resolve(remainder, route: component) { return resolved }
                 let known = entry.mock?.components.keys.sorted().joined(separator: ", ") ?? ""
@@ -274,10 +281,28 @@ public final class Engine: Sendable {
         if component.hasPrefix("/builtin/"), let resolved = Builtins.resolve(component, route: component, engine: self) {
             return resolved
         }
-        if component == "/builtin/ffi" { return FFIStep.unbound(route: component) }
+        if component.hasPrefix("/builtin/"), let provided = try providedBuiltin(component, route: component) { return provided }
         try throwIfLoadFailed(component, registry)
         let prefixes = (configuration.routes.map(\.prefix) + registry.pluginsByName.keys.map { "/\($0)" } + ["/builtin"]).sorted()
         throw FlowError("unknown component route '\(component)' (no Swift node, config route or loaded plugin matches; known prefixes: \(prefixes.joined(separator: ", ")))")
+    }
+
+    /// Every builtin this engine runs: the core's and its extensions'.
+    var builtinNames: [String] { (Builtins.names + providers.keys).sorted() }
+
+    /// A builtin an extension provides (`/builtin/ffi`, or `/ffi` under a builtin route), not
+    /// bound yet: `resolve(_ flow:)` binds it with the step. nil for any other name.
+    private func providedBuiltin(_ name: String, route: String) throws(FlowError) -> ResolvedComponent? {
+        let bare = String(name.hasPrefix("/builtin/") ? name.dropFirst(9) : name.drop(while: { $0 == "/" }))
+        guard providers[bare] != nil else {
+            if bare == "ffi" {
+                throw FlowError("FFI steps need NodalFFI, and this engine was created without it: create it with `Engine(extensions: [.ffi])` (the nodal command does)")
+            }
+            return nil
+        }
+        return ResolvedComponent(route: route, nodeID: "builtin/" + bare, executor: .inline { _, _ in
+            .failure(StepError(code: "BUILTIN_UNRESOLVED", message: "builtin '\(bare)' ran without being bound to its step"))
+        })
     }
 
     private func node(_ name: String, of plugin: LoadedPlugin, route: String) throws -> ResolvedComponent {

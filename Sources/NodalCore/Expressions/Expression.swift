@@ -2,7 +2,7 @@ import NodalJSON
 /// A compiled value expression: what a step's `input` or the flow's `output` says to build.
 ///
 /// Step references are resolved to indexes at load time, so evaluation never looks up ids.
-indirect enum Expression: Sendable {
+package indirect enum Expression: Sendable {
     /// A constant (also what an object or array without any `$` expression compiles to).
     case literal(JSON)
     /// `{$input: path}`: part of the run's input.
@@ -22,7 +22,7 @@ indirect enum Expression: Sendable {
     case array([Expression])
 
     /// Steps this expression needs before it can be evaluated at all (outside lazy branches).
-    func collectEagerSteps(into steps: inout [Int]) {
+    package func collectEagerSteps(into steps: inout [Int]) {
         switch self {
         case .literal, .input: return
         case .step(let index, _, _): steps.append(index)
@@ -36,7 +36,7 @@ indirect enum Expression: Sendable {
     }
 
     /// Every step this expression may reference, on any branch (for cycle checks).
-    func collectAllSteps(into steps: inout [Int]) {
+    package func collectAllSteps(into steps: inout [Int]) {
         switch self {
         case .literal, .input: return
         case .step(let index, _, _): steps.append(index)
@@ -57,7 +57,7 @@ indirect enum Expression: Sendable {
 
     /// Steps referenced only inside branches that may not be taken (`$if`, `$switch`, later
     /// `$coalesce` options): when such a step never runs, it was on a branch not taken.
-    func collectBranchSteps(into steps: inout [Int]) {
+    package func collectBranchSteps(into steps: inout [Int]) {
         switch self {
         case .literal, .input, .step: return
         case .variable(_, let defaultValue): defaultValue?.collectBranchSteps(into: &steps)
@@ -77,6 +77,6 @@ indirect enum Expression: Sendable {
         }
     }
 
-    var isLiteral: Bool { if case .literal = self { true } else { false } }
-    var literalValue: JSON? { if case .literal(let value) = self { value } else { nil } }
+    package var isLiteral: Bool { if case .literal = self { true } else { false } }
+    package var literalValue: JSON? { if case .literal(let value) = self { value } else { nil } }
 }

@@ -15,37 +15,37 @@ public struct Flow: Sendable {
     /// flow that changed since. Nil for flows built from a document.
     public internal(set) var sourceHash: String?
 
-    let steps: [FlowStep]
-    let output: Expression
-    let stepIndexes: [String: Int]
+    package let steps: [FlowStep]
+    package let output: Expression
+    package let stepIndexes: [String: Int]
     /// The flows this one is nested in when it was read (sub-flow steps, `eval`, `map` and
     /// `iterate` steps), outermost first; empty for a top-level flow. Bounded by `Limits.nesting`.
-    var nesting: [String] = []
+    package var nesting: [String] = []
 
     public var stepIDs: [String] { steps.map(\.id) }
 }
 
 /// One step of a flow.
-struct FlowStep: Sendable {
-    var id: String
-    var component: String
-    var input: Expression
-    var onError: ErrorPolicy
-    var mustExecute: Bool
+package struct FlowStep: Sendable {
+    package var id: String
+    package var component: String
+    package var input: Expression
+    package var onError: ErrorPolicy
+    package var mustExecute: Bool
     /// Nodal's `timeout` key, in seconds: how long a pooled or async call may run.
-    var timeout: Double?
+    package var timeout: Double?
     /// Nodal's `cache` key: reuse a result stored for the same node and input.
-    var cache: Bool = false
+    package var cache: Bool = false
     /// Nodal's `flow` key: the step runs another flow file (its `component` reads `flow:PATH`).
-    var subflow: Subflow?
+    package var subflow: Subflow?
     /// Steps the input needs before it can be evaluated at all (outside lazy branches), unique.
-    var eagerDependencies: [Int]
+    package var eagerDependencies: [Int]
 }
 
 /// A step's sub-flow: the path as written in the parent and the flow read from it.
-struct Subflow: Sendable {
-    var path: String
-    var flow: Flow
+package struct Subflow: Sendable {
+    package var path: String
+    package var flow: Flow
 }
 
 /// What a step does when its node fails (Stepflow's `onError`, plus Nodal's `continue`).

@@ -191,8 +191,8 @@ extension Flow {
         let baseReal = FileSystem.realPath(base) ?? FileSystem.lexicallyNormalized(FileSystem.join(FileSystem.currentDirectory, base))
         let joined = FileSystem.join(baseReal, path)
         let existing = FileSystem.realPath(joined)
-        let real = existing ?? BuiltinLoadFile.resolvingExistingAncestor(FileSystem.lexicallyNormalized(joined))
-        guard loading.roots.contains(where: { BuiltinLoadFile.isInside(real, folder: $0) }) else {
+        let real = existing ?? FileSystem.resolvingExistingAncestor(FileSystem.lexicallyNormalized(joined))
+        guard loading.roots.contains(where: { FileSystem.isInside(real, folder: $0) }) else {
             throw FlowError(file: parentFile, step: step, field: "flow", """
                 sub-flow '\(path)' is outside the flow's folder (\(loading.roots[0])) and the folders a trusted \
                 configuration allows, so it is not read. To allow its folder, add it to files: { allow: [...] } \

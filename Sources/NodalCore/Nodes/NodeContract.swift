@@ -2,20 +2,20 @@ public import NodalJSON
 /// A value moving between steps: always parsed (outputs are validated on arrival), plus the
 /// JSON bytes when they are already at hand, so a plugin whose input is another step's whole
 /// output gets those bytes without re-serializing.
-struct Payload: Sendable {
-    var json: JSON
-    var bytes: [UInt8]?
+package struct Payload: Sendable {
+    package var json: JSON
+    package var bytes: [UInt8]?
 
-    init(json: JSON, bytes: [UInt8]? = nil) {
+    package init(json: JSON, bytes: [UInt8]? = nil) {
         self.json = json
         self.bytes = bytes
     }
 
-    var encodedBytes: [UInt8] { bytes ?? json.serializedBytes() }
+    package var encodedBytes: [UInt8] { bytes ?? json.serializedBytes() }
 }
 
 /// How one call of a node ended.
-enum NodeOutcome: Sendable {
+package enum NodeOutcome: Sendable {
     case success(Payload)
     case failure(StepError)
     case canceled
@@ -33,9 +33,9 @@ public struct NodeContext: Sendable {
     public var stepID: String
     public var component: String
     /// The run's store (`RunOptions.store`), for builtins that keep blobs; nil when the run has none.
-    var store: (any RunStore)?
+    package var store: (any RunStore)?
     /// The folder relative paths in the flow resolve against: the flow file's, else the current one.
-    var flowFile: String?
+    package var flowFile: String?
     /// The key a resume names to answer an interrupt of this step: the step's id, after the ids
     /// of the sub-flow steps it is nested in (`review.decision`).
     public var resumeKey: String
@@ -43,12 +43,12 @@ public struct NodeContext: Sendable {
     public var resumeValue: JSON?
     /// False inside runs that cannot be resumed step by step (map items, iterate and eval runs,
     /// batch items): an interrupt there fails the step instead of pausing.
-    var canPause: Bool
+    package var canPause: Bool
     /// The flows the step's flow is nested in (`Flow.nesting`): `eval`, `map` and `iterate` add
     /// one for the flow they run and refuse to go past `Limits.nesting`.
-    var nesting: [String]
+    package var nesting: [String]
 
-    init(
+    package init(
         runID: String, stepID: String, component: String, store: (any RunStore)? = nil, flowFile: String? = nil,
         resumeKey: String? = nil, resumeValue: JSON? = nil, canPause: Bool = true, nesting: [String] = []
     ) {
@@ -92,8 +92,8 @@ public struct Interrupt: Error, Sendable {
 }
 
 /// A step that paused: what to show and the key its answer comes back under.
-struct PauseRequest: Sendable {
+package struct PauseRequest: Sendable {
     /// Relative to the run that paused: `decision`, or `review.decision` through a sub-flow step.
-    var key: String
-    var value: JSON
+    package var key: String
+    package var value: JSON
 }

@@ -26,7 +26,7 @@ public struct NodeFlags: OptionSet, Sendable, Hashable {
 ///
 /// `@unchecked Sendable`: the descriptor lives in the plugin's static storage, is never written
 /// after the entry function returned, and the library is never unloaded.
-final class NativeNode: @unchecked Sendable {
+package final class NativeNode: @unchecked Sendable {
     let info: NodeInfo
     private let descriptor: UnsafePointer<nodal_node>
     private let invokeFunction: @convention(c) (UnsafePointer<nodal_node>?, UnsafePointer<nodal_host>?, OpaquePointer?, UnsafePointer<CChar>?, Int) -> nodal_status

@@ -134,3 +134,26 @@ extension FileSystem {
         return Array(bytes[0..<read])
     }
 }
+
+// Confinement: whether a path lies inside a folder, symlinks resolved (load_file, sub-flows).
+extension FileSystem {
+    package static func isInside(_ path: String, folder: String) -> Bool {
+        if folder == "/" { return true }
+        return path == folder || path.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/")
+    }
+
+    /// For a path that does not exist: its deepest existing ancestor with symlinks resolved, plus
+    /// the rest, so a missing file under a symlink that leads out is still seen to be outside.
+    package static func resolvingExistingAncestor(_ path: String) -> String {
+        var ancestor = path
+        var rest: [String] = []
+        while ancestor != "/" {
+            if let real = realPath(ancestor) {
+                return rest.reversed().reduce(real) { join($0, $1) }
+            }
+            rest.append(baseName(ancestor))
+            ancestor = directoryName(ancestor)
+        }
+        return path
+    }
+}

@@ -4,7 +4,7 @@ import NodalJSON
 /// Scalars map to one C argument. `bytes` and `array<T>` take one JSON value but pass two C
 /// arguments, a pointer and then a count, whose integer type defaults to `size_t` and can be
 /// given: `bytes<uint32>`, `array<double, uint32>`.
-indirect enum FFIType: Sendable, Hashable {
+package indirect enum FFIType: Sendable, Hashable {
     case int8, int16, int32, int64
     case uint8, uint16, uint32, uint64
     case float, double, bool
@@ -18,33 +18,33 @@ indirect enum FFIType: Sendable, Hashable {
     case void
 
     /// The integer type `size_t` is on this platform, the default length of `bytes` and `array`.
-    static let sizeT: FFIType = MemoryLayout<Int>.size == 8 ? .uint64 : .uint32
+    package static let sizeT: FFIType = MemoryLayout<Int>.size == 8 ? .uint64 : .uint32
 
     /// Canonical names, as signatures are normalized to.
-    static let scalarNames: [String: FFIType] = [
+    package static let scalarNames: [String: FFIType] = [
         "int8": .int8, "int16": .int16, "int32": .int32, "int64": .int64,
         "uint8": .uint8, "uint16": .uint16, "uint32": .uint32, "uint64": .uint64,
         "float": .float, "double": .double, "bool": .bool, "string": .string, "void": .void,
     ]
 
     /// C spellings accepted for convenience; they normalize to the canonical names.
-    static let aliases: [String: FFIType] = [
+    package static let aliases: [String: FFIType] = [
         "int": .int32, "uint": .uint32, "size_t": sizeT, "ssize_t": sizeT == .uint64 ? .int64 : .int32,
         "long": MemoryLayout<CLong>.size == 8 ? .int64 : .int32,
         "ulong": MemoryLayout<CLong>.size == 8 ? .uint64 : .uint32,
     ]
 
-    var isInteger: Bool {
+    package var isInteger: Bool {
         switch self {
         case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64: true
         default: false
         }
     }
 
-    var isNumber: Bool { isInteger || self == .float || self == .double }
+    package var isNumber: Bool { isInteger || self == .float || self == .double }
 
     /// Number of C arguments one parameter of this type becomes.
-    var cArgumentCount: Int {
+    package var cArgumentCount: Int {
         switch self {
         case .bytes, .array: 2
         case .void: 0
@@ -53,7 +53,7 @@ indirect enum FFIType: Sendable, Hashable {
     }
 
     /// Bytes one value takes in memory (for string, bytes and array: the pointer).
-    var size: Int {
+    package var size: Int {
         switch self {
         case .int8, .uint8, .bool: 1
         case .int16, .uint16: 2
@@ -65,7 +65,7 @@ indirect enum FFIType: Sendable, Hashable {
     }
 
     /// The inclusive range of an integer type, as 128-bit-safe bounds.
-    var integerRange: (min: Int64, max: UInt64)? {
+    package var integerRange: (min: Int64, max: UInt64)? {
         switch self {
         case .int8: (Int64(Int8.min), UInt64(Int8.max))
         case .int16: (Int64(Int16.min), UInt64(Int16.max))
@@ -79,7 +79,7 @@ indirect enum FFIType: Sendable, Hashable {
         }
     }
 
-    var isSigned: Bool {
+    package var isSigned: Bool {
         switch self {
         case .int8, .int16, .int32, .int64: true
         default: false
@@ -89,7 +89,7 @@ indirect enum FFIType: Sendable, Hashable {
 
 extension FFIType: CustomStringConvertible {
     /// The canonical spelling; a default (`size_t`) length is left out.
-    var description: String {
+    package var description: String {
         switch self {
         case .int8: "int8"
         case .int16: "int16"

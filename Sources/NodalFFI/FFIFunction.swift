@@ -1,3 +1,4 @@
+import NodalCore
 import NodalJSON
 import CFFI
 

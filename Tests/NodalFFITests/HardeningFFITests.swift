@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NodalCore
+@testable import NodalFFI
 @testable import NodalJSON
 @testable import NodalSQLite
 
@@ -40,7 +41,7 @@ import Testing
         """
 
     @Test func strlenWithAnIntegerForItsPointerIsRefusedNamingStepFieldAndBothSignatures() async throws {
-        let engine = Engine(configuration: try NodalConfig(yaml: Self.allowed))
+        let engine = Engine(configuration: try NodalConfig(yaml: Self.allowed), extensions: [.ffi])
         let hostile = try flow("{ library: libc.so.6, symbol: strlen, signature: \"(int64) -> uint64\", args: [4096] }")
         let error = try #require(validationError(engine, hostile))
         #expect(error.file == "hostile.yaml")
@@ -56,7 +57,7 @@ import Testing
     }
 
     @Test func crc32WithItsPointerAsANumberIsRefused() async throws {
-        let engine = Engine(configuration: try NodalConfig(yaml: Self.allowed))
+        let engine = Engine(configuration: try NodalConfig(yaml: Self.allowed), extensions: [.ffi])
         let hostile = try flow("{ library: libz.so.1, symbol: crc32, signature: \"(uint64, uint64, uint32) -> uint64\", args: [0, 4096, 64] }")
         let error = try #require(validationError(engine, hostile))
         #expect(error.field == "input.signature")
@@ -65,7 +66,7 @@ import Testing
     }
 
     @Test func aSignatureComputedAtRunTimeIsCheckedWhenTheStepRuns() async throws {
-        let engine = Engine(configuration: try NodalConfig(yaml: Self.allowed))
+        let engine = Engine(configuration: try NodalConfig(yaml: Self.allowed), extensions: [.ffi])
         let computed = try flow("{ library: libc.so.6, symbol: strlen, signature: { $input: signature }, args: { $input: args } }")
         try engine.validate(computed)
         let refused = await engine.run(computed, input: ["signature": "(uint64) -> uint64", "args": [4096]])
@@ -79,7 +80,7 @@ import Testing
     }
 
     @Test func callFFIChecksTheSignatureToo() async throws {
-        let engine = Engine()
+        let engine = Engine(extensions: [.ffi])
         try engine.allowFFI(library: "libc.so.6", symbols: ["strlen": "(string) -> uint64"])
         do {
             _ = try await engine.callFFI(library: "libc.so.6", symbol: "strlen", signature: "(int64) -> uint64", arguments: [1])
@@ -93,7 +94,7 @@ import Testing
     }
 
     @Test func aDataSymbolIsNeverCalledEvenWhenAllowed() async throws {
-        let engine = Engine(configuration: try NodalConfig(yaml: Self.allowed))
+        let engine = Engine(configuration: try NodalConfig(yaml: Self.allowed), extensions: [.ffi])
         let hostile = try flow("{ library: libm.so.6, symbol: signgam, signature: \"() -> int32\" }")
         let error = try #require(validationError(engine, hostile))
         #expect(error.field == "input.symbol")

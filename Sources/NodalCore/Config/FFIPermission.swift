@@ -1,6 +1,4 @@
 import NodalJSON
-import Synchronization
-
 /// Permission to call functions of one library through FFI: the `ffi: allow:` entries of the
 /// configuration, or `Engine.allowFFI`.
 ///
@@ -8,21 +6,27 @@ import Synchronization
 /// call safe (a flow that could declare `strlen` as `(int64) -> uint64` could pass any address
 /// as a pointer), so a step whose signature differs is refused, and a library with no declared
 /// functions allows nothing.
-struct FFIPermission: Sendable, Hashable {
+package struct FFIPermission: Sendable, Hashable {
     /// Matched exactly as a step writes it: "libm.so.6" or an absolute path.
-    var library: String
+    package var library: String
     /// The functions allowed and, for each, the signatures it may be called with (normalized).
-    var symbols: [String: Set<FFISignature>]
+    package var symbols: [String: Set<FFISignature>]
     /// The functions are cheap and never block: call them inline on the scheduler instead of
     /// hopping to the blocking-call pool (which costs microseconds per call).
-    var nonBlocking: Bool = false
+    package var nonBlocking: Bool = false
 
-    func allows(_ symbol: String) -> Bool { symbols[symbol] != nil }
+    package init(library: String, symbols: [String: Set<FFISignature>], nonBlocking: Bool = false) {
+        self.library = library
+        self.symbols = symbols
+        self.nonBlocking = nonBlocking
+    }
+
+    package func allows(_ symbol: String) -> Bool { symbols[symbol] != nil }
 
     /// Reads the value of the configuration's `ffi:` key:
     /// `{allow: [{library: "libm.so.6", symbols: {pow: "(double, double) -> double"}, nonBlocking: true}]}`.
     /// A symbol's value is its signature, or a list of the signatures it may be called with.
-    static func parseConfiguration(_ value: JSON, file: String?) throws(FlowError) -> [FFIPermission] {
+    package static func parseConfiguration(_ value: JSON, file: String?) throws(FlowError) -> [FFIPermission] {
         func error(_ field: String, _ message: String) -> FlowError { FlowError(file: file, field: field, message) }
         guard case .object(let ffi) = value else {
             throw error("ffi", "'ffi' must be a mapping with an 'allow' list")
@@ -92,95 +96,5 @@ struct FFIPermission: Sendable, Hashable {
             permissions.append(permission)
         }
         return permissions
-    }
-}
-
-/// The engine's FFI allowlist. Nothing is allowed until the configuration or the embedding app
-/// says so: a flow from an untrusted source must not be able to call `system` or `unlink`.
-///
-/// It also remembers functions already bound under it, because every run resolves its flow
-/// again: one lookup then replaces the allowlist, library, symbol and signature lookups.
-final class FFIAllowlist: Sendable {
-    struct BindingKey: Hashable {
-        var library: String
-        var symbol: String
-        var signature: String
-    }
-
-    private struct State {
-        var permissions: [FFIPermission]
-        /// Cleared whenever the allowlist changes (a new entry may make a function non-blocking).
-        var bound: [BindingKey: FFIFunction] = [:]
-    }
-
-    private let state: Mutex<State>
-    /// Keeps signatures computed at run time from growing `bound` without limit.
-    private static let boundLimit = 4096
-
-    init(_ permissions: [FFIPermission]) {
-        state = Mutex(State(permissions: permissions))
-    }
-
-    func allow(_ permission: FFIPermission) {
-        state.withLock { state in
-            state.permissions.append(permission)
-            state.bound.removeAll()
-        }
-    }
-
-    func bound(_ key: BindingKey) -> FFIFunction? {
-        state.withLock { $0.bound[key] }
-    }
-
-    func remember(_ function: FFIFunction, for key: BindingKey) {
-        state.withLock { state in
-            if state.bound.count < Self.boundLimit { state.bound[key] = function }
-        }
-    }
-
-    /// The permission that lets `symbol` of `library` be called with `signature`, or an error
-    /// saying how to allow it (field `library`, `symbol` or `signature`).
-    func check(library: String, symbol: String, signature: FFISignature) throws(FFIError) -> FFIPermission {
-        let forLibrary = state.withLock { state in state.permissions.filter { $0.library == library } }
-        let forSymbol = forLibrary.filter { $0.allows(symbol) }
-        let details: JSON = ["library": .string(library), "symbol": .string(symbol), "signature": .string(signature.description)]
-        let snippet = """
-              ffi:
-                allow:
-                  - library: \(library)
-                    symbols:
-                      \(symbol): "\(signature)"
-            or, when embedding, call try engine.allowFFI(library: "\(library)", symbols: ["\(symbol)": "\(signature)"])
-            """
-        if forLibrary.isEmpty {
-            throw FFIError(.notAllowed, field: "library", """
-                library '\(library)' is not on the FFI allowlist, so flows may not call it. \
-                To allow it, add it to a configuration you trust (one you name with --config FILE, or \
-                \(NodalConfig.userFolderDescription)/nodal-config.yml):
-                \(snippet)
-                """, details: details)
-        }
-        if forSymbol.isEmpty {
-            let allowed = Set(forLibrary.flatMap { $0.symbols.keys }).sorted()
-            throw FFIError(.notAllowed, field: "symbol", """
-                symbol '\(symbol)' of library '\(library)' is not on the FFI allowlist \
-                (allowed: \(allowed.joined(separator: ", "))). To allow it, add it with its signature to the \
-                library's symbols in a configuration you trust (one you name with --config FILE, or \
-                \(NodalConfig.userFolderDescription)/nodal-config.yml):
-                \(snippet)
-                """, details: details)
-        }
-        let matching = forSymbol.filter { $0.symbols[symbol]!.contains(signature) }
-        guard let permission = matching.first else {
-            let declared = Set(forSymbol.flatMap { $0.symbols[symbol]! }).map(\.description).sorted()
-            throw FFIError(.notAllowed, field: "signature", """
-                signature '\(signature)' for \(symbol) of library '\(library)' is not the one the FFI allowlist \
-                declares: \(declared.map { "'\($0)'" }.joined(separator: " or ")). A call with another \
-                signature could pass numbers where the function reads pointers, so it is refused
-                """, details: ["library": .string(library), "symbol": .string(symbol), "signature": .string(signature.description),
-                               "allowed": .array(declared.map(JSON.string))])
-        }
-        // Several entries may allow it; any of them flagging it non-blocking is enough.
-        return matching.first(where: \.nonBlocking) ?? permission
     }
 }

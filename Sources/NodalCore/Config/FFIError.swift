@@ -1,9 +1,9 @@
 import NodalJSON
 /// Why an FFI call was refused or failed, before it becomes a `FlowError` (at validation) or a
 /// `StepError` (at run time).
-struct FFIError: Error, Sendable {
+package struct FFIError: Error, Sendable {
     /// Stable codes, as `StepError.code`.
-    enum Code: String, Sendable {
+    package enum Code: String, Sendable {
         case notAllowed = "FFI_NOT_ALLOWED"
         case libraryNotFound = "FFI_LIBRARY_NOT_FOUND"
         case symbolNotFound = "FFI_SYMBOL_NOT_FOUND"
@@ -13,26 +13,26 @@ struct FFIError: Error, Sendable {
         case badInput = "FFI_BAD_INPUT"
     }
 
-    var code: Code
+    package var code: Code
     /// Where in the step's input: "symbol", "signature", "args", "args[2]".
-    var field: String
-    var message: String
-    var details: JSON?
+    package var field: String
+    package var message: String
+    package var details: JSON?
 
-    init(_ code: Code, field: String, _ message: String, details: JSON? = nil) {
+    package init(_ code: Code, field: String, _ message: String, details: JSON? = nil) {
         self.code = code
         self.field = field
         self.message = message
         self.details = details
     }
 
-    var stepError: StepError {
+    package var stepError: StepError {
         var object: JSONObject = ["field": .string(field)]
         if let details { for (key, value) in details.objectValue ?? [:] { object[key] = value } }
         return StepError(code: code.rawValue, message: "\(field): \(message)", details: .object(object))
     }
 
-    func flowError(file: String?, step: String) -> FlowError {
+    package func flowError(file: String?, step: String) -> FlowError {
         FlowError(file: file, step: step, field: "input.\(field)", message)
     }
 }

@@ -1,5 +1,7 @@
+public import NodalCore
 public import NodalJSON
-/// Calling C functions through libffi from the embedding API (see docs/ffi.md).
+
+/// Calling C functions through libffi from the embedding API (README: Calling C functions).
 extension Engine {
     /// Lets flows (and `callFFI`) call functions of `library`, matched exactly as steps write it
     /// ("libm.so.6", or an absolute path), each with the signature given for it:
@@ -10,7 +12,8 @@ extension Engine {
     /// another signature of the same function); the configuration's `ffi: allow:` entries are
     /// allowed from the start.
     ///
-    /// - Throws: `FlowError` naming the function whose signature does not parse.
+    /// - Throws: `FlowError` naming the function whose signature does not parse, or saying that the
+    ///   engine was created without `extensions: [.ffi]`.
     public func allowFFI(library: String, symbols: [String: String], nonBlocking: Bool = false) throws(FlowError) {
         var permission = FFIPermission(library: library, symbols: [:], nonBlocking: nonBlocking)
         for (symbol, text) in symbols {
@@ -20,7 +23,11 @@ extension Engine {
                 throw FlowError(field: "symbols.\(symbol)", error.message)
             }
         }
-        ffiAllowlist.allow(permission)
+        do {
+            try ffiProvider().allowlist.allow(permission)
+        } catch {
+            throw FlowError(field: "engine", error.message)
+        }
     }
 
     /// Calls a C function as a `/builtin/ffi` step would, with the same allowlist and checks,
@@ -38,7 +45,7 @@ extension Engine {
     public func callFFI(library: String, symbol: String, signature: String, arguments: [JSON]) async throws(StepError) -> JSON {
         let function: FFIFunction
         do {
-            function = try FFIFunction.bind(library: library, symbol: symbol, signature: signature, allowlist: ffiAllowlist)
+            function = try FFIFunction.bind(library: library, symbol: symbol, signature: signature, allowlist: ffiProvider().allowlist)
         } catch {
             throw error.stepError
         }

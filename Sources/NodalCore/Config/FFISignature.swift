@@ -3,16 +3,16 @@ import NodalJSON
 ///
 /// Grammar: `(` types separated by commas `)` `->` type. `()` and `(void)` take no arguments.
 /// Spaces are free. `description` is the normalized spelling, the key prepared calls are cached by.
-struct FFISignature: Sendable, Hashable, CustomStringConvertible {
-    var parameters: [FFIType]
-    var result: FFIType
+package struct FFISignature: Sendable, Hashable, CustomStringConvertible {
+    package var parameters: [FFIType]
+    package var result: FFIType
 
-    init(parameters: [FFIType], result: FFIType) {
+    package init(parameters: [FFIType], result: FFIType) {
         self.parameters = parameters
         self.result = result
     }
 
-    init(parsing text: String) throws(FFIError) {
+    package init(parsing text: String) throws(FFIError) {
         let compact = text.filter { !$0.isWhitespace }
         func bad(_ message: String) -> FFIError {
             FFIError(.badSignature, field: "signature", "'\(text)': \(message) (write it as \"(double, double) -> double\")")
@@ -45,7 +45,7 @@ struct FFISignature: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The normalized spelling: canonical names, ", " between parameters.
-    var description: String {
+    package var description: String {
         "(" + parameters.map(\.description).joined(separator: ", ") + ") -> \(result)"
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NodalCore
+@testable import NodalFFI
 @testable import NodalJSON
 @testable import NodalSQLite
 
@@ -21,7 +22,7 @@ import Testing
     }
 
     func engine(allowing entries: String) throws -> Engine {
-        Engine(configuration: try NodalConfig(yaml: "ffi:\n  allow:\n\(entries)"))
+        Engine(configuration: try NodalConfig(yaml: "ffi:\n  allow:\n\(entries)"), extensions: [.ffi])
     }
 
     /// The FlowError `validate` throws for `flow`, or nil (then the test fails on its own).
@@ -65,14 +66,14 @@ import Testing
     }
 
     @Test func powThroughTheEmbeddingAPI() async throws {
-        let engine = Engine()
+        let engine = Engine(extensions: [.ffi])
         try engine.allowFFI(library: "libm.so.6", symbols: ["pow": "(double, double) -> double"])
         let value = try await engine.callFFI(library: "libm.so.6", symbol: "pow", signature: "(double, double) -> double", arguments: [3, 4])
         #expect(value == 81.0)
     }
 
     @Test func strlenFromLibcCopiesTheStringAsUTF8() async throws {
-        let engine = Engine()
+        let engine = Engine(extensions: [.ffi])
         try engine.allowFFI(library: "libc.so.6", symbols: ["strlen": "(string) -> size_t"])
         #expect(try await engine.callFFI(library: "libc.so.6", symbol: "strlen", signature: "(string) -> size_t", arguments: ["hello"]) == 5)
         // "wörld" is 6 bytes in UTF-8: the C side sees bytes, not characters.
@@ -81,7 +82,7 @@ import Testing
     }
 
     @Test func crc32FromLibzWithBytesInEveryForm() async throws {
-        let engine = Engine()
+        let engine = Engine(extensions: [.ffi])
         // Two signatures for one function: each is allowed on its own (spellings normalize).
         try engine.allowFFI(library: "libz.so.1", symbols: ["crc32": "(uint64, bytes) -> uint64"])
         try engine.allowFFI(library: "libz.so.1", symbols: ["crc32": "(uint64, bytes<uint32>) -> uint64"])
@@ -107,7 +108,7 @@ import Testing
 
     @Test func mixedIntegerAndFloatArgumentsInATestLibrary() async throws {
         let library = try await TestLibrary.path()
-        let engine = Engine()
+        let engine = Engine(extensions: [.ffi])
         try engine.allowFFI(library: library, symbols: ["mixed": "(int8, double, uint32, float) -> int64"])
         let value = try await engine.callFFI(
             library: library, symbol: "mixed", signature: "(int8, double, uint32, float) -> int64",
@@ -118,7 +119,7 @@ import Testing
 
     @Test func arraysArePassedAsPointerAndCount() async throws {
         let library = try await TestLibrary.path()
-        let engine = Engine()
+        let engine = Engine(extensions: [.ffi])
         try engine.allowFFI(library: library, symbols: TestLibrary.signatures)
         #expect(try await engine.callFFI(library: library, symbol: "sum", signature: "(array<double>) -> double", arguments: [.array([1.5, 2, 3.25, -1])]) == 5.75)
         #expect(try await engine.callFFI(library: library, symbol: "sum", signature: "(array<double>) -> double", arguments: [[]]) == 0.0)
@@ -128,7 +129,7 @@ import Testing
 
     @Test func returnTypesDecode() async throws {
         let library = try await TestLibrary.path()
-        let engine = Engine()
+        let engine = Engine(extensions: [.ffi])
         try engine.allowFFI(library: library, symbols: TestLibrary.signatures)
         func call(_ symbol: String, _ signature: String, _ arguments: [JSON] = []) async throws -> JSON {
             try await engine.callFFI(library: library, symbol: symbol, signature: signature, arguments: arguments)
@@ -181,7 +182,7 @@ import Testing
               allow:
                 - library: libm.so.6
                   symbols: { floor: "(double) -> double" }
-            """))
+            """), extensions: [.ffi])
         let flow = try Flow(yaml: """
             steps:
               - id: call
@@ -193,7 +194,7 @@ import Testing
     }
 
     @Test func concurrentCallsShareOnePreparedSignature() async throws {
-        let engine = Engine()
+        let engine = Engine(extensions: [.ffi])
         try engine.allowFFI(library: "libm.so.6", symbols: ["pow": "(double, double) -> double"])
         let results = await withTaskGroup(of: (Int, JSON?).self) { group in
             for n in 0..<200 {
@@ -214,7 +215,7 @@ import Testing
     // MARK: Refusals
 
     @Test func libraryNotOnTheAllowlistIsRefusedWithHowToAllowIt() async throws {
-        let engine = Engine()
+        let engine = Engine(extensions: [.ffi])
         let flow = try ffiFlow("""
             { library: libc.so.6, symbol: system, signature: "(string) -> int", args: ["touch /tmp/nodal-ffi-should-not-exist"] }
             """)
@@ -237,7 +238,7 @@ import Testing
     }
 
     @Test func libraryNamesMatchExactly() async throws {
-        let engine = Engine()
+        let engine = Engine(extensions: [.ffi])
         try engine.allowFFI(library: "libm.so.6", symbols: ["pow": "(double, double) -> double"])
         let error = await callError { () async throws(StepError) -> JSON in
             try await engine.callFFI(library: "/lib/x86_64-linux-gnu/libm.so.6", symbol: "pow", signature: "(double, double) -> double", arguments: [1, 1])
@@ -258,7 +259,7 @@ import Testing
 
     @Test func symbolsOfDependenciesAreNotReachableThroughAnAllowedLibrary() async throws {
         // dlsym(libm) would find libc's `system`; allowing libm must not allow that.
-        let engine = Engine()
+        let engine = Engine(extensions: [.ffi])
         // Even with `system` and its signature listed under libm.
         try engine.allowFFI(library: "libm.so.6", symbols: ["system": "(string) -> int32"])
         let error = await callError { () async throws(StepError) -> JSON in
@@ -365,7 +366,7 @@ import Testing
 
     @Test func narrowIntegerOverflowIsRefusedNotTruncated() async throws {
         let library = try await TestLibrary.path()
-        let engine = Engine()
+        let engine = Engine(extensions: [.ffi])
         try engine.allowFFI(library: library, symbols: TestLibrary.signatures)
         let flow = try ffiFlow("{ library: \(library), symbol: next_u8, signature: \"(uint8) -> uint8\", args: [{ $input: n }] }")
         let result = await engine.run(flow, input: ["n": 300])

@@ -1,3 +1,4 @@
+import NodalCore
 import NodalJSON
 /// The builtin component `/builtin/ffi`: a step that calls a C function.
 ///
