@@ -10,7 +10,7 @@ import NodalJSON
 /// Blobs go to the run's store when it has one (so they outlive the process with a SQLite
 /// store), else to the engine's in-memory store; reads look in both, in that order.
 enum BuiltinBlobs {
-    static func put(_ input: JSON, engine: Engine, context: NodeContext) async throws -> JSON {
+    static func put(_ input: JSON, engine: some BuiltinHost, context: NodeContext) async throws -> JSON {
         guard let data = input["data"] else {
             throw StepError(code: "INVALID_INPUT", message: "put_blob needs 'data': the value to store")
         }
@@ -36,7 +36,7 @@ enum BuiltinBlobs {
         return ["blob_id": .string(id)]
     }
 
-    static func get(_ input: JSON, engine: Engine, context: NodeContext) async throws -> JSON {
+    static func get(_ input: JSON, engine: some BuiltinHost, context: NodeContext) async throws -> JSON {
         let id = try blobID(input, field: "blob_id", builtin: "get_blob")
         return ["data": try await fetch(id, field: "blob_id", builtin: "get_blob", engine: engine, context: context)]
     }
@@ -64,7 +64,7 @@ enum BuiltinBlobs {
 
     /// The blob with this (normalized) id, from the run's store, else the engine's in-memory one.
     /// Throws `BLOB_NOT_FOUND` naming the id and the field it came from.
-    static func fetch(_ id: String, field: String, builtin: String, engine: Engine, context: NodeContext) async throws(StepError) -> JSON {
+    static func fetch(_ id: String, field: String, builtin: String, engine: some BuiltinHost, context: NodeContext) async throws(StepError) -> JSON {
         var stores: [any RunStore] = []
         if let store = context.store { stores.append(store) }
         stores.append(engine.memoryStore)

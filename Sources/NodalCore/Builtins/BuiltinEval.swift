@@ -9,7 +9,7 @@ import NodalJSON
 /// on its own, and blobs it puts go to the engine's in-memory store. Its id is
 /// `<parent run id>.<step id>`. Canceling the step (the parent run canceled, a timeout) cancels it.
 enum BuiltinEval {
-    static func run(_ input: JSON, engine: Engine, context: NodeContext) async throws -> JSON {
+    static func run(_ input: JSON, engine: some BuiltinHost, context: NodeContext) async throws -> JSON {
         let flow = try await BuiltinSubFlow.flow(from: input, builtin: "eval", engine: engine, context: context)
         guard let flowInput = input["input"] else {
             throw StepError(code: "INVALID_INPUT", message: "eval needs 'input': the input of the flow to run (write {} for none)")

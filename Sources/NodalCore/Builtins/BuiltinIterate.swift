@@ -13,7 +13,7 @@ import NodalJSON
 enum BuiltinIterate {
     static let defaultMaxIterations = 1000
 
-    static func run(_ input: JSON, engine: Engine, context: NodeContext) async throws -> JSON {
+    static func run(_ input: JSON, engine: some BuiltinHost, context: NodeContext) async throws -> JSON {
         let flow = try await BuiltinSubFlow.flow(from: input, builtin: "iterate", engine: engine, context: context)
         guard var value = input["initial_input"] else {
             throw StepError(code: "INVALID_INPUT", message: "iterate needs 'initial_input': the input of the first run of the flow")

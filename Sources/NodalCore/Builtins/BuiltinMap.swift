@@ -7,7 +7,7 @@ import NodalJSON
 /// Output: `{results: [{outcome: success, result} | {outcome: failed, error}], successful, failed}`,
 /// one result per item in item order. A failed item does not fail the step.
 enum BuiltinMap {
-    static func run(_ input: JSON, engine: Engine, context: NodeContext) async throws -> JSON {
+    static func run(_ input: JSON, engine: some BuiltinHost, context: NodeContext) async throws -> JSON {
         let flow = try await BuiltinSubFlow.flow(from: input, builtin: "map", engine: engine, context: context)
         guard case .array(let items)? = input["items"] else {
             throw StepError(code: "INVALID_INPUT", message: "map needs 'items': a list of inputs, one per run of the flow")

@@ -14,7 +14,7 @@ enum BuiltinSubFlow {
     /// - Throws: `StepError` `INVALID_INPUT` (no flow, several, not an object, not a valid flow,
     ///   a malformed id), `BLOB_NOT_FOUND`, or `NESTING_TOO_DEEP` when the step's flow is already
     ///   nested `Limits.nesting` deep.
-    static func flow(from input: JSON, builtin: String, engine: Engine, context: NodeContext) async throws(StepError) -> Flow {
+    static func flow(from input: JSON, builtin: String, engine: some BuiltinHost, context: NodeContext) async throws(StepError) -> Flow {
         let given = (inlineKeys + blobKeys).filter { key in input[key].map { !$0.isNull } ?? false }
         guard let key = given.first else {
             throw StepError(code: "INVALID_INPUT", message: "\(builtin) needs the flow to run: inline under 'flow' or 'workflow' (written under $literal), or a blob id from put_blob under 'flow_id' or 'workflow_id'")

@@ -6,7 +6,7 @@ enum Builtins {
     static let names = ["create_messages", "eval", "get_blob", "interrupt", "iterate", "load_file", "map", "put_blob"]
 
     /// Builtins that run flows of their own or keep blobs: async, with the engine at hand.
-    private static let engineBuiltins: [String: @Sendable (JSON, Engine, NodeContext) async throws -> JSON] = [
+    private static let engineBuiltins: [String: @Sendable (JSON, any BuiltinHost, NodeContext) async throws -> JSON] = [
         "map": { try await BuiltinMap.run($0, engine: $1, context: $2) },
         "eval": { try await BuiltinEval.run($0, engine: $1, context: $2) },
         "iterate": { try await BuiltinIterate.run($0, engine: $1, context: $2) },
@@ -16,7 +16,7 @@ enum Builtins {
 
     /// - Parameter engine: for builtins that run flows of their own (`map`, `eval`, `iterate`),
     ///   keep blobs in its in-memory store, or read its configuration (`load_file`).
-    static func resolve(_ name: String, route: String, engine: Engine) -> ResolvedComponent? {
+    static func resolve(_ name: String, route: String, engine: any BuiltinHost) -> ResolvedComponent? {
         let bare = name.hasPrefix("/builtin/") ? String(name.dropFirst(9)) : String(name.drop(while: { $0 == "/" }))
         if let body = engineBuiltins[bare] {
             return ResolvedComponent(route: route, nodeID: "builtin/\(bare)", executor: .async { input, context in

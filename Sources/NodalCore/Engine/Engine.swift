@@ -366,3 +366,6 @@ private final class ResultBox: Sendable {
         return value.withLock { $0! }
     }
 }
+
+/// The builtins that run flows (`eval`, `map`, `iterate`) reach the engine through this.
+extension Engine: BuiltinHost {}
