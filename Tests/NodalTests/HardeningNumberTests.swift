@@ -60,7 +60,7 @@ import Testing
         // The largest values still read.
         let flow = try Flow(yaml: Self.step("timeout: 31536000, onError: { action: retry, maxRetries: 10000, initialInterval: 86400, maxInterval: 86400, multiplier: 1000, jitter: 1 }"))
         #expect(flow.steps[0].timeout == 31_536_000)
-        #expect(flow.steps[0].onError == .retry(RetryPolicy(maxRetries: 10_000, initialInterval: 86_400, multiplier: 1_000, maxInterval: 86_400, jitter: 1)))
+        #expect(flow.steps[0].onError == .retry(RetryPolicy(maxRetries: 10_000, initialInterval: .seconds(86_400), multiplier: 1_000, maxInterval: .seconds(86_400), jitter: 1)))
     }
 
     @Test func aFlowGivenAtRunTimeIsCheckedTheSameWayAndFailsItsStepNotTheProcess() async throws {
@@ -89,7 +89,7 @@ import Testing
         let engine = Engine()
         engine.register(route: "/app/quick") { _, _ in "done" }
         let flow = try Flow(yaml: "steps: [{ id: q, component: /app/quick }]\noutput: { $step: q }\n")
-        for seconds in [1e300, .infinity, Double(Int.max), .nan] {
+        for seconds in [Duration.seconds(Int64.max), .seconds(Int64(Int32.max)), .zero, .nanoseconds(1)] {
             let options = RunOptions(stepOverrides: ["q": StepOverride(timeout: seconds)])
             let result = await engine.run(flow, input: [:], options: options)
             #expect(result.output == "done", "\(seconds)")
@@ -127,20 +127,22 @@ import Testing
         #expect(Duration.clampedSeconds(.nan) == .zero)
         #expect(Duration.clampedSeconds(-5) == .zero)
         #expect(Duration.clampedSeconds(1.5) == .milliseconds(1500))
+        let huge = Duration.seconds(Int64.max)
         let policies = [
-            RetryPolicy(maxRetries: .max, initialInterval: 1e300, multiplier: 1e308, maxInterval: .infinity, jitter: 5),
-            RetryPolicy(maxRetries: .max, initialInterval: 1, multiplier: 1, maxInterval: 10),
-            RetryPolicy(maxRetries: .max, initialInterval: 1, multiplier: .nan, maxInterval: .nan, jitter: .nan),
-            RetryPolicy(maxRetries: .max, initialInterval: .infinity, multiplier: 0, maxInterval: 1),
-            RetryPolicy(maxRetries: .max, initialInterval: 1, multiplier: 0.5, maxInterval: 10),
+            RetryPolicy(maxRetries: .max, initialInterval: huge, multiplier: 1e308, maxInterval: huge, jitter: 5),
+            RetryPolicy(maxRetries: .max, initialInterval: .seconds(1), multiplier: 1, maxInterval: .seconds(10)),
+            RetryPolicy(maxRetries: .max, initialInterval: .seconds(1), multiplier: .nan, maxInterval: huge, jitter: .nan),
+            RetryPolicy(maxRetries: .max, initialInterval: huge, multiplier: 0, maxInterval: .seconds(1)),
+            RetryPolicy(maxRetries: .max, initialInterval: .seconds(1), multiplier: 0.5, maxInterval: .seconds(10)),
+            RetryPolicy(maxRetries: .max, initialInterval: .seconds(1), multiplier: .infinity, maxInterval: huge),
+            RetryPolicy(maxRetries: .max, initialInterval: .seconds(-5), multiplier: 2, maxInterval: .seconds(-1)),
         ]
         for policy in policies {
             for retry in [1, 2, 100, Int.max] {
                 let delay = policy.delay(beforeRetry: retry)  // returns at once, even for Int.max
-                #expect(!delay.isNaN && delay >= 0, "\(policy) \(retry): \(delay)")
-                _ = Duration.clampedSeconds(delay)
+                #expect(delay >= .zero && delay <= .seconds(31_536_000), "\(policy) \(retry): \(delay)")
             }
         }
-        #expect(RetryPolicy(maxRetries: 5, initialInterval: 1, multiplier: 2, maxInterval: 30).delay(beforeRetry: 3) == 4)
+        #expect(RetryPolicy(maxRetries: 5, initialInterval: .seconds(1), multiplier: 2, maxInterval: .seconds(30)).delay(beforeRetry: 3) == .seconds(4))
     }
 }

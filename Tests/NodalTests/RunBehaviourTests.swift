@@ -94,10 +94,10 @@ import Testing
         #expect(result.status == .success)
         #expect(result.output == "ok")
         #expect(result.step("s")?.attempts == 3)
-        let retries = log.all.compactMap { event -> Double? in
+        let retries = log.all.compactMap { event -> Duration? in
             if case .stepRetried(_, _, let delay, _) = event.kind { return delay } else { return nil }
         }
-        #expect(retries == [0.05, 0.1])
+        #expect(retries == [.milliseconds(50), .milliseconds(100)])
         #expect(log.names(for: "s") == ["step.started", "step.retried", "step.started", "step.retried", "step.started", "step.succeeded"])
     }
 
@@ -130,10 +130,10 @@ import Testing
     }
 
     @Test func retryJitterStaysWithinBounds() {
-        let policy = RetryPolicy(maxRetries: 5, initialInterval: 1, multiplier: 2, maxInterval: 3, jitter: 0.5)
+        let policy = RetryPolicy(maxRetries: 5, initialInterval: .seconds(1), multiplier: 2, maxInterval: .seconds(3), jitter: 0.5)
         for _ in 0..<100 {
-            #expect((0.5...1.5).contains(policy.delay(beforeRetry: 1)))
-            #expect((1.5...4.5).contains(policy.delay(beforeRetry: 3)))  // capped at 3, then jittered
+            #expect((Duration.milliseconds(500)...Duration.milliseconds(1500)).contains(policy.delay(beforeRetry: 1)))
+            #expect((Duration.milliseconds(1500)...Duration.milliseconds(4500)).contains(policy.delay(beforeRetry: 3)))  // capped at 3, then jittered
         }
     }
 

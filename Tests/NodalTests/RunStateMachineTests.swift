@@ -89,7 +89,7 @@ import Testing
                 case .started(let attempt): return "started \(id(step)) #\(attempt)"
                 case .succeeded(let attempt): return "succeeded \(id(step)) #\(attempt)"
                 case .failed(let error): return "failed \(id(step)) \(error.code)"
-                case .retried(let attempt, let delay, let error): return "retried \(id(step)) #\(attempt) after \(delay)s (\(error.code))"
+                case .retried(let attempt, let delay, let error): return "retried \(id(step)) #\(attempt) after \(delay.inSeconds)s (\(error.code))"
                 case .skipped: return "skipped \(id(step))"
                 case .cached: return "cached \(id(step))"
                 case .canceled: return "canceled \(id(step))"

@@ -54,14 +54,15 @@ final class RunOwnership: Sendable {
     var lostLease: Bool { lost.load(ordering: .acquiring) }
 
     private func startHeartbeat(duration: Duration, clock: any Clock<Duration>) {
-        let interval = duration / 3
+        // A third of the lease, never so short the loop spins, never so long a clock traps.
+        let interval = max(duration / 3, .milliseconds(100)).clampedForTimer
         let task = Task { [self] in
             while !Task.isCancelled {
                 do { try await clock.sleep(for: interval) } catch { return }
                 let renewed: Bool
                 do {
                     renewed = try await store.renewLease(
-                        runID: runID, owner: owner.id, expiresAt: Date().addingTimeInterval(duration.timeInterval))
+                        runID: runID, owner: owner.id, expiresAt: Date().addingTimeInterval(duration.inSeconds))
                 } catch {
                     // A store that fails now may answer at the next beat; the lease still has two
                     // thirds of its time.

@@ -19,7 +19,7 @@ public struct RunEvent: Sendable {
         case stepSucceeded(step: String, attempt: Int)
         case stepFailed(step: String, error: StepError)
         /// The step failed and will be tried again after `delay` seconds.
-        case stepRetried(step: String, attempt: Int, delay: Double, error: StepError)
+        case stepRetried(step: String, attempt: Int, delay: Duration, error: StepError)
         case stepSkipped(step: String, reason: String)
         /// The step's result came from the cache: the node was not called.
         case stepCached(step: String)
@@ -49,7 +49,7 @@ public struct RunEvent: Sendable {
         case .stepSucceeded(let step, let attempt): set("step.succeeded", ["step": .string(step), "attempt": .int(attempt)])
         case .stepFailed(let step, let error): set("step.failed", ["step": .string(step), "error": error.json])
         case .stepRetried(let step, let attempt, let delay, let error):
-            set("step.retried", ["step": .string(step), "attempt": .int(attempt), "delaySeconds": .double(delay), "error": error.json])
+            set("step.retried", ["step": .string(step), "attempt": .int(attempt), "delaySeconds": .double(delay.inSeconds), "error": error.json])
         case .stepSkipped(let step, let reason): set("step.skipped", ["step": .string(step), "reason": .string(reason)])
         case .stepCached(let step): set("step.cached", ["step": .string(step)])
         case .stepCanceled(let step): set("step.canceled", ["step": .string(step)])

@@ -61,17 +61,20 @@ public enum ErrorPolicy: Sendable, Hashable {
     case `continue`
 }
 
-/// How a step retries: `maxRetries` more attempts, waiting `initialInterval` seconds before the
-/// first retry and `multiplier` times longer before each next one, capped at `maxInterval`, each
-/// wait varied by up to `jitter` (a fraction: 0.1 is plus or minus 10%).
+/// How a step retries: `maxRetries` more attempts, waiting `initialInterval` before the first
+/// retry and `multiplier` times longer before each next one, capped at `maxInterval`, each wait
+/// varied by up to `jitter` (a fraction: 0.1 is plus or minus 10%).
 public struct RetryPolicy: Sendable, Hashable {
     public var maxRetries: Int
-    public var initialInterval: Double
+    public var initialInterval: Duration
     public var multiplier: Double
-    public var maxInterval: Double
+    public var maxInterval: Duration
     public var jitter: Double
 
-    public init(maxRetries: Int, initialInterval: Double = 0, multiplier: Double = 2, maxInterval: Double = 30, jitter: Double = 0) {
+    public init(
+        maxRetries: Int, initialInterval: Duration = .zero, multiplier: Double = 2, maxInterval: Duration = .seconds(30),
+        jitter: Double = 0
+    ) {
         self.maxRetries = maxRetries
         self.initialInterval = initialInterval
         self.multiplier = multiplier
@@ -79,23 +82,24 @@ public struct RetryPolicy: Sendable, Hashable {
         self.jitter = jitter
     }
 
-    /// Seconds to wait before retry number `retry` (1 for the first retry). Never NaN, never
-    /// negative, never more than `maxInterval` plus its jitter, whatever the policy's values (a
-    /// policy built in code is not range-checked as a flow's is).
-    public func delay(beforeRetry retry: Int) -> Double {
-        guard initialInterval > 0, maxInterval > 0 else { return 0 }  // also NaN
-        var delay = min(initialInterval, maxInterval)
+    /// The wait before retry number `retry` (1 for the first retry). Never negative, never more
+    /// than `maxInterval` plus its jitter, whatever the policy's values (a policy built in code is
+    /// not range-checked as a flow's is).
+    public func delay(beforeRetry retry: Int) -> Duration {
+        let initial = initialInterval.inSeconds, cap = maxInterval.inSeconds
+        guard initial > 0, cap > 0 else { return .zero }
+        var delay = min(initial, cap)
         var step = 1
         // Ends after at most about 2,100 steps whatever `retry` is: the delay reaches
         // `maxInterval`, or underflows to 0, or (multiplier 1) stays as it is.
-        while step < retry, delay < maxInterval, delay > 0, multiplier != 1 {
+        while step < retry, delay < cap, delay > 0, multiplier != 1 {
             delay *= multiplier
             step += 1
         }
-        guard delay > 0 else { return 0 }  // NaN from 0 * infinity, or a multiplier of 0
-        delay = min(delay, maxInterval)
+        guard delay > 0 else { return .zero }  // NaN from 0 * infinity, or a multiplier of 0
+        delay = min(delay, cap)
         if jitter > 0, jitter.isFinite { delay *= 1 + Double.random(in: -min(jitter, 1)...min(jitter, 1)) }
-        return delay.isFinite ? max(0, delay) : 0
+        return .clampedSeconds(delay)
     }
 }
 

@@ -247,9 +247,9 @@ extension Flow {
             let maxRetries = try number("maxRetries", default: 3, in: .maxRetries)
             return .retry(RetryPolicy(
                 maxRetries: Int(maxRetries),
-                initialInterval: try number("initialInterval", default: 0, in: .interval, unit: " of seconds"),
+                initialInterval: .clampedSeconds(try number("initialInterval", default: 0, in: .interval, unit: " of seconds")),
                 multiplier: try number("multiplier", default: 2, in: .multiplier),
-                maxInterval: try number("maxInterval", default: 30, in: .interval, unit: " of seconds"),
+                maxInterval: .clampedSeconds(try number("maxInterval", default: 30, in: .interval, unit: " of seconds")),
                 jitter: try number("jitter", default: 0, in: .jitter)))
         default:
             throw FlowError(file: file, step: step, field: "onError.action", "unknown action '\(action)' (known: fail, useDefault, retry, continue)")

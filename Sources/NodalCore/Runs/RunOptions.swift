@@ -57,11 +57,11 @@ extension RunOptions {
 
 /// A change to one step for one run: a different timeout or error policy.
 public struct StepOverride: Sendable {
-    /// Seconds a pooled or async call may run before it is told to stop.
-    public var timeout: Double?
+    /// How long a pooled or async call may run before it is told to stop.
+    public var timeout: Duration?
     public var onError: ErrorPolicy?
 
-    public init(timeout: Double? = nil, onError: ErrorPolicy? = nil) {
+    public init(timeout: Duration? = nil, onError: ErrorPolicy? = nil) {
         self.timeout = timeout
         self.onError = onError
     }

@@ -367,6 +367,7 @@ final class FlowRun {
     private func arm(_ timer: RunStateMachine.Timer, after delay: Duration) {
         let sink = signalSink
         let clock = clock
+        let delay = delay.clampedForTimer
         timers.append(Task {
             do {
                 try await clock.sleep(for: delay)
@@ -513,9 +514,3 @@ final class PooledCallState: Sendable {
     func abandon() -> Bool { state.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged }
 }
 
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

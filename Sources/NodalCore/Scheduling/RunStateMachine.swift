@@ -51,7 +51,7 @@ struct RunStateMachine {
         case started(attempt: Int)
         case succeeded(attempt: Int)
         case failed(StepError)
-        case retried(attempt: Int, delay: Double, error: StepError)
+        case retried(attempt: Int, delay: Duration, error: StepError)
         case skipped(reason: String)
         case cached
         case canceled
@@ -231,7 +231,7 @@ struct RunStateMachine {
             actions.append(.report(step: index, .started(attempt: Int(slots[index].attempts))))
             actions.append(.start(step: index, generation: generation, execution: execution))
             if execution == .inFlight, let timeout = timeout(of: index) {
-                actions.append(.armTimer(.timeout(step: index, generation: generation), delay: .clampedSeconds(timeout)))
+                actions.append(.armTimer(.timeout(step: index, generation: generation), delay: timeout))
             }
             return true
         }
@@ -494,13 +494,13 @@ struct RunStateMachine {
                 let delay = policy.delay(beforeRetry: retriesSoFar + 1)
                 actions.append(.report(step: index, .retried(attempt: Int(slots[index].attempts), delay: delay, error: error)))
                 slots[index].timedOut = false
-                if delay <= 0 {
+                if delay <= .zero {
                     slots[index].state = .runnable
                     runnable.append(index)
                 } else {
                     slots[index].state = .waiting
                     pendingRetries += 1
-                    actions.append(.armTimer(.retry(step: index), delay: .clampedSeconds(delay)))
+                    actions.append(.armTimer(.retry(step: index), delay: delay))
                 }
             }
         }
@@ -557,9 +557,10 @@ struct RunStateMachine {
 
     // MARK: Step settings
 
-    func timeout(of index: Int) -> Double? {
-        if settings.stepOverrides.isEmpty { return flow.steps[index].timeout }
-        return settings.stepOverrides[flow.steps[index].id]?.timeout ?? flow.steps[index].timeout
+    func timeout(of index: Int) -> Duration? {
+        let own = flow.steps[index].timeout.map(Duration.clampedSeconds)
+        if settings.stepOverrides.isEmpty { return own }
+        return settings.stepOverrides[flow.steps[index].id]?.timeout ?? own
     }
 
     func errorPolicy(of index: Int) -> ErrorPolicy {
@@ -568,7 +569,7 @@ struct RunStateMachine {
     }
 
     private func timeoutError(_ index: Int) -> StepError {
-        let seconds = timeout(of: index) ?? 0
+        let seconds = timeout(of: index)?.inSeconds ?? 0
         return StepError(code: "TIMEOUT", message: "step '\(flow.steps[index].id)' ran longer than its timeout of \(seconds)s")
     }
 

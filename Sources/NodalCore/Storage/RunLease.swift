@@ -84,7 +84,7 @@ extension RunStorage {
     package func claim(
         runID: String, owner: LeaseOwner, duration: Duration, now: Date = Date()
     ) async throws -> LeaseClaim {
-        let lease = owner.lease(for: runID, until: now.addingTimeInterval(duration.timeInterval))
+        let lease = owner.lease(for: runID, until: now.addingTimeInterval(duration.inSeconds))
         switch try await claimLease(lease, now: now, replacing: nil) {
         case .claimed: return .claimed
         case .heldBy(let holder) where !holder.holds(at: now):
@@ -96,13 +96,6 @@ extension RunStorage {
     }
 }
 
-extension Duration {
-    /// Seconds as a `TimeInterval`, for `Date` arithmetic.
-    package var timeInterval: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
 
 extension RunStorage {
     /// A run's status as a person should read it: `abandoned` for a run recorded as `running`

@@ -67,10 +67,24 @@ extension Int {
 }
 
 extension Duration {
+    /// The duration in seconds, for `Date` arithmetic, messages and JSON.
+    package var inSeconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
+    /// This duration within what a clock can wait for without trapping (`now + self` overflows
+    /// for durations near `Int64.max` seconds): between zero and `maximumSeconds`. Durations given
+    /// in code (`StepOverride.timeout`, `RunOptions.gracePeriod`) go through it before a timer.
+    package var clampedForTimer: Duration {
+        if self < .zero { return .zero }
+        return min(self, .seconds(Int64(Duration.maximumSeconds)))
+    }
+
     /// `seconds` as a Duration that cannot trap: NaN and negative values give zero, values
     /// beyond `maximumSeconds` (or infinite) give `maximumSeconds`. `Duration.seconds(_: Double)`
     /// itself traps on values it cannot represent.
-    static func clampedSeconds(_ seconds: Double) -> Duration {
+    package static func clampedSeconds(_ seconds: Double) -> Duration {
         guard seconds > 0 else { return .zero }  // also NaN
         if seconds >= maximumSeconds { return .seconds(Int64(maximumSeconds)) }
         return .nanoseconds(Int64((seconds * 1e9).rounded()))
