@@ -43,18 +43,20 @@ final class NativeNode: @unchecked Sendable {
 
     /// Calls the node on the current thread and turns what it did into an outcome.
     func call(input: [UInt8], stepID: String, cancellation: CancellationToken?, events: EventSink? = nil) -> NodeOutcome {
-        let context = NativeCallContext(stepID: stepID, nodeID: info.id, cancellation: cancellation, events: events)
-        let status = withExtendedLifetime(context) {
-            let handle = OpaquePointer(Unmanaged.passUnretained(context).toOpaque())
-            return input.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { chars in
-                    invokeFunction(descriptor, HostServices.table, handle, chars.baseAddress, chars.count)
-                }
+        guard let call = CallTable.begin(stepID: stepID, nodeID: info.id, cancellation: cancellation, events: events) else {
+            return .failure(StepError(
+                code: "TOO_MANY_CALLS",
+                message: "node \(info.id) was not called: \(CallTable.maximumSlots) native calls are already in flight"))
+        }
+        let status = input.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                invokeFunction(descriptor, HostServices.table, call.handle, chars.baseAddress, chars.count)
             }
         }
+        let answer = CallTable.finish(call)
         switch status {
         case NODAL_OK:
-            guard let bytes = context.output else { return .success(Payload(json: .null, bytes: Array("null".utf8))) }
+            guard let bytes = answer.output else { return .success(Payload(json: .null, bytes: Array("null".utf8))) }
             do {
                 return .success(Payload(json: try JSON(parsing: bytes), bytes: bytes))
             } catch {
@@ -64,7 +66,7 @@ final class NativeNode: @unchecked Sendable {
                     message: "node \(info.id) returned invalid JSON (\(error)): \(preview)"))
             }
         case NODAL_ERROR:
-            return .failure(context.error ?? StepError(
+            return .failure(answer.error ?? StepError(
                 code: "NODE_FAILED", message: "node \(info.id) failed without setting an error"))
         case NODAL_CANCELLED:
             return .canceled

@@ -1,0 +1,177 @@
+import CNodal
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What the host keeps about one native call while its invoke runs.
+struct CallState: Sendable {
+    /// Bumped when a call finishes, so that the finished call's handle stops matching.
+    var generation: UInt64 = 1
+    var output: [UInt8]?
+    var error: StepError?
+    var stepID = ""
+    var nodeID = ""
+    var cancellation: CancellationToken?
+    var events: EventSink?
+}
+
+/// One entry of the call table. Lives at a fixed address for the life of the process.
+struct CallSlot: ~Copyable {
+    /// Held by the call in flight, from `CallTable.begin` to `CallTable.finish`.
+    let claimed = Atomic<Bool>(false)
+    /// Every read and write of the call's state, by the host or by plugin threads, holds this.
+    let state = Mutex(CallState())
+}
+
+/// The calls in flight, and what `nodal_call *` handles mean.
+///
+/// A handle is not a pointer: it packs a slot index (low `indexBits` bits, plus one so that no
+/// handle is NULL) and the slot's generation when the call began (the other bits). Slots are never
+/// freed, so a stale handle, or one the plugin made up, leads to valid memory or to no slot at
+/// all; the generation, checked under the slot's lock, tells a live call from a finished one.
+/// Finishing a call bumps the generation under that lock, so after `finish` returns no service
+/// call can reach the finished call's state.
+///
+/// The table grows in segments (64 slots, then 128, 256, ...) that are never moved or freed; it
+/// only grows when every slot is in flight at once.
+enum CallTable {
+    static let indexBits = 20
+    /// Index + 1 must fit in `indexBits` bits.
+    static let maximumSlots = (1 << indexBits) - 1
+    static let generationMask: UInt64 = (1 << UInt64(UInt.bitWidth - indexBits)) - 1
+    static let firstSegmentSize = 64
+    /// Enough segments to hold `maximumSlots`.
+    static let segmentCount: Int = {
+        var count = 0, total = 0
+        while total < maximumSlots { total += firstSegmentSize << count; count += 1 }
+        return count
+    }()
+
+    /// Base addresses of the segments (0 while not yet made), published with release ordering.
+    nonisolated(unsafe) private static let segments: UnsafeMutablePointer<Atomic<UInt>> = {
+        let segments = UnsafeMutablePointer<Atomic<UInt>>.allocate(capacity: segmentCount)
+        for index in 0..<segmentCount { (segments + index).initialize(to: Atomic(0)) }
+        return segments
+    }()
+    /// Slots published so far (all of segments 0 ..< k for some k).
+    private static let slotCount = Atomic<Int>(0)
+    private static let growth = Mutex(())
+
+    /// Where slot `index` lives (`index < slotCount`).
+    private static func slot(_ index: Int) -> UnsafeMutablePointer<CallSlot> {
+        let position = index / firstSegmentSize + 1
+        let segment = Int.bitWidth - 1 - position.leadingZeroBitCount
+        let offset = index - firstSegmentSize * ((1 << segment) - 1)
+        let base = segments[segment].load(ordering: .acquiring)
+        return UnsafeMutablePointer<CallSlot>(bitPattern: base).unsafelyUnwrapped + offset
+    }
+
+    /// The slot and generation a handle names, if it names a slot at all.
+    private static func decode(_ handle: OpaquePointer?) -> (slot: UnsafeMutablePointer<CallSlot>, generation: UInt64)? {
+        let bits = UInt(bitPattern: handle)
+        let index = Int(bits & UInt((1 << indexBits) - 1)) - 1
+        guard index >= 0, index < slotCount.load(ordering: .acquiring) else { return nil }
+        return (slot(index), UInt64(bits >> UInt(indexBits)))
+    }
+
+    /// Runs `body` on the state of the call `handle` names, under its lock, if that call is in
+    /// flight. Returns nil (and runs nothing) for NULL, made-up and finished calls' handles.
+    static func withLiveCall<Result>(_ handle: OpaquePointer?, _ body: (inout CallState) -> Result) -> Result? {
+        guard let (slot, generation) = decode(handle) else { return nil }
+        return slot.pointee.state.withLock { state in
+            state.generation == generation ? body(&state) : nil
+        }
+    }
+
+    /// A call that has begun: its handle for the plugin, and its slot for `finish`.
+    struct Call {
+        let handle: OpaquePointer
+        fileprivate let index: Int
+    }
+
+    /// Claims a free slot and opens a call in it. Returns nil only when `maximumSlots` calls are
+    /// in flight at once.
+    static func begin(stepID: String, nodeID: String, cancellation: CancellationToken?, events: EventSink?) -> Call? {
+        guard let index = claim() else { return nil }
+        let generation = slot(index).pointee.state.withLock { state in
+            state.stepID = stepID
+            state.nodeID = nodeID
+            state.cancellation = cancellation
+            state.events = events
+            return state.generation
+        }
+        let bits = UInt(generation) << UInt(indexBits) | UInt(index + 1)
+        return Call(handle: OpaquePointer(bitPattern: bits).unsafelyUnwrapped, index: index)
+    }
+
+    /// Closes the call: from here on its handle is stale. Returns what the plugin answered.
+    static func finish(_ call: Call) -> (output: [UInt8]?, error: StepError?) {
+        let slot = slot(call.index)
+        let answer = slot.pointee.state.withLock { state in
+            state.generation = (state.generation + 1) & generationMask
+            defer {
+                state.output = nil
+                state.error = nil
+                state.cancellation = nil
+                state.events = nil
+                state.stepID = ""
+                state.nodeID = ""
+            }
+            return (state.output, state.error)
+        }
+        slot.pointee.claimed.store(false, ordering: .releasing)
+        return answer
+    }
+
+    /// A free slot, made free by an earlier `finish`. Probing starts at a place that depends on
+    /// the thread, so that threads calling at once mostly claim different slots at the first try.
+    private static func claim() -> Int? {
+        let start = threadHint()
+        while true {
+            let count = slotCount.load(ordering: .acquiring)
+            if count > 0 {
+                var index = start % count
+                for _ in 0..<count {
+                    let candidate = slot(index)
+                    if !candidate.pointee.claimed.load(ordering: .relaxed),
+                       candidate.pointee.claimed.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+                        return index
+                    }
+                    index = index + 1 == count ? 0 : index + 1
+                }
+            }
+            guard grow(from: count) else { return nil }
+        }
+    }
+
+    /// Adds a segment, unless another thread already did since `count` was read. Returns false
+    /// when the table is full.
+    private static func grow(from count: Int) -> Bool {
+        growth.withLock { _ in
+            let current = slotCount.load(ordering: .relaxed)
+            guard current == count else { return true }
+            guard current < maximumSlots else { return false }
+            var segment = 0, start = 0
+            while start < current { start += firstSegmentSize << segment; segment += 1 }
+            let size = min(firstSegmentSize << segment, maximumSlots - current)
+            let base = UnsafeMutablePointer<CallSlot>.allocate(capacity: size)
+            for offset in 0..<size { (base + offset).initialize(to: CallSlot()) }
+            segments[segment].store(UInt(bitPattern: base), ordering: .releasing)
+            slotCount.store(current + size, ordering: .releasing)
+            return true
+        }
+    }
+
+    private static func threadHint() -> Int {
+        #if canImport(Glibc)
+        let thread = UInt(pthread_self())
+        #else
+        let thread = UInt(bitPattern: pthread_self())
+        #endif
+        // Thread ids are addresses: multiply to spread them, keep the high bits.
+        return Int(truncatingIfNeeded: (UInt64(thread) &* 0x9E37_79B9_7F4A_7C15) >> 40)
+    }
+}
