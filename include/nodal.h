@@ -54,7 +54,9 @@ typedef int32_t nodal_status;
 /* The node failed; it set the details with host->set_error (if it did not, the host reports a
  * generic NODE_FAILED error). Returned by invoke and initialize, never by a host service. */
 #define NODAL_ERROR 1
-/* The node saw host->is_cancelled() return nonzero and stopped early. Returned by invoke only. */
+/* The node saw host->is_cancelled() return nonzero and stopped early. Returned by invoke only.
+ * Returning it when nothing cancelled the call is a bug in the node: the host then fails the
+ * step with the error code UNEXPECTED_CANCEL. */
 #define NODAL_CANCELLED 2
 /* A host service refused its arguments and did nothing: a required pointer was NULL, or the
  * `nodal_call` is not a call in flight (its invoke already returned, or it never was a handle

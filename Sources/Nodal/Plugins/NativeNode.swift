@@ -69,6 +69,13 @@ final class NativeNode: @unchecked Sendable {
             return .failure(answer.error ?? StepError(
                 code: "NODE_FAILED", message: "node \(info.id) failed without setting an error"))
         case NODAL_CANCELLED:
+            // The token only ever goes from not cancelled to cancelled, so a node that saw it
+            // raised still sees it raised here.
+            guard cancellation?.isCancelled == true else {
+                return .failure(StepError(
+                    code: "UNEXPECTED_CANCEL",
+                    message: "node \(info.id) returned NODAL_CANCELLED, but nothing cancelled the call (the run was not canceled and no timeout passed)"))
+            }
             return .canceled
         default:
             return .failure(StepError(code: "INVALID_STATUS", message: "node \(info.id) returned unknown status \(status)"))
