@@ -8,7 +8,10 @@
  *
  * Rules that hold everywhere in this header:
  *   - Every struct starts with `struct_size` (the size the writer compiled against). Structs only
- *     grow at the end; a reader never touches a field past `struct_size`.
+ *     grow at the end; a reader never touches a field past `struct_size`, and treats the fields
+ *     it knows but the writer did not write as zero (NULL). Fill these structs with designated
+ *     initializers (`.id = "org.example.text"`), so that the fields a newer header adds start
+ *     zeroed and -Wmissing-field-initializers stays quiet.
  *   - No allocator crosses the boundary. Buffers passed to a plugin are borrowed for the duration
  *     of the call. Data a plugin hands to the host is copied by the host before the service returns.
  *   - Errors are a status code plus a structured error set through the host. A plugin never lets a
@@ -37,8 +40,9 @@ extern "C" {
 #define NODAL_ABI_MAJOR 1
 /* Minor versions add fields at the end of structs and new host services; they never remove.
  *   1.0: the first version.
- *   1.1: host->log and host->report_progress return a status (they returned void in 1.0);
- *        stale call handles are detected (NODAL_INVALID). */
+ *   1.1: nodal_plugin.license and nodal_plugin.homepage; host->log and host->report_progress
+ *        return a status (they returned void in 1.0); stale call handles are detected
+ *        (NODAL_INVALID). */
 #define NODAL_ABI_MINOR 1
 
 #define NODAL_ENTRY_SYMBOL "nodal_plugin_entry_v1"
@@ -172,7 +176,8 @@ struct nodal_host {
 typedef struct nodal_node nodal_node;
 
 struct nodal_node {
-    uint32_t struct_size;      /* sizeof(nodal_node) as the plugin compiled it */
+    uint32_t struct_size;      /* sizeof(nodal_node) as the plugin compiled it; never less than
+                                * ABI 1.0's size (up to and including `invoke`) */
     uint32_t reserved;         /* zero */
     const char *id;            /* reverse-DNS, unique in the process: "org.example.text.upper" */
     const char *name;          /* the last part of its route: "upper" is reached as "/text/upper" */
@@ -203,7 +208,8 @@ struct nodal_node {
 typedef struct nodal_plugin nodal_plugin;
 
 struct nodal_plugin {
-    uint32_t struct_size;  /* sizeof(nodal_plugin) as the plugin compiled it */
+    uint32_t struct_size;  /* sizeof(nodal_plugin) as the plugin compiled it; never less than
+                            * ABI 1.0's size (up to and including `initialize`) */
     uint32_t abi_major;    /* must be NODAL_ABI_MAJOR of the header the plugin was built with */
     uint32_t abi_minor;    /* NODAL_ABI_MINOR of that header */
     uint32_t node_count;   /* number of entries in `nodes` */
@@ -227,6 +233,14 @@ struct nodal_plugin {
      * May be NULL. Returns NODAL_OK, or anything else to refuse loading (the host then reports
      * the plugin as failed and never calls its nodes). */
     nodal_status (*initialize)(const nodal_plugin *plugin, const nodal_host *host);
+
+    /* ---- ABI 1.1. A host reads these only when struct_size covers them. ---- */
+
+    /* The plugin's license as an SPDX expression, such as "MIT" or "Apache-2.0 OR MIT"; may be
+     * NULL. Static: valid for the life of the process. */
+    const char *license;
+    /* Where people learn more about the plugin (a URL); may be NULL. Static. */
+    const char *homepage;
 };
 
 /* The one symbol a plugin exports.

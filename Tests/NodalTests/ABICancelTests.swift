@@ -48,7 +48,7 @@ import Testing
         static const nodal_node *const nodes[] = { &liar_inline, &liar_pooled, &waiter, &echo };
         static const nodal_plugin plugin = {
             sizeof(nodal_plugin), NODAL_ABI_MAJOR, NODAL_ABI_MINOR, 4, "org.test.cancel", "cancel", "1.0.0",
-            NULL, NULL, NULL, nodes, NULL
+            NULL, NULL, NULL, nodes, NULL, NULL, NULL
         };
         NODAL_EXPORT const nodal_plugin *nodal_plugin_entry_v1(uint32_t major, uint32_t minor) {
             (void)major; (void)minor;

@@ -97,7 +97,7 @@ import Testing
         static const nodal_node *const nodes[] = { &summary_node, &last_node, &error_node };
         static const nodal_plugin plugin = {
             sizeof(nodal_plugin), NODAL_ABI_MAJOR, NODAL_ABI_MINOR, 3, "org.test.threads", "threads", "1.0.0",
-            NULL, NULL, NULL, nodes, NULL
+            NULL, NULL, NULL, nodes, NULL, NULL, NULL
         };
         NODAL_EXPORT const nodal_plugin *nodal_plugin_entry_v1(uint32_t major, uint32_t minor) {
             (void)major; (void)minor;
@@ -231,7 +231,7 @@ import Testing
         static const nodal_node *const nodes[] = { &keep_node, &detach_node };
         static const nodal_plugin plugin = {
             sizeof(nodal_plugin), NODAL_ABI_MAJOR, NODAL_ABI_MINOR, 2, "org.test.stale", "stale", "1.0.0",
-            NULL, NULL, NULL, nodes, NULL
+            NULL, NULL, NULL, nodes, NULL, NULL, NULL
         };
         NODAL_EXPORT const nodal_plugin *nodal_plugin_entry_v1(uint32_t major, uint32_t minor) {
             (void)major; (void)minor;

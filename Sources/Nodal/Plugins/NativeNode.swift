@@ -28,14 +28,18 @@ public struct NodeFlags: OptionSet, Sendable, Hashable {
 final class NativeNode: @unchecked Sendable {
     let info: NodeInfo
     private let descriptor: UnsafePointer<nodal_node>
-    private let invokeFunction: @convention(c) (UnsafePointer<nodal_node>?, UnsafePointer<nodal_host>?, OpaquePointer?, UnsafePointer<CChar>?, Int) -> nodal_status
+    private let invokeFunction: Invoke
     /// Present when the node is not thread-safe.
     let serialGate: SerialGate?
 
-    init(info: NodeInfo, descriptor: UnsafePointer<nodal_node>) {
+    typealias Invoke = @convention(c) (UnsafePointer<nodal_node>?, UnsafePointer<nodal_host>?, OpaquePointer?, UnsafePointer<CChar>?, Int) -> nodal_status
+
+    /// `invoke` is the descriptor's, as the loader read it (within the descriptor's struct_size:
+    /// the descriptor itself is never read as a whole).
+    init(info: NodeInfo, descriptor: UnsafePointer<nodal_node>, invoke: @escaping Invoke) {
         self.info = info
         self.descriptor = descriptor
-        self.invokeFunction = descriptor.pointee.invoke!
+        self.invokeFunction = invoke
         self.serialGate = info.flags.contains(.threadSafe) ? nil : SerialGate()
     }
 
@@ -104,6 +108,10 @@ public struct PluginInfo: Sendable {
     public var description: String?
     public var file: String
     public var abiMinor: Int
+    /// The plugin's license, an SPDX expression (ABI 1.1); nil when the plugin does not say.
+    public var license: String?
+    /// Where people learn more about the plugin, a URL (ABI 1.1); nil when the plugin does not say.
+    public var homepage: String?
     /// The Swift toolchain the plugin was built with, or nil for C plugins.
     public var swiftToolchain: String?
     public var nodes: [NodeInfo]
