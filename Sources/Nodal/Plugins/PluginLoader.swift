@@ -20,12 +20,18 @@ enum PluginLoader {
         func refuse(_ reason: String) -> PluginLoadError { PluginLoadError(file: path, reason: reason) }
 
         guard FileSystem.isFile(path) else { throw refuse("no such file") }
+        #if os(Linux)
+        // dlopen maps segments as the headers describe them, even past the end of a truncated
+        // file, and the process dies of SIGBUS when they are touched: check the headers first.
+        if let problem = ELFCheck.problem(path) { throw refuse(problem) }
+        #else
         guard let header = try? FileSystem.readPrefix(path, count: 4) else { throw refuse("cannot be read") }
         let elfMagic: [UInt8] = [0x7F, 0x45, 0x4C, 0x46]
         let machOMagics: [[UInt8]] = [[0xCF, 0xFA, 0xED, 0xFE], [0xCE, 0xFA, 0xED, 0xFE]]
         guard header == elfMagic || machOMagics.contains(header) else {
-            throw refuse("not a shared library (no ELF header)")
+            throw refuse("not a shared library (no ELF or Mach-O header)")
         }
+        #endif
 
         // RTLD_NODELETE: never unload. A Swift plugin's metadata stays registered with the Swift
         // runtime, and unloading it makes a later type lookup crash.
