@@ -90,7 +90,16 @@ private let descriptors = Descriptors.build()
 ///
 /// It returns an untyped pointer only so that its public signature needs no public import of
 /// CNodal; the pointer is a `const nodal_plugin *`, which is what the host reads.
+///
+/// `@c` (SE-0495) is the official spelling since Swift 6.3; it is gated on 6.3.1 here, as
+/// swift-testing gates its own adoption, to leave out compilers where it was still being finished.
+/// Older compilers get the underscored `@_cdecl`, which exports the same C symbol; the branch a
+/// compiler skips is never type-checked, so an older one never trips over `@c`.
+#if compiler(>=6.3.1)
 @c(nodal_plugin_entry_v1)
+#else
+@_cdecl("nodal_plugin_entry_v1")
+#endif
 public func nodalPluginEntryV1(_ hostABIMajor: UInt32, _ hostABIMinor: UInt32) -> UnsafeRawPointer? {
     guard hostABIMajor == UInt32(NODAL_ABI_MAJOR) else {
         return nil
