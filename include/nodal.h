@@ -146,6 +146,7 @@ struct nodal_host {
     /* Tells whether the node should stop: the run was cancelled or the step's timeout passed.
      * Thread: any thread, while the call's invoke runs. Cost: an uncontended lock and an atomic
      * load or two, no allocation and no system call: cheap enough to poll between units of work.
+     * Ownership: nothing changes hands.
      * Returns 1 if the node should stop and return NODAL_CANCELLED, 0 if not, and NODAL_INVALID
      * if `call` is NULL or not in flight (nonzero, so a node that tests for nonzero stops). */
     int32_t (*is_cancelled)(const nodal_call *call);
@@ -176,8 +177,9 @@ struct nodal_host {
 typedef struct nodal_node nodal_node;
 
 struct nodal_node {
-    uint32_t struct_size;      /* sizeof(nodal_node) as the plugin compiled it; never less than
-                                * ABI 1.0's size (up to and including `invoke`) */
+    uint32_t struct_size;      /* sizeof(nodal_node) as the plugin compiled it: a multiple of 8
+                                * (on 64-bit machines) and never less than ABI 1.0's size (up to
+                                * and including `invoke`); the host refuses anything else */
     uint32_t reserved;         /* zero */
     const char *id;            /* reverse-DNS, unique in the process: "org.example.text.upper" */
     const char *name;          /* the last part of its route: "upper" is reached as "/text/upper" */
@@ -208,8 +210,9 @@ struct nodal_node {
 typedef struct nodal_plugin nodal_plugin;
 
 struct nodal_plugin {
-    uint32_t struct_size;  /* sizeof(nodal_plugin) as the plugin compiled it; never less than
-                            * ABI 1.0's size (up to and including `initialize`) */
+    uint32_t struct_size;  /* sizeof(nodal_plugin) as the plugin compiled it: a multiple of 8
+                            * (on 64-bit machines) and never less than ABI 1.0's size (up to and
+                            * including `initialize`); the host refuses anything else */
     uint32_t abi_major;    /* must be NODAL_ABI_MAJOR of the header the plugin was built with */
     uint32_t abi_minor;    /* NODAL_ABI_MINOR of that header */
     uint32_t node_count;   /* number of entries in `nodes` */
@@ -226,7 +229,8 @@ struct nodal_plugin {
      * nodal_node may grow without changing the stride. Static: valid for the life of the process. */
     const nodal_node *const *nodes;
 
-    /* Called once after the host accepted the plugin, before any node runs.
+    /* Called after the host accepted the plugin, before any node runs: once per load, like the
+     * entry function (see there).
      * Thread: the thread that loads plugins.
      * Ownership: `plugin` is the plugin's own descriptor; `host` is the host's and stays valid
      * for the life of the process (it may be kept).
@@ -244,7 +248,9 @@ struct nodal_plugin {
 };
 
 /* The one symbol a plugin exports.
- * Thread: called once, on the loading thread, before anything else of the plugin.
+ * Thread: the loading thread, before anything else of the plugin. Called each time a host engine
+ * loads the plugin: once in most processes, once per engine in a process that runs several (the
+ * library itself is loaded once and never unloaded). Return the same description every time.
  * `host_abi_major`/`host_abi_minor` are the host's NODAL_ABI_MAJOR/MINOR; a plugin that needs a
  * newer minor may return NULL.
  * Ownership: the returned description and everything it points to are the plugin's, in static
