@@ -81,8 +81,17 @@ enum CallTable {
     /// flight. Returns nil (and runs nothing) for NULL, made-up and finished calls' handles.
     static func withLiveCall<Result>(_ handle: OpaquePointer?, _ body: (inout CallState) -> Result) -> Result? {
         guard let (slot, generation) = decode(handle) else { return nil }
-        return slot.pointee.state.withLock { state in
+        return locked(slot) { state in
             state.generation == generation ? body(&state) : nil
+        }
+    }
+
+    /// `body` under the slot's lock. Every access to a slot's state goes through here.
+    private static func locked<Result>(_ slot: UnsafeMutablePointer<CallSlot>, _ body: (inout CallState) -> Result) -> Result {
+        slot.pointee.state.withLock { state in
+            ThreadSanitizer.acquire?(slot)
+            defer { ThreadSanitizer.release?(slot) }
+            return body(&state)
         }
     }
 
@@ -96,7 +105,7 @@ enum CallTable {
     /// in flight at once.
     static func begin(stepID: String, nodeID: String, cancellation: CancellationToken?, events: EventSink?) -> Call? {
         guard let index = claim() else { return nil }
-        let generation = slot(index).pointee.state.withLock { state in
+        let generation = locked(slot(index)) { state in
             state.stepID = stepID
             state.nodeID = nodeID
             state.cancellation = cancellation
@@ -110,7 +119,7 @@ enum CallTable {
     /// Closes the call: from here on its handle is stale. Returns what the plugin answered.
     static func finish(_ call: Call) -> (output: [UInt8]?, error: StepError?) {
         let slot = slot(call.index)
-        let answer = slot.pointee.state.withLock { state in
+        let answer = locked(slot) { state in
             state.generation = (state.generation + 1) & generationMask
             defer {
                 state.output = nil
@@ -173,5 +182,23 @@ enum CallTable {
         #endif
         // Thread ids are addresses: multiply to spread them, keep the high bits.
         return Int(truncatingIfNeeded: (UInt64(thread) &* 0x9E37_79B9_7F4A_7C15) >> 40)
+    }
+}
+
+/// Tells ThreadSanitizer about the slot locks, when the process runs under it.
+///
+/// On Linux, Synchronization.Mutex is a priority-inheritance futex: when the lock is contended the
+/// kernel hands it to the waiting thread, a hand-over ThreadSanitizer cannot see, so it reports
+/// the state the lock protects as raced (any contended Mutex does, not only these). Its runtime
+/// exports `__tsan_acquire`/`__tsan_release` for exactly this; in a process without it both hooks
+/// are nil and cost a load and a branch.
+enum ThreadSanitizer {
+    typealias Hook = @convention(c) (UnsafeMutableRawPointer?) -> Void
+    static let acquire: Hook? = hook("__tsan_acquire")
+    static let release: Hook? = hook("__tsan_release")
+
+    private static func hook(_ name: String) -> Hook? {
+        guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, name) else { return nil }
+        return unsafeBitCast(symbol, to: Hook.self)
     }
 }
