@@ -342,13 +342,20 @@ import Testing
     /// The table itself: more calls at once than its first segment holds, each handle live until
     /// its call finishes and refused after.
     @Test func callTableGrowsAndRefusesFinishedCalls() throws {
-        let calls = (0..<300).map { index in
-            CallTable.begin(stepID: "s\(index)", nodeID: "org.test.table", cancellation: nil, events: nil)
-        }.compactMap { $0 }
-        #expect(calls.count == 300)
-        #expect(Set(calls.map { UInt(bitPattern: $0.handle) }).count == 300)
+        let count = 300
+        let contexts = UnsafeMutablePointer<CallContext>.allocate(capacity: count)
+        for index in 0..<count {
+            (contexts + index).initialize(to: CallContext(stepID: "s\(index)", nodeID: "org.test.table", cancellation: nil, events: nil))
+        }
+        defer {
+            contexts.deinitialize(count: count)
+            contexts.deallocate()
+        }
+        let calls = (0..<count).compactMap { CallTable.begin(contexts + $0) }
+        #expect(calls.count == count)
+        #expect(Set(calls.map { UInt(bitPattern: $0.handle) }).count == count)
         for (index, call) in calls.enumerated() {
-            #expect(CallTable.withLiveCall(call.handle) { $0.stepID } == "s\(index)")
+            #expect(CallTable.withLiveCall(call.handle) { _, context in context.pointee.stepID } == "s\(index)")
             let json = "\(index)"
             let status = json.withCString { HostServices.table.pointee.write_output(call.handle, $0, json.utf8.count) }
             #expect(status == NODAL_OK)
@@ -356,11 +363,11 @@ import Testing
         for (index, call) in calls.enumerated() {
             let answer = CallTable.finish(call)
             #expect(answer.output == Array("\(index)".utf8))
-            #expect(CallTable.withLiveCall(call.handle) { _ in true } == nil)
+            #expect(CallTable.withLiveCall(call.handle) { _, _ in true } == nil)
             #expect(HostServices.table.pointee.is_cancelled(call.handle) == NODAL_INVALID)
         }
-        #expect(CallTable.withLiveCall(nil) { _ in true } == nil)
-        #expect(CallTable.withLiveCall(OpaquePointer(bitPattern: UInt(CallTable.maximumSlots))) { _ in true } == nil)
+        #expect(CallTable.withLiveCall(nil) { _, _ in true } == nil)
+        #expect(CallTable.withLiveCall(OpaquePointer(bitPattern: UInt(CallTable.maximumSlots))) { _, _ in true } == nil)
     }
 
     @Test func aLogWithoutACallIsAccepted() {

@@ -6,23 +6,34 @@ import Glibc
 import Darwin
 #endif
 
-/// What the host keeps about one native call while its invoke runs.
+/// Who a native call is for. Lives in the calling frame (`NativeNode.call`) for the whole call.
+struct CallContext: Sendable {
+    let stepID: String
+    let nodeID: String
+    let cancellation: CancellationToken?
+    let events: EventSink?
+}
+
+/// What a native call answered so far, kept under its slot's lock.
 struct CallState: Sendable {
-    /// Bumped when a call finishes, so that the finished call's handle stops matching.
-    var generation: UInt64 = 1
     var output: [UInt8]?
     var error: StepError?
-    var stepID = ""
-    var nodeID = ""
-    var cancellation: CancellationToken?
-    var events: EventSink?
 }
 
 /// One entry of the call table. Lives at a fixed address for the life of the process.
 struct CallSlot: ~Copyable {
     /// Held by the call in flight, from `CallTable.begin` to `CallTable.finish`.
     let claimed = Atomic<Bool>(false)
-    /// Every read and write of the call's state, by the host or by plugin threads, holds this.
+    /// Bumped by `finish` (under the lock), so that the finished call's handle stops matching.
+    /// Read under the lock by the services, and without it by `begin`, whose claim saw the last
+    /// bump (the claim acquires what `finish`'s release of `claimed` published).
+    let generation = Atomic<UInt64>(1)
+    /// The address of the call's `CallContext`, in the calling frame. Written by the claimer in
+    /// `begin`, before the handle exists; followed only by holders of a live handle (who got it
+    /// from invoke, after `begin`) under the lock, after checking the generation. Borrowed, not
+    /// retained: a call costs no reference counting for it.
+    let context = Atomic<UInt>(0)
+    /// Every service call on the slot's call, from any thread, and `finish` hold this.
     let state = Mutex(CallState())
 }
 
@@ -79,10 +90,16 @@ enum CallTable {
 
     /// Runs `body` on the state of the call `handle` names, under its lock, if that call is in
     /// flight. Returns nil (and runs nothing) for NULL, made-up and finished calls' handles.
-    static func withLiveCall<Result>(_ handle: OpaquePointer?, _ body: (inout CallState) -> Result) -> Result? {
+    /// `body` gets the call's answer so far and its context.
+    static func withLiveCall<Result>(
+        _ handle: OpaquePointer?, _ body: (inout CallState, UnsafePointer<CallContext>) -> Result
+    ) -> Result? {
         guard let (slot, generation) = decode(handle) else { return nil }
         return locked(slot) { state in
-            state.generation == generation ? body(&state) : nil
+            guard slot.pointee.generation.load(ordering: .relaxed) == generation,
+                  let context = UnsafePointer<CallContext>(bitPattern: slot.pointee.context.load(ordering: .relaxed))
+            else { return nil }
+            return body(&state, context)
         }
     }
 
@@ -101,17 +118,16 @@ enum CallTable {
         fileprivate let index: Int
     }
 
-    /// Claims a free slot and opens a call in it. Returns nil only when `maximumSlots` calls are
-    /// in flight at once.
-    static func begin(stepID: String, nodeID: String, cancellation: CancellationToken?, events: EventSink?) -> Call? {
+    /// Claims a free slot and opens a call in it for `context`, which must stay valid until
+    /// `finish`. Returns nil only when `maximumSlots` calls are in flight at once.
+    ///
+    /// Takes no lock: claiming the slot makes it this thread's, and nothing but `finish` (which
+    /// only the claimer calls) changes the generation.
+    static func begin(_ context: UnsafePointer<CallContext>) -> Call? {
         guard let index = claim() else { return nil }
-        let generation = locked(slot(index)) { state in
-            state.stepID = stepID
-            state.nodeID = nodeID
-            state.cancellation = cancellation
-            state.events = events
-            return state.generation
-        }
+        let slot = slot(index)
+        slot.pointee.context.store(UInt(bitPattern: context), ordering: .relaxed)
+        let generation = slot.pointee.generation.load(ordering: .relaxed)
         let bits = UInt(generation) << UInt(indexBits) | UInt(index + 1)
         return Call(handle: OpaquePointer(bitPattern: bits).unsafelyUnwrapped, index: index)
     }
@@ -120,15 +136,10 @@ enum CallTable {
     static func finish(_ call: Call) -> (output: [UInt8]?, error: StepError?) {
         let slot = slot(call.index)
         let answer = locked(slot) { state in
-            state.generation = (state.generation + 1) & generationMask
-            defer {
-                state.output = nil
-                state.error = nil
-                state.cancellation = nil
-                state.events = nil
-                state.stepID = ""
-                state.nodeID = ""
-            }
+            let generation = slot.pointee.generation.load(ordering: .relaxed)
+            slot.pointee.generation.store((generation + 1) & generationMask, ordering: .relaxed)
+            slot.pointee.context.store(0, ordering: .relaxed)
+            defer { state = CallState() }
             return (state.output, state.error)
         }
         slot.pointee.claimed.store(false, ordering: .releasing)
@@ -142,7 +153,8 @@ enum CallTable {
         while true {
             let count = slotCount.load(ordering: .acquiring)
             if count > 0 {
-                var index = start % count
+                // start * count / 2^24: a place in 0 ..< count without a division.
+                var index = (start &* count) >> 24
                 for _ in 0..<count {
                     let candidate = slot(index)
                     if !candidate.pointee.claimed.load(ordering: .relaxed),
@@ -180,7 +192,7 @@ enum CallTable {
         #else
         let thread = UInt(bitPattern: pthread_self())
         #endif
-        // Thread ids are addresses: multiply to spread them, keep the high bits.
+        // Thread ids are addresses: multiply to spread them, keep the high 24 bits.
         return Int(truncatingIfNeeded: (UInt64(thread) &* 0x9E37_79B9_7F4A_7C15) >> 40)
     }
 }

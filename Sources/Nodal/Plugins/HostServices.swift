@@ -46,7 +46,7 @@ enum HostServices {
             guard let json else { return NODAL_INVALID }
             // Copied before taking the lock; kept only if the call is live.
             let bytes = Array(UnsafeRawBufferPointer(start: json, count: length))
-            return CallTable.withLiveCall(call) { $0.output = bytes; return NODAL_OK } ?? NODAL_INVALID
+            return CallTable.withLiveCall(call) { state, _ in state.output = bytes; return NODAL_OK } ?? NODAL_INVALID
         }
         table.pointee.set_error = { call, code, message, details, detailsLength in
             var detailsJSON: JSON?
@@ -58,7 +58,7 @@ enum HostServices {
                 code: code.map { String(cString: $0) } ?? "NODE_FAILED",
                 message: message.map { String(cString: $0) } ?? "",
                 details: detailsJSON)
-            return CallTable.withLiveCall(call) { $0.error = error; return NODAL_OK } ?? NODAL_INVALID
+            return CallTable.withLiveCall(call) { state, _ in state.error = error; return NODAL_OK } ?? NODAL_INVALID
         }
         table.pointee.log = { call, level, message in
             guard let message else { return NODAL_INVALID }
@@ -67,10 +67,11 @@ enum HostServices {
             if call != nil {
                 // The event is emitted under the call's lock, so it is never delivered after the
                 // step's own completion event.
-                let live = CallTable.withLiveCall(call) { state in
-                    metadata["step"] = .string(state.stepID)
-                    metadata["node"] = .string(state.nodeID)
-                    state.events?.emit(.log(step: state.stepID, level: levelName(level), message: text))
+                let live = CallTable.withLiveCall(call) { _, context in
+                    let context = context.pointee
+                    metadata["step"] = .string(context.stepID)
+                    metadata["node"] = .string(context.nodeID)
+                    context.events?.emit(.log(step: context.stepID, level: levelName(level), message: text))
                     return true
                 }
                 guard live == true else { return NODAL_INVALID }
@@ -79,15 +80,16 @@ enum HostServices {
             return NODAL_OK
         }
         table.pointee.is_cancelled = { call in
-            CallTable.withLiveCall(call) { state in
-                state.cancellation?.isCancelled == true ? 1 : 0
+            CallTable.withLiveCall(call) { _, context in
+                context.pointee.cancellation?.isCancelled == true ? 1 : 0
             } ?? NODAL_INVALID
         }
         table.pointee.report_progress = { call, fraction, message in
             let text = message.map { String(cString: $0) }
             let fraction = fraction >= 0 && fraction.isFinite ? min(fraction, 1) : nil
-            return CallTable.withLiveCall(call) { state in
-                state.events?.emit(.progress(step: state.stepID, fraction: fraction, message: text))
+            return CallTable.withLiveCall(call) { _, context in
+                let context = context.pointee
+                context.events?.emit(.progress(step: context.stepID, fraction: fraction, message: text))
                 return NODAL_OK
             } ?? NODAL_INVALID
         }

@@ -47,17 +47,22 @@ final class NativeNode: @unchecked Sendable {
 
     /// Calls the node on the current thread and turns what it did into an outcome.
     func call(input: [UInt8], stepID: String, cancellation: CancellationToken?, events: EventSink? = nil) -> NodeOutcome {
-        guard let call = CallTable.begin(stepID: stepID, nodeID: info.id, cancellation: cancellation, events: events) else {
+        let context = CallContext(stepID: stepID, nodeID: info.id, cancellation: cancellation, events: events)
+        // The context lives in this frame until the call is finished, as `begin` requires.
+        let called = withUnsafePointer(to: context) { context -> (nodal_status, (output: [UInt8]?, error: StepError?))? in
+            guard let call = CallTable.begin(context) else { return nil }
+            let status = input.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { chars in
+                    invokeFunction(descriptor, HostServices.table, call.handle, chars.baseAddress, chars.count)
+                }
+            }
+            return (status, CallTable.finish(call))
+        }
+        guard let (status, answer) = called else {
             return .failure(StepError(
                 code: "TOO_MANY_CALLS",
                 message: "node \(info.id) was not called: \(CallTable.maximumSlots) native calls are already in flight"))
         }
-        let status = input.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                invokeFunction(descriptor, HostServices.table, call.handle, chars.baseAddress, chars.count)
-            }
-        }
-        let answer = CallTable.finish(call)
         switch status {
         case NODAL_OK:
             guard let bytes = answer.output else { return .success(Payload(json: .null, bytes: Array("null".utf8))) }
