@@ -8,7 +8,10 @@
  *
  * Rules that hold everywhere in this header:
  *   - Every struct starts with `struct_size` (the size the writer compiled against). Structs only
- *     grow at the end; a reader never touches a field past `struct_size`.
+ *     grow at the end; a reader never touches a field past `struct_size`, and treats the fields
+ *     it knows but the writer did not write as zero (NULL). Fill these structs with designated
+ *     initializers (`.id = "org.example.text"`), so that the fields a newer header adds start
+ *     zeroed and -Wmissing-field-initializers stays quiet.
  *   - No allocator crosses the boundary. Buffers passed to a plugin are borrowed for the duration
  *     of the call. Data a plugin hands to the host is copied by the host before the service returns.
  *   - Errors are a status code plus a structured error set through the host. A plugin never lets a
@@ -35,8 +38,12 @@ extern "C" {
 /* The ABI major is also in the entry symbol's name: a host for ABI 1 looks up
  * `nodal_plugin_entry_v1` only, so a plugin built for another major is never called by mistake. */
 #define NODAL_ABI_MAJOR 1
-/* Minor versions add fields at the end of structs and new host services; they never remove. */
-#define NODAL_ABI_MINOR 0
+/* Minor versions add fields at the end of structs and new host services; they never remove.
+ *   1.0: the first version.
+ *   1.1: nodal_plugin.license and nodal_plugin.homepage; host->log and host->report_progress
+ *        return a status (they returned void in 1.0); stale call handles are detected
+ *        (NODAL_INVALID). */
+#define NODAL_ABI_MINOR 1
 
 #define NODAL_ENTRY_SYMBOL "nodal_plugin_entry_v1"
 
@@ -46,10 +53,19 @@ extern "C" {
 
 typedef int32_t nodal_status;
 
-#define NODAL_OK 0         /* success                                                         */
-#define NODAL_ERROR 1      /* failure; details were (or should have been) set via set_error   */
-#define NODAL_CANCELLED 2  /* the node noticed is_cancelled() and stopped early                */
-#define NODAL_INVALID 3    /* a host service refused its arguments (NULL, bad UTF-8, too late) */
+/* Success. */
+#define NODAL_OK 0
+/* The node failed; it set the details with host->set_error (if it did not, the host reports a
+ * generic NODE_FAILED error). Returned by invoke and initialize, never by a host service. */
+#define NODAL_ERROR 1
+/* The node saw host->is_cancelled() return nonzero and stopped early. Returned by invoke only.
+ * Returning it when nothing cancelled the call is a bug in the node: the host then fails the
+ * step with the error code UNEXPECTED_CANCEL. */
+#define NODAL_CANCELLED 2
+/* A host service refused its arguments and did nothing: a required pointer was NULL, or the
+ * `nodal_call` is not a call in flight (its invoke already returned, or it never was a handle
+ * the host gave out). Returned by host services only; a node must not return it from invoke. */
+#define NODAL_INVALID 3
 
 /* ------------------------------------------------------------------------------------------ */
 /* Node flags: promises a node makes that the scheduler acts on                               */
@@ -77,9 +93,13 @@ typedef int32_t nodal_status;
 /* Host services                                                                              */
 /* ------------------------------------------------------------------------------------------ */
 
-/* One in-flight node call. Opaque: owned by the host, valid only until the node's invoke returns.
- * A plugin must not keep it, nor use it from a thread the node started unless invoke is still
- * running and waits for that thread. */
+/* One in-flight node call: a handle the host passes to invoke, and the plugin passes back to the
+ * host services. Opaque and owned by the host: it is not a pointer to dereference, compare or
+ * free. It is valid from the moment invoke is entered until invoke returns, on any thread.
+ * A plugin must not keep it past that; if it does anyway (a detached thread, a handle stashed for
+ * a later call), every host service taking it returns NODAL_INVALID and touches no memory of the
+ * finished call. A host does not give out a finished call's handle value again for a very long
+ * time, so a stale handle is not taken for a live one. */
 typedef struct nodal_call nodal_call;
 
 typedef struct nodal_host nodal_host;
@@ -93,41 +113,60 @@ struct nodal_host {
     const char *host_version; /* SemVer of the engine; static, never NULL */
 
     /* Sets the call's output to a JSON value.
-     * Thread: any thread, while the call's invoke is running.
-     * Ownership: `json` is borrowed; the host copies it before returning.
+     * Thread: any thread, while the call's invoke runs (calls from several threads are safe and
+     * serialized by the host; the last one wins).
+     * Ownership: `json` is borrowed; the host copies the `json_len` bytes before returning.
      * Calling it again replaces the previous output. The host checks the bytes are valid UTF-8
      * JSON when the call returns, and fails the step (saying so) if they are not.
-     * Returns NODAL_OK, or NODAL_INVALID if `call` or `json` is NULL. */
+     * Returns NODAL_OK, or NODAL_INVALID (and keeps nothing) if `json` is NULL or `call` is NULL
+     * or not in flight. */
     nodal_status (*write_output)(nodal_call *call, const char *json, size_t json_len);
 
     /* Records a structured error for the call. The node then returns NODAL_ERROR.
-     * Thread: any thread, while the call's invoke is running.
+     * Thread: any thread, while the call's invoke runs (serialized by the host; the last one wins).
      * Ownership: all strings are borrowed and copied before returning.
      * `code` is a short stable identifier such as "INVALID_INPUT" (NULL means "NODE_FAILED");
      * `message` is for people (NULL means no message); `details_json` is optional JSON (NULL or
-     * length 0 for none). A later call replaces an earlier one.
-     * Returns NODAL_OK, or NODAL_INVALID if `call` is NULL. */
+     * length 0 for none; text that is not JSON is kept as a string). A later call replaces an
+     * earlier one.
+     * Returns NODAL_OK, or NODAL_INVALID (and records nothing) if `call` is NULL or not in flight. */
     nodal_status (*set_error)(nodal_call *call, const char *code, const char *message,
                               const char *details_json, size_t details_len);
 
-    /* Writes a log line attributed to the call's step (or to the plugin when `call` is NULL).
-     * Thread: any thread, at any time after the entry function returned.
-     * Ownership: `message` is borrowed and copied. Never fails. */
-    void (*log)(nodal_call *call, int32_t level, const char *message);
+    /* Writes a log line attributed to the call's step, or to the plugin when `call` is NULL.
+     * `level` is a NODAL_LOG_* value (other values log as errors).
+     * Thread: any thread. With a `call`: while its invoke runs. With NULL: at any time after the
+     * entry function returned.
+     * Ownership: `message` is borrowed and copied before returning.
+     * Returns NODAL_OK, or NODAL_INVALID (and logs nothing) if `message` is NULL or `call` is not
+     * NULL and not in flight. Hosts of ABI 1.0 declared this function void: read the result only
+     * when host->abi_minor >= 1. */
+    nodal_status (*log)(nodal_call *call, int32_t level, const char *message);
 
-    /* Tells whether the run was cancelled or the step's timeout has passed.
-     * Thread: any thread, while the call's invoke is running. Cost: one atomic load.
-     * Returns 1 if the node should stop and return NODAL_CANCELLED, else 0. */
+    /* Tells whether the node should stop: the run was cancelled or the step's timeout passed.
+     * Thread: any thread, while the call's invoke runs. Cost: an uncontended lock and an atomic
+     * load or two, no allocation and no system call: cheap enough to poll between units of work.
+     * Ownership: nothing changes hands.
+     * Returns 1 if the node should stop and return NODAL_CANCELLED, 0 if not, and NODAL_INVALID
+     * if `call` is NULL or not in flight (nonzero, so a node that tests for nonzero stops). */
     int32_t (*is_cancelled)(const nodal_call *call);
 
-    /* Reports progress of a long call. `fraction` is in [0, 1], or negative when unknown.
-     * `message` may be NULL. Thread: any thread, while invoke runs. Ownership: borrowed, copied. */
-    void (*report_progress)(nodal_call *call, double fraction, const char *message);
+    /* Reports progress of a long call. `fraction` is in [0, 1] (values above 1 count as 1), or
+     * negative, NaN or infinite when unknown. `message` may be NULL.
+     * Thread: any thread, while the call's invoke runs.
+     * Ownership: `message` is borrowed and copied before returning.
+     * Returns NODAL_OK, or NODAL_INVALID (and reports nothing) if `call` is NULL or not in
+     * flight. Hosts of ABI 1.0 declared this function void: read the result only when
+     * host->abi_minor >= 1. */
+    nodal_status (*report_progress)(nodal_call *call, double fraction, const char *message);
 
     /* Looks up an optional host extension by versioned id, such as "org.nodal.blobs.v1".
-     * Thread: any thread. Returns a pointer to a struct the extension's own header defines
-     * (starting with struct_size), valid for the life of the process, or NULL when the host does
-     * not offer it. A plugin must treat NULL as "not available", never as an error. */
+     * Thread: any thread, at any time after the entry function returned.
+     * Ownership: `host` and `extension_id` are borrowed for the call. The returned struct is the
+     * host's (the plugin never frees or writes it); it starts with struct_size, is defined by the
+     * extension's own header, and stays valid for the life of the process.
+     * Returns that pointer, or NULL when the host does not offer the extension (or `host` or
+     * `extension_id` is NULL). A plugin must treat NULL as "not available", never as an error. */
     const void *(*get_extension)(const nodal_host *host, const char *extension_id);
 };
 
@@ -138,7 +177,9 @@ struct nodal_host {
 typedef struct nodal_node nodal_node;
 
 struct nodal_node {
-    uint32_t struct_size;      /* sizeof(nodal_node) as the plugin compiled it */
+    uint32_t struct_size;      /* sizeof(nodal_node) as the plugin compiled it: a multiple of 8
+                                * (on 64-bit machines) and never less than ABI 1.0's size (up to
+                                * and including `invoke`); the host refuses anything else */
     uint32_t reserved;         /* zero */
     const char *id;            /* reverse-DNS, unique in the process: "org.example.text.upper" */
     const char *name;          /* the last part of its route: "upper" is reached as "/text/upper" */
@@ -153,10 +194,15 @@ struct nodal_node {
     /* Runs the node once.
      * Thread: a thread of the host's blocking-call pool, or the scheduler's thread when the node
      * is NODAL_NODE_NON_BLOCKING. Concurrently with itself only if NODAL_NODE_THREAD_SAFE.
-     * Ownership: `input_json` is borrowed for the call (not NUL-terminated: use input_len).
-     * `call` is valid until invoke returns. Answer with host->write_output or host->set_error.
+     * Threads the node starts may use `call` until invoke returns; invoke must wait for them to
+     * be done with it (see nodal_call).
+     * Ownership: `node` and `host` are the plugin's and the host's (valid for the life of the
+     * process); `input_json` is borrowed for the call (not NUL-terminated: use input_len); `call`
+     * is valid until invoke returns. Answer with host->write_output or host->set_error; nothing
+     * the node allocates is handed to the host.
      * Returns NODAL_OK (output written; no output means JSON null), NODAL_ERROR (error set; if
-     * none was set the host reports a generic failure) or NODAL_CANCELLED. */
+     * none was set the host reports a generic failure) or NODAL_CANCELLED (only after
+     * is_cancelled returned nonzero; see NODAL_CANCELLED). Any other value fails the step. */
     nodal_status (*invoke)(const nodal_node *node, const nodal_host *host, nodal_call *call,
                            const char *input_json, size_t input_len);
 };
@@ -164,7 +210,9 @@ struct nodal_node {
 typedef struct nodal_plugin nodal_plugin;
 
 struct nodal_plugin {
-    uint32_t struct_size;  /* sizeof(nodal_plugin) as the plugin compiled it */
+    uint32_t struct_size;  /* sizeof(nodal_plugin) as the plugin compiled it: a multiple of 8
+                            * (on 64-bit machines) and never less than ABI 1.0's size (up to and
+                            * including `initialize`); the host refuses anything else */
     uint32_t abi_major;    /* must be NODAL_ABI_MAJOR of the header the plugin was built with */
     uint32_t abi_minor;    /* NODAL_ABI_MINOR of that header */
     uint32_t node_count;   /* number of entries in `nodes` */
@@ -181,18 +229,34 @@ struct nodal_plugin {
      * nodal_node may grow without changing the stride. Static: valid for the life of the process. */
     const nodal_node *const *nodes;
 
-    /* Called once after the host accepted the plugin, before any node runs.
-     * Thread: the thread that loads plugins. `host` stays valid for the life of the process and
-     * may be kept. May be NULL. Returns NODAL_OK, or anything else to refuse loading (the host
-     * then reports the plugin as failed and never calls its nodes). */
+    /* Called after the host accepted the plugin, before any node runs: once per load, like the
+     * entry function (see there).
+     * Thread: the thread that loads plugins.
+     * Ownership: `plugin` is the plugin's own descriptor; `host` is the host's and stays valid
+     * for the life of the process (it may be kept).
+     * May be NULL. Returns NODAL_OK, or anything else to refuse loading (the host then reports
+     * the plugin as failed and never calls its nodes). */
     nodal_status (*initialize)(const nodal_plugin *plugin, const nodal_host *host);
+
+    /* ---- ABI 1.1. A host reads these only when struct_size covers them. ---- */
+
+    /* The plugin's license as an SPDX expression, such as "MIT" or "Apache-2.0 OR MIT"; may be
+     * NULL. Static: valid for the life of the process. */
+    const char *license;
+    /* Where people learn more about the plugin (a URL); may be NULL. Static. */
+    const char *homepage;
 };
 
 /* The one symbol a plugin exports.
- * Thread: called once, on the loading thread, before anything else.
+ * Thread: the loading thread, before anything else of the plugin. Called each time a host engine
+ * loads the plugin: once in most processes, once per engine in a process that runs several (the
+ * library itself is loaded once and never unloaded). Return the same description every time.
  * `host_abi_major`/`host_abi_minor` are the host's NODAL_ABI_MAJOR/MINOR; a plugin that needs a
- * newer minor may return NULL. Returns a description valid for the life of the process (static
- * storage), or NULL to refuse loading. */
+ * newer minor may return NULL.
+ * Ownership: the returned description and everything it points to are the plugin's, in static
+ * storage (or memory never freed), valid and unchanged for the life of the process. The host reads
+ * each struct only up to its struct_size.
+ * Returns that description, or NULL to refuse loading. */
 typedef const nodal_plugin *(*nodal_plugin_entry_fn)(uint32_t host_abi_major, uint32_t host_abi_minor);
 
 #if defined(_WIN32)

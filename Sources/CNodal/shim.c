@@ -6,3 +6,48 @@ _Static_assert(sizeof(nodal_status) == 4, "nodal_status is a 32-bit int");
 _Static_assert(offsetof(nodal_host, struct_size) == 0, "struct_size comes first");
 _Static_assert(offsetof(nodal_node, struct_size) == 0, "struct_size comes first");
 _Static_assert(offsetof(nodal_plugin, struct_size) == 0, "struct_size comes first");
+
+// The layout of ABI 1.0 is frozen: later minors only add fields after these, so a plugin built
+// against any 1.x header is read correctly. Checked on 64-bit machines, where the offsets below
+// hold (LP64 and LLP64 alike: every field is a 4-byte integer, a uint64_t or a pointer).
+#if UINTPTR_MAX == 0xFFFFFFFFFFFFFFFFu
+#define NODAL_FIELD_AT(type, field, offset) \
+    _Static_assert(offsetof(type, field) == (offset), #type "." #field " moved: the ABI 1.0 layout is frozen")
+
+NODAL_FIELD_AT(nodal_host, abi_major, 4);
+NODAL_FIELD_AT(nodal_host, abi_minor, 8);
+NODAL_FIELD_AT(nodal_host, host_name, 16);
+NODAL_FIELD_AT(nodal_host, host_version, 24);
+NODAL_FIELD_AT(nodal_host, write_output, 32);
+NODAL_FIELD_AT(nodal_host, set_error, 40);
+NODAL_FIELD_AT(nodal_host, log, 48);
+NODAL_FIELD_AT(nodal_host, is_cancelled, 56);
+NODAL_FIELD_AT(nodal_host, report_progress, 64);
+NODAL_FIELD_AT(nodal_host, get_extension, 72);
+
+NODAL_FIELD_AT(nodal_node, id, 8);
+NODAL_FIELD_AT(nodal_node, name, 16);
+NODAL_FIELD_AT(nodal_node, version, 24);
+NODAL_FIELD_AT(nodal_node, description, 32);
+NODAL_FIELD_AT(nodal_node, flags, 40);
+NODAL_FIELD_AT(nodal_node, input_schema, 48);
+NODAL_FIELD_AT(nodal_node, output_schema, 56);
+NODAL_FIELD_AT(nodal_node, config_schema, 64);
+NODAL_FIELD_AT(nodal_node, node_data, 72);
+NODAL_FIELD_AT(nodal_node, invoke, 80);
+
+NODAL_FIELD_AT(nodal_plugin, abi_major, 4);
+NODAL_FIELD_AT(nodal_plugin, abi_minor, 8);
+NODAL_FIELD_AT(nodal_plugin, node_count, 12);
+NODAL_FIELD_AT(nodal_plugin, id, 16);
+NODAL_FIELD_AT(nodal_plugin, name, 24);
+NODAL_FIELD_AT(nodal_plugin, version, 32);
+NODAL_FIELD_AT(nodal_plugin, vendor, 40);
+NODAL_FIELD_AT(nodal_plugin, description, 48);
+NODAL_FIELD_AT(nodal_plugin, swift_toolchain, 56);
+NODAL_FIELD_AT(nodal_plugin, nodes, 64);
+NODAL_FIELD_AT(nodal_plugin, initialize, 72);
+// ABI 1.1
+NODAL_FIELD_AT(nodal_plugin, license, 80);
+NODAL_FIELD_AT(nodal_plugin, homepage, 88);
+#endif

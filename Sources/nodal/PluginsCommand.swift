@@ -84,6 +84,8 @@ extension PluginInfo {
             "vendor": vendor.map(JSON.string) ?? .null, "description": description.map(JSON.string) ?? .null,
             "file": .string(file), "abi": .string("1.\(abiMinor)"),
         ]
+        if let license { object["license"] = .string(license) }
+        if let homepage { object["homepage"] = .string(homepage) }
         if let swiftToolchain { object["swiftToolchain"] = .string(swiftToolchain) }
         object["nodes"] = .array(nodes.map { $0.json(route: "/\(name)") })
         return .object(object)

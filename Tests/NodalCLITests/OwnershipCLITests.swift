@@ -52,8 +52,9 @@ import Testing
         };
         static const nodal_node *const nodes[] = { &tick_node };
         static const nodal_plugin plugin = {
-            sizeof(nodal_plugin), NODAL_ABI_MAJOR, NODAL_ABI_MINOR, 1,
-            "org.test.tick", "tick", "1.0.0", "Tests", "logs steps", NULL, nodes, NULL
+            .struct_size = sizeof(nodal_plugin), .abi_major = NODAL_ABI_MAJOR, .abi_minor = NODAL_ABI_MINOR,
+            .node_count = 1, .id = "org.test.tick", .name = "tick", .version = "1.0.0", .vendor = "Tests",
+            .description = "logs steps", .nodes = nodes
         };
         NODAL_EXPORT const nodal_plugin *nodal_plugin_entry_v1(uint32_t major, uint32_t minor) {
             (void)major; (void)minor;

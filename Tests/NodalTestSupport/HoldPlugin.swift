@@ -46,8 +46,9 @@ public final class HoldPlugin: Sendable {
         static const nodal_node node = { sizeof(nodal_node), 0, "org.test.hold.hold", "hold", "1.0.0", NULL,
             NODAL_NODE_THREAD_SAFE, NULL, NULL, NULL, NULL, hold };
         static const nodal_node *const nodes[] = { &node };
-        static const nodal_plugin plugin = { sizeof(nodal_plugin), NODAL_ABI_MAJOR, NODAL_ABI_MINOR, 1,
-            "org.test.hold", "hold", "1.0.0", NULL, NULL, NULL, nodes, NULL };
+        static const nodal_plugin plugin = {
+            .struct_size = sizeof(nodal_plugin), .abi_major = NODAL_ABI_MAJOR, .abi_minor = NODAL_ABI_MINOR,
+            .node_count = 1, .id = "org.test.hold", .name = "hold", .version = "1.0.0", .nodes = nodes };
         NODAL_EXPORT const nodal_plugin *nodal_plugin_entry_v1(uint32_t a, uint32_t b) { (void)a; (void)b; return &plugin; }
         """
 

@@ -87,11 +87,12 @@ public func temporaryDirectory(containing files: [String: String]) throws -> Str
 }
 
 /// Compiles C source into a shared library against include/nodal.h; returns its path.
-public func buildCPlugin(_ source: String, name: String, in directory: String) throws -> String {
+/// `flags` go to the compiler after the usual ones (e.g. `-pthread`).
+public func buildCPlugin(_ source: String, name: String, in directory: String, flags: [String] = []) throws -> String {
     let sourcePath = directory + "/\(name).c"
     let output = directory + "/lib\(name).so"
     try source.write(toFile: sourcePath, atomically: true, encoding: .utf8)
-    let result = try runProcess("/usr/bin/env", ["cc", "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-shared", "-fPIC", "-I", Products.header, sourcePath, "-o", output])
+    let result = try runProcess("/usr/bin/env", ["cc", "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-shared", "-fPIC", "-I", Products.header] + flags + [sourcePath, "-o", output])
     guard result.status == 0 else { throw SetupError("cc failed: \(result.stderr)") }
     return output
 }

@@ -29,7 +29,7 @@ struct TestPluginSource {
         static const nodal_plugin plugin = {
             sizeof(nodal_plugin), \(descriptorABIMajor), NODAL_ABI_MINOR, 1,
             "\(pluginID)", "\(pluginName)", "\(version)", "Tests", "a test plugin",
-            \(swiftToolchain.map { "\"\($0)\"" } ?? "NULL"), nodes, NULL
+            \(swiftToolchain.map { "\"\($0)\"" } ?? "NULL"), nodes, NULL, NULL, NULL
         };
 
         NODAL_EXPORT const nodal_plugin *\(entrySymbol)(uint32_t major, uint32_t minor) {

@@ -417,7 +417,7 @@ import Testing
                 NODAL_NODE_THREAD_SAFE | NODAL_NODE_NON_BLOCKING, NULL, NULL, NULL, NULL, bad };
             static const nodal_node *const nodes[] = { &node };
             static const nodal_plugin plugin = { sizeof(nodal_plugin), NODAL_ABI_MAJOR, NODAL_ABI_MINOR, 1,
-                "org.test.utf8", "utf8", "1.0.0", NULL, NULL, NULL, nodes, NULL };
+                "org.test.utf8", "utf8", "1.0.0", NULL, NULL, NULL, nodes, NULL, NULL, NULL };
             NODAL_EXPORT const nodal_plugin *nodal_plugin_entry_v1(uint32_t a, uint32_t b) { (void)a; (void)b; return &plugin; }
             """
         let engine = Engine(extensions: [.ffi])

@@ -1530,6 +1530,8 @@ static const nodal_plugin std_plugin = {
     NULL, /* swift_toolchain: not a Swift plugin */
     std_nodes,
     NULL, /* init */
+    NULL, /* license (ABI 1.1): not stated */
+    NULL, /* homepage (ABI 1.1) */
 };
 
 NODAL_EXPORT const nodal_plugin *nodal_plugin_entry_v1(uint32_t host_abi_major,

@@ -29,14 +29,18 @@ public struct NodeFlags: OptionSet, Sendable, Hashable {
 package final class NativeNode: @unchecked Sendable {
     let info: NodeInfo
     private let descriptor: UnsafePointer<nodal_node>
-    private let invokeFunction: @convention(c) (UnsafePointer<nodal_node>?, UnsafePointer<nodal_host>?, OpaquePointer?, UnsafePointer<CChar>?, Int) -> nodal_status
+    private let invokeFunction: Invoke
     /// Present when the node is not thread-safe.
     let serialGate: SerialGate?
 
-    init(info: NodeInfo, descriptor: UnsafePointer<nodal_node>) {
+    typealias Invoke = @convention(c) (UnsafePointer<nodal_node>?, UnsafePointer<nodal_host>?, OpaquePointer?, UnsafePointer<CChar>?, Int) -> nodal_status
+
+    /// `invoke` is the descriptor's, as the loader read it (within the descriptor's struct_size:
+    /// the descriptor itself is never read as a whole).
+    init(info: NodeInfo, descriptor: UnsafePointer<nodal_node>, invoke: @escaping Invoke) {
         self.info = info
         self.descriptor = descriptor
-        self.invokeFunction = descriptor.pointee.invoke!
+        self.invokeFunction = invoke
         self.serialGate = info.flags.contains(.threadSafe) ? nil : SerialGate()
     }
 
@@ -44,18 +48,25 @@ package final class NativeNode: @unchecked Sendable {
 
     /// Calls the node on the current thread and turns what it did into an outcome.
     func call(input: [UInt8], stepID: String, cancellation: CancellationToken?, events: EventSink? = nil) -> NodeOutcome {
-        let context = NativeCallContext(stepID: stepID, nodeID: info.id, cancellation: cancellation, events: events)
-        let status = withExtendedLifetime(context) {
-            let handle = OpaquePointer(Unmanaged.passUnretained(context).toOpaque())
-            return input.withUnsafeBufferPointer { buffer in
+        let context = CallContext(stepID: stepID, nodeID: info.id, cancellation: cancellation, events: events)
+        // The context lives in this frame until the call is finished, as `begin` requires.
+        let called = withUnsafePointer(to: context) { context -> (nodal_status, (output: [UInt8]?, error: StepError?))? in
+            guard let call = CallTable.begin(context) else { return nil }
+            let status = input.withUnsafeBufferPointer { buffer in
                 buffer.withMemoryRebound(to: CChar.self) { chars in
-                    invokeFunction(descriptor, HostServices.table, handle, chars.baseAddress, chars.count)
+                    invokeFunction(descriptor, HostServices.table, call.handle, chars.baseAddress, chars.count)
                 }
             }
+            return (status, CallTable.finish(call))
+        }
+        guard let (status, answer) = called else {
+            return .failure(StepError(
+                code: "TOO_MANY_CALLS",
+                message: "node \(info.id) was not called: \(CallTable.maximumSlots) native calls are already in flight"))
         }
         switch status {
         case NODAL_OK:
-            guard let bytes = context.output else { return .success(Payload(json: .null, bytes: Array("null".utf8))) }
+            guard let bytes = answer.output else { return .success(Payload(json: .null, bytes: Array("null".utf8))) }
             do {
                 return .success(Payload(json: try JSON(parsing: bytes), bytes: bytes))
             } catch {
@@ -65,9 +76,16 @@ package final class NativeNode: @unchecked Sendable {
                     message: "node \(info.id) returned invalid JSON (\(error)): \(preview)"))
             }
         case NODAL_ERROR:
-            return .failure(context.error ?? StepError(
+            return .failure(answer.error ?? StepError(
                 code: "NODE_FAILED", message: "node \(info.id) failed without setting an error"))
         case NODAL_CANCELLED:
+            // The token only ever goes from not cancelled to cancelled, so a node that saw it
+            // raised still sees it raised here.
+            guard cancellation?.isCancelled == true else {
+                return .failure(StepError(
+                    code: "UNEXPECTED_CANCEL",
+                    message: "node \(info.id) returned NODAL_CANCELLED, but nothing cancelled the call (the run was not canceled and no timeout passed)"))
+            }
             return .canceled
         default:
             return .failure(StepError(code: "INVALID_STATUS", message: "node \(info.id) returned unknown status \(status)"))
@@ -96,6 +114,10 @@ public struct PluginInfo: Sendable {
     public var description: String?
     public var file: String
     public var abiMinor: Int
+    /// The plugin's license, an SPDX expression (ABI 1.1); nil when the plugin does not say.
+    public var license: String?
+    /// Where people learn more about the plugin, a URL (ABI 1.1); nil when the plugin does not say.
+    public var homepage: String?
     /// The Swift toolchain the plugin was built with, or nil for C plugins.
     public var swiftToolchain: String?
     public var nodes: [NodeInfo]

@@ -42,39 +42,35 @@ struct Descriptors: @unchecked Sendable {
     static func build() -> Descriptors {
         let specs = StatsNodes.all
         let table = UnsafeMutablePointer<UnsafePointer<nodal_node>?>.allocate(capacity: specs.count)
+        // Field by field from zeroed structs (not the memberwise initializer), so that fields a
+        // newer nodal.h adds start zeroed (absent) and this source still compiles against it.
         for (index, spec) in specs.enumerated() {
             let node = UnsafeMutablePointer<nodal_node>.allocate(capacity: 1)
-            node.initialize(to: nodal_node(
-                struct_size: UInt32(MemoryLayout<nodal_node>.size),
-                reserved: 0,
-                id: permanentCString("\(pluginID).\(spec.name)"),
-                name: permanentCString(spec.name),
-                version: permanentCString("1.0.0"),
-                description: permanentCString(spec.description),
-                flags: spec.flags,
-                input_schema: permanentCString(spec.inputSchema),
-                output_schema: permanentCString(spec.outputSchema),
-                config_schema: nil,
-                node_data: nil,
-                invoke: spec.invoke
-            ))
+            node.initialize(to: nodal_node())
+            node.pointee.struct_size = UInt32(MemoryLayout<nodal_node>.size)
+            node.pointee.id = permanentCString("\(pluginID).\(spec.name)")
+            node.pointee.name = permanentCString(spec.name)
+            node.pointee.version = permanentCString("1.0.0")
+            node.pointee.description = permanentCString(spec.description)
+            node.pointee.flags = spec.flags
+            node.pointee.input_schema = permanentCString(spec.inputSchema)
+            node.pointee.output_schema = permanentCString(spec.outputSchema)
+            node.pointee.invoke = spec.invoke
             (table + index).initialize(to: UnsafePointer(node))
         }
         let plugin = UnsafeMutablePointer<nodal_plugin>.allocate(capacity: 1)
-        plugin.initialize(to: nodal_plugin(
-            struct_size: UInt32(MemoryLayout<nodal_plugin>.size),
-            abi_major: UInt32(NODAL_ABI_MAJOR),
-            abi_minor: UInt32(NODAL_ABI_MINOR),
-            node_count: UInt32(specs.count),
-            id: permanentCString(pluginID),
-            name: permanentCString("stats"),
-            version: permanentCString("1.0.0"),
-            vendor: permanentCString("Nodal"),
-            description: permanentCString("Descriptive statistics over arrays of numbers."),
-            swift_toolchain: nodal_swift_toolchain(),
-            nodes: UnsafePointer(table),
-            initialize: nil
-        ))
+        plugin.initialize(to: nodal_plugin())
+        plugin.pointee.struct_size = UInt32(MemoryLayout<nodal_plugin>.size)
+        plugin.pointee.abi_major = UInt32(NODAL_ABI_MAJOR)
+        plugin.pointee.abi_minor = UInt32(NODAL_ABI_MINOR)
+        plugin.pointee.node_count = UInt32(specs.count)
+        plugin.pointee.id = permanentCString(pluginID)
+        plugin.pointee.name = permanentCString("stats")
+        plugin.pointee.version = permanentCString("1.0.0")
+        plugin.pointee.vendor = permanentCString("Nodal")
+        plugin.pointee.description = permanentCString("Descriptive statistics over arrays of numbers.")
+        plugin.pointee.swift_toolchain = nodal_swift_toolchain()
+        plugin.pointee.nodes = UnsafePointer(table)
         return Descriptors(plugin: UnsafePointer(plugin))
     }
 }
@@ -94,7 +90,16 @@ private let descriptors = Descriptors.build()
 ///
 /// It returns an untyped pointer only so that its public signature needs no public import of
 /// CNodal; the pointer is a `const nodal_plugin *`, which is what the host reads.
+///
+/// `@c` (SE-0495) is the official spelling since Swift 6.3; it is gated on 6.3.1 here, as
+/// swift-testing gates its own adoption, to leave out compilers where it was still being finished.
+/// Older compilers get the underscored `@_cdecl`, which exports the same C symbol; the branch a
+/// compiler skips is never type-checked, so an older one never trips over `@c`.
+#if compiler(>=6.3.1)
 @c(nodal_plugin_entry_v1)
+#else
+@_cdecl("nodal_plugin_entry_v1")
+#endif
 public func nodalPluginEntryV1(_ hostABIMajor: UInt32, _ hostABIMinor: UInt32) -> UnsafeRawPointer? {
     guard hostABIMajor == UInt32(NODAL_ABI_MAJOR) else {
         return nil
