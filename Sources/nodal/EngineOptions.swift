@@ -9,10 +9,14 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong("plugin-path"), help: "A plugin folder or file; searched before NODAL_PLUGIN_PATH, the config's plugin paths and the default locations. Repeatable.")
     var pluginPaths: [String] = []
 
+    @Option(name: .customLong("max-output-bytes"), help: "The largest output one plugin call may write; a larger one fails its step with OUTPUT_TOO_LARGE. Default: 67108864 (64 MiB).")
+    var maxOutputBytes: Int = Engine.defaultMaxOutputBytes
+
     /// Builds an engine for a flow file: its configuration and every plugin on the search path.
     /// Refused plugins are reported on standard error and do not stop the command.
     func makeEngine(forFlowAt flowPath: String?) throws -> Engine {
-        let engine = Engine(configuration: try loadConfiguration(forFlowAt: flowPath), extensions: [.ffi])
+        guard maxOutputBytes >= 0 else { throw CLIError.usage("--max-output-bytes must be 0 or more, not \(maxOutputBytes)") }
+        let engine = Engine(configuration: try loadConfiguration(forFlowAt: flowPath), extensions: [.ffi], maxOutputBytes: maxOutputBytes)
         let refusals = engine.loadPlugins(searchPath: Engine.pluginSearchPath(explicit: pluginPaths, configuration: engine.configuration))
         for refusal in refusals { printError("warning: \(refusal)") }
         return engine

@@ -38,8 +38,10 @@ struct ResumeCommand: AsyncParsableCommand {
             let engine = try engineOptions.makeEngine(forFlowAt: record.flowPath)
             let token = CancellationToken()
             let interrupts = InterruptHandler(token: token)
-            let result = try await engine.resume(
-                runID: runID, store: store, values: answers, options: RunOptions(cancellation: token), allowChangedFlow: allowChangedFlow)
+            let result = try await PluginExitGuard.guarding {
+                try await engine.resume(
+                    runID: runID, store: store, values: answers, options: RunOptions(cancellation: token), allowChangedFlow: allowChangedFlow)
+            }
             withExtendedLifetime(interrupts) {}
             try? await store.close()
             try reportRunResult(result, format: format, resumable: true)

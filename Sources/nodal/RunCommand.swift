@@ -71,9 +71,11 @@ struct RunCommand: AsyncParsableCommand {
 
             if let inputsFile {
                 // Batch items are not recorded in the run store (see README: Batches).
-                let status = try await runBatchFromFile(
-                    engine: engine, flow: flow, path: inputsFile, maxConcurrency: maxConcurrency, order: order,
-                    runOptions: options)
+                let status = try await PluginExitGuard.guarding {
+                    try await runBatchFromFile(
+                        engine: engine, flow: flow, path: inputsFile, maxConcurrency: maxConcurrency, order: order,
+                        runOptions: options)
+                }
                 withExtendedLifetime(interrupts) {}
                 if status != 0 { throw ExitCode(status) }
                 return
@@ -88,7 +90,7 @@ struct RunCommand: AsyncParsableCommand {
                     progress?.observe(event)
                 }
             }
-            let result = await engine.run(flow, input: runInput, options: options)
+            let result = await PluginExitGuard.guarding { await engine.run(flow, input: runInput, options: options) }
             progress?.clear()
             withExtendedLifetime(interrupts) {}
             try? await store?.close()

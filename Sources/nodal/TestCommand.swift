@@ -32,7 +32,7 @@ struct TestCommand: AsyncParsableCommand {
             }
             if flow.testCases.isEmpty { print("NOTE  \(path): no test cases") }
             for testCase in flow.testCases {
-                let result = await engine.run(flow, input: testCase.input)
+                let result = await PluginExitGuard.guarding { await engine.run(flow, input: testCase.input) }
                 if let problem = testCase.mismatch(result) {
                     print("FAIL  \(path): \(testCase.name): \(problem)")
                     failed += 1

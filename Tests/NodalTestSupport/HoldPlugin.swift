@@ -10,6 +10,8 @@ import Glibc
 ///
 /// - node `/hold/hold` (pooled, thread-safe, ignores cancellation): blocks until `release()`,
 ///   then returns `{"released": true}`.
+/// - node `/hold/hold_inline`: the same, but flagged non-blocking (wrongly, as a careless plugin
+///   author might).
 /// - C function `nodal_test_hold(void) -> int32` for `/builtin/ffi` steps: the same, returning 0.
 ///
 /// Each instance builds its own copy of the library, so its state is its own.
@@ -45,10 +47,13 @@ public final class HoldPlugin: Sendable {
 
         static const nodal_node node = { sizeof(nodal_node), 0, "org.test.hold.hold", "hold", "1.0.0", NULL,
             NODAL_NODE_THREAD_SAFE, NULL, NULL, NULL, NULL, hold };
-        static const nodal_node *const nodes[] = { &node };
+        /* The same, flagged non-blocking (a plugin that says so wrongly). */
+        static const nodal_node inline_node = { sizeof(nodal_node), 0, "org.test.hold.hold_inline", "hold_inline", "1.0.0", NULL,
+            NODAL_NODE_THREAD_SAFE | NODAL_NODE_NON_BLOCKING, NULL, NULL, NULL, NULL, hold };
+        static const nodal_node *const nodes[] = { &node, &inline_node };
         static const nodal_plugin plugin = {
             .struct_size = sizeof(nodal_plugin), .abi_major = NODAL_ABI_MAJOR, .abi_minor = NODAL_ABI_MINOR,
-            .node_count = 1, .id = "org.test.hold", .name = "hold", .version = "1.0.0", .nodes = nodes };
+            .node_count = 2, .id = "org.test.hold", .name = "hold", .version = "1.0.0", .nodes = nodes };
         NODAL_EXPORT const nodal_plugin *nodal_plugin_entry_v1(uint32_t a, uint32_t b) { (void)a; (void)b; return &plugin; }
         """
 

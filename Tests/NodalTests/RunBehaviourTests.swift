@@ -149,6 +149,37 @@ import Testing
 
     /// The stuck call never returns until the test releases it, so a run that waited for it would
     /// hang (and hit the time limit) instead of returning.
+    /// A node flagged non-blocking would run inline, where nothing can stop it: with a `timeout:`
+    /// it runs on the pool instead, so the timeout holds (a run that waited for it would hang).
+    @Test(.timeLimit(.minutes(1))) func aTimeoutHoldsForANodeFlaggedNonBlocking() async throws {
+        let clock = TestClock()
+        let engine = Engine(clock: clock)
+        let hold = try HoldPlugin()
+        defer { hold.release() }
+        try engine.loadPlugin(at: hold.path)
+        let flow = try Flow(yaml: """
+            steps:
+              - { id: stuck, component: /hold/hold_inline, timeout: 0.2 }
+            output: { $step: stuck }
+            """)
+        let run = Task { await engine.run(flow, input: [:], options: RunOptions(gracePeriod: .milliseconds(100))) }
+        try await Self.passTimeoutAndGrace(clock, timeout: .milliseconds(200), grace: .milliseconds(100))
+        let result = await run.value
+        #expect(result.status == .failed)
+        #expect(result.step("stuck")?.error?.code == "TIMEOUT")
+    }
+
+    /// Without a timeout the same node runs inline (no pool hop), as its flag asks.
+    @Test func aNonBlockingNodeWithoutATimeoutRunsInline() async throws {
+        let engine = Engine()
+        let hold = try HoldPlugin()
+        hold.release()
+        try engine.loadPlugin(at: hold.path)
+        let flow = try Flow(yaml: "steps: [{ id: s, component: /hold/hold_inline }]\noutput: { $step: s }")
+        let result = await engine.run(flow, input: [:], options: RunOptions(dryRun: true))
+        #expect(result.plan?.json.serialized().contains("inline") == true, "\(result.plan?.json.serialized() ?? "")")
+    }
+
     @Test(.timeLimit(.minutes(1))) func timeoutOfABlockingNodeThatIgnoresCancellation() async throws {
         // One pool thread: the stuck call must not keep the next pooled call from running.
         let clock = TestClock()

@@ -1,4 +1,5 @@
 public import NodalJSON
+public import Logging
 import Synchronization
 
 /// The Nodal engine: loads plugins, holds Swift nodes and a configuration, and runs flows.
@@ -27,6 +28,12 @@ public final class Engine: Sendable {
     let leaseOwner = LeaseOwner()
     /// How long a run's lease lasts without a heartbeat; renewed every third of it.
     public let leaseDuration: Duration
+    /// Where plugins' log lines go.
+    public let logger: Logger
+    /// The largest output one native call may write.
+    public let maxOutputBytes: Int
+    /// 64 MiB.
+    public static let defaultMaxOutputBytes = 64 << 20
 
     struct Registry {
         var plugins: [PluginInfo] = []
@@ -52,10 +59,17 @@ public final class Engine: Sendable {
     ///     of this engine (sub-flows, batches and builtins' runs too) are measured on; tests pass
     ///     one they advance.
     ///   - extensions: builtins from other modules: `[.ffi]` for `/builtin/ffi` steps (NodalFFI).
+    ///   - logger: where plugins' `log` lines go (with `step` and `node` metadata); the backend
+    ///     is the app's choice (swift-log's `LoggingSystem.bootstrap`).
+    ///   - maxOutputBytes: the largest output one call of a native node may write (default
+    ///     64 MiB); a larger one fails the step with `OUTPUT_TOO_LARGE` before it is copied.
     public init(
         configuration: NodalConfig = NodalConfig(), blockingThreads: Int? = nil, leaseDuration: Duration = .seconds(30),
-        clock: any Clock<Duration> = ContinuousClock(), extensions: [EngineExtension] = []
+        clock: any Clock<Duration> = ContinuousClock(), extensions: [EngineExtension] = [],
+        logger: Logger = Logger(label: "nodal"), maxOutputBytes: Int = Engine.defaultMaxOutputBytes
     ) {
+        self.logger = logger
+        self.maxOutputBytes = max(0, maxOutputBytes)
         self.configuration = configuration
         self.leaseDuration = leaseDuration
         self.clock = clock
@@ -115,7 +129,7 @@ public final class Engine: Sendable {
         }
         let loaded: PluginLoader.Loaded
         do {
-            loaded = try PluginLoader.load(path)
+            loaded = try PluginLoader.load(path, logger: logger, maxOutputBytes: maxOutputBytes)
         } catch {
             registry.withLock { $0.failures.append(error) }
             throw error

@@ -13,12 +13,16 @@ struct CallContext: Sendable {
     let nodeID: String
     let cancellation: CancellationToken?
     let events: EventSink?
+    /// The node being called (for its logger). Not retained: the caller holds the node.
+    unowned(unsafe) var node: NativeNode? = nil
 }
 
 /// What a native call answered so far, kept under its slot's lock.
 struct CallState: Sendable {
     var output: [UInt8]?
     var error: StepError?
+    /// The size of an output refused for being over the node's limit (`Engine.maxOutputBytes`).
+    var refusedOutputBytes: Int?
 }
 
 /// One entry of the call table. Lives at a fixed address for the life of the process.
@@ -134,14 +138,14 @@ enum CallTable {
     }
 
     /// Closes the call: from here on its handle is stale. Returns what the plugin answered.
-    static func finish(_ call: Call) -> (output: [UInt8]?, error: StepError?) {
+    static func finish(_ call: Call) -> (output: [UInt8]?, error: StepError?, refusedOutputBytes: Int?) {
         let slot = slot(call.index)
         let answer = locked(slot) { state in
             let generation = slot.pointee.generation.load(ordering: .relaxed)
             slot.pointee.generation.store((generation + 1) & generationMask, ordering: .relaxed)
             slot.pointee.context.store(0, ordering: .relaxed)
             defer { state = CallState() }
-            return (state.output, state.error)
+            return (state.output, state.error, state.refusedOutputBytes)
         }
         slot.pointee.claimed.store(false, ordering: .releasing)
         return answer

@@ -3,7 +3,7 @@ import CNodal
 #if canImport(Glibc)
 import Glibc
 #endif
-internal import Logging
+import Logging
 
 /// The `nodal_host` table every plugin receives: one static instance for the life of the process.
 ///
@@ -13,7 +13,8 @@ internal import Logging
 /// NODAL_INVALID instead of reaching a finished call.
 enum HostServices {
     static let engineVersion = "0.1.0"
-    static let logger = Logger(label: "nodal.plugin")
+    /// For lines logged outside a call (from `initialize`, say): no engine is at hand there.
+    static let fallbackLogger = Logger(label: "nodal.plugin")
 
     static func levelName(_ level: Int32) -> String {
         switch level {
@@ -45,9 +46,17 @@ enum HostServices {
         table.pointee.host_version = UnsafePointer(strdup(engineVersion))
         table.pointee.write_output = { call, json, length in
             guard let json else { return NODAL_INVALID }
-            // Copied before taking the lock; kept only if the call is live.
-            let bytes = Array(UnsafeRawBufferPointer(start: json, count: length))
-            return CallTable.withLiveCall(call) { state, _ in state.output = bytes; return NODAL_OK } ?? NODAL_INVALID
+            // Copied under the call's lock, once the size is known to be within the node's limit:
+            // an output over it is refused before a byte is copied, and fails the step.
+            return CallTable.withLiveCall(call) { state, context in
+                guard length <= context.pointee.node?.maxOutputBytes ?? Int.max else {
+                    state.output = nil
+                    state.refusedOutputBytes = length
+                    return NODAL_ERROR
+                }
+                state.output = Array(UnsafeRawBufferPointer(start: json, count: length))
+                return NODAL_OK
+            } ?? NODAL_INVALID
         }
         table.pointee.set_error = { call, code, message, details, detailsLength in
             var detailsJSON: JSON?
@@ -65,6 +74,7 @@ enum HostServices {
             guard let message else { return NODAL_INVALID }
             let text = String(cString: message)
             var metadata: Logger.Metadata = [:]
+            var logger = HostServices.fallbackLogger
             if call != nil {
                 // The event is emitted under the call's lock, so it is never delivered after the
                 // step's own completion event.
@@ -72,6 +82,7 @@ enum HostServices {
                     let context = context.pointee
                     metadata["step"] = .string(context.stepID)
                     metadata["node"] = .string(context.nodeID)
+                    logger = context.node?.logger ?? HostServices.fallbackLogger
                     context.events?.emit(.log(step: context.stepID, level: levelName(level), message: text))
                     return true
                 }

@@ -1,5 +1,6 @@
 public import NodalJSON
 import CNodal
+import Logging
 
 /// What a native node promises, from its `flags`.
 public struct NodeFlags: OptionSet, Sendable, Hashable {
@@ -32,13 +33,19 @@ package final class NativeNode: @unchecked Sendable {
     private let invokeFunction: Invoke
     /// Present when the node is not thread-safe.
     let serialGate: SerialGate?
+    /// Where the plugin's `log` lines go: the logger of the engine that loaded it.
+    let logger: Logger
+    /// The most bytes one call's output may have (`Engine.maxOutputBytes`).
+    let maxOutputBytes: Int
 
     typealias Invoke = @convention(c) (UnsafePointer<nodal_node>?, UnsafePointer<nodal_host>?, OpaquePointer?, UnsafePointer<CChar>?, Int) -> nodal_status
 
     /// `invoke` is the descriptor's, as the loader read it (within the descriptor's struct_size:
     /// the descriptor itself is never read as a whole).
-    init(info: NodeInfo, descriptor: UnsafePointer<nodal_node>, invoke: @escaping Invoke) {
+    init(info: NodeInfo, descriptor: UnsafePointer<nodal_node>, invoke: @escaping Invoke, logger: Logger, maxOutputBytes: Int) {
         self.info = info
+        self.logger = logger
+        self.maxOutputBytes = maxOutputBytes
         self.descriptor = descriptor
         self.invokeFunction = invoke
         self.serialGate = info.flags.contains(.threadSafe) ? nil : SerialGate()
@@ -48,21 +55,28 @@ package final class NativeNode: @unchecked Sendable {
 
     /// Calls the node on the current thread and turns what it did into an outcome.
     func call(input: [UInt8], stepID: String, cancellation: CancellationToken?, events: EventSink? = nil) -> NodeOutcome {
-        let context = CallContext(stepID: stepID, nodeID: info.id, cancellation: cancellation, events: events)
+        let context = CallContext(stepID: stepID, nodeID: info.id, cancellation: cancellation, events: events, node: self)
         // The context lives in this frame until the call is finished, as `begin` requires.
-        let called = withUnsafePointer(to: context) { context -> (nodal_status, (output: [UInt8]?, error: StepError?))? in
+        let called = withUnsafePointer(to: context) { context -> (nodal_status, (output: [UInt8]?, error: StepError?, refusedOutputBytes: Int?))? in
             guard let call = CallTable.begin(context) else { return nil }
+            CurrentNativeCall.enter(context)
             let status = input.withUnsafeBufferPointer { buffer in
                 buffer.withMemoryRebound(to: CChar.self) { chars in
                     invokeFunction(descriptor, HostServices.table, call.handle, chars.baseAddress, chars.count)
                 }
             }
+            CurrentNativeCall.leave()
             return (status, CallTable.finish(call))
         }
         guard let (status, answer) = called else {
             return .failure(StepError(
                 code: "TOO_MANY_CALLS",
                 message: "node \(info.id) was not called: \(CallTable.maximumSlots) native calls are already in flight"))
+        }
+        if let refused = answer.refusedOutputBytes {
+            return .failure(StepError(
+                code: "OUTPUT_TOO_LARGE",
+                message: "node \(info.id) wrote an output of \(refused) bytes, more than the limit of \(maxOutputBytes) bytes (Engine(maxOutputBytes:), nodal --max-output-bytes)"))
         }
         switch status {
         case NODAL_OK:

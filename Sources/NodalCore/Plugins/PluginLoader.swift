@@ -1,5 +1,6 @@
 import NodalJSON
 import CNodal
+import Logging
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -17,7 +18,7 @@ enum PluginLoader {
     static let hostSwiftToolchain = String(cString: nodal_swift_toolchain())
 
     /// Loads one plugin file. Every refusal names the file and the cause.
-    static func load(_ path: String) throws(PluginLoadError) -> Loaded {
+    static func load(_ path: String, logger: Logger, maxOutputBytes: Int) throws(PluginLoadError) -> Loaded {
         func refuse(_ reason: String) -> PluginLoadError { PluginLoadError(file: path, reason: reason) }
 
         guard FileSystem.isFile(path) else { throw refuse("no such file") }
@@ -102,7 +103,7 @@ enum PluginLoader {
                 inputSchema: try schema(node.input_schema, "input_schema"),
                 outputSchema: try schema(node.output_schema, "output_schema"),
                 configSchema: try schema(node.config_schema, "config_schema"))
-            nodes.append(NativeNode(info: info, descriptor: nodePointer, invoke: invoke))
+            nodes.append(NativeNode(info: info, descriptor: nodePointer, invoke: invoke, logger: logger, maxOutputBytes: maxOutputBytes))
         }
 
         if let initialize = descriptor.initialize {

@@ -74,7 +74,7 @@ public struct RunPlan: Sendable {
             let component = components[index]
             let execution = switch component.executor {
             case .inline: "inline"
-            case .native(let node): node.runsInline ? "inline" : "pool"
+            case .native(let node): node.runsInline && step.timeout == nil ? "inline" : "pool"  // a timeout needs the pool
             case .pooled: "pool"
             case .async: "async"
             case .subflow: "subflow"

@@ -23,6 +23,8 @@ final class FlowRun {
 
     let flow: Flow
     let components: [ResolvedComponent]
+    /// Per step: a non-blocking native node called inline (not one whose step has a timeout).
+    private let inlineNative: [Bool]
     let pool: BlockingCallPool
     let clock: any Clock<Duration>
     let options: RunOptions
@@ -94,11 +96,19 @@ final class FlowRun {
             self.events = EventSink(runID: runID, callback: options.onEvent, stream: eventStream)
         }
         (signals, signalSink) = AsyncStream.makeStream(of: Signal.self)
-        let execution = components.map { component -> RunStateMachine.Execution in
-            switch component.executor {
-            case .native(let node) where node.runsInline: .inline
+        // A non-blocking node runs inline, unless its step has a timeout: an inline call cannot
+        // be stopped or abandoned, so such a step runs on the pool, where its timeout holds.
+        let timedSteps = flow.steps.map { step in step.timeout != nil || options.stepOverrides[step.id]?.timeout != nil }
+        let inlineNative = zip(components, timedSteps).map { component, timed in
+            if case .native(let node) = component.executor { return node.runsInline && !timed }
+            return false
+        }
+        self.inlineNative = inlineNative
+        let execution = components.indices.map { index -> RunStateMachine.Execution in
+            switch components[index].executor {
+            case .native: inlineNative[index] ? .inline : .inFlight
             case .inline: .inline
-            case .native, .pooled, .async, .subflow: .inFlight
+            case .pooled, .async, .subflow: .inFlight
             }
         }
         machine = RunStateMachine(flow: flow, execution: execution, settings: RunStateMachine.Settings(
@@ -262,7 +272,7 @@ final class FlowRun {
     private func start(_ index: Int, generation: Int) -> Bool {
         let input = machine.records[index].input!
         switch components[index].executor {
-        case .native(let node) where node.runsInline:
+        case .native(let node) where inlineNative[index]:
             let bytes = input.encodedBytes
             let stepID = flow.steps[index].id
             let outcome = node.serialGate.map { gate in
