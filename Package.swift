@@ -99,6 +99,8 @@ let package = Package(
         .target(name: "NodalTestSupport", dependencies: ["Nodal"], path: "Tests/NodalTestSupport"),
         .testTarget(name: "NodalTests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalSQLite", "NodalTestSupport"]),
         .testTarget(name: "NodalCLITests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalSQLite", "NodalTestSupport"]),
+        // The copied JSON Schema Test Suite files are read from disk by path, not bundled.
+        .testTarget(name: "NodalJSONTests", dependencies: ["NodalJSON"], exclude: ["JSONSchemaTestSuite"]),
     ]
 )
 
