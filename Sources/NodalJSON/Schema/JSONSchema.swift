@@ -33,19 +33,19 @@ public struct JSONSchema: Sendable {
     /// one validation follows before reporting a violation instead of going further.
     public static let maximumDepth = 512
 
-    let nodes: [SchemaNode]
+    let program: SchemaProgram
 
     /// Compiles `schema` (an object or a boolean). Throws when the schema is malformed: a
     /// keyword with a value of the wrong kind (`"minLength": -1`, `"type": "text"`), a pattern
     /// that does not compile, or a `$ref` that does not resolve inside the document.
     public init(_ schema: JSON) throws(JSONSchemaError) {
         var compiler = SchemaCompiler(document: schema)
-        nodes = try compiler.compile()
+        program = SchemaProgram(try compiler.compile())
     }
 
     /// Every way `instance` fails the schema; empty when it is valid.
     public func validate(_ instance: JSON) -> [SchemaViolation] {
-        var evaluation = SchemaEvaluation(nodes: nodes, root: instance, collecting: true)
+        var evaluation = SchemaEvaluation(program: program, root: instance, collecting: true)
         _ = evaluation.evaluate(0, instance)
         return evaluation.result
     }
@@ -53,7 +53,7 @@ public struct JSONSchema: Sendable {
     /// Whether `instance` is valid; faster than `validate(_:).isEmpty`, since it stops at the
     /// first violation and builds no messages.
     public func isValid(_ instance: JSON) -> Bool {
-        var evaluation = SchemaEvaluation(nodes: nodes, root: instance, collecting: false)
+        var evaluation = SchemaEvaluation(program: program, root: instance, collecting: false)
         return evaluation.evaluate(0, instance) && evaluation.aborted == nil
     }
 }

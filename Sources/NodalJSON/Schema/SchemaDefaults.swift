@@ -12,18 +12,18 @@ extension JSONSchema {
     /// even by `null`; nothing is validated; non-object values come back unchanged. A schema whose
     /// defaults would nest forever (a default that contains itself through a `$ref`) is filled once.
     public func applyingDefaults(to instance: JSON) -> JSON {
-        var filler = SchemaDefaultFiller(nodes: nodes)
+        var filler = SchemaDefaultFiller(program: program)
         return filler.filled(0, instance, depth: 0, fromDefault: false) ?? instance
     }
 }
 
 struct SchemaDefaultFiller {
-    let nodes: [SchemaNode]
+    let program: SchemaProgram
     /// Nodes being applied to a value that a default created: applying one of them again below
     /// itself would go on forever.
     private var filling: [Int] = []
 
-    init(nodes: [SchemaNode]) { self.nodes = nodes }
+    init(program: SchemaProgram) { self.program = program }
 
     /// `value` with node `index`'s defaults filled in, or nil when there was nothing to fill.
     mutating func filled(_ index: Int, _ value: JSON, depth: Int, fromDefault: Bool) -> JSON? {
@@ -36,7 +36,7 @@ struct SchemaDefaultFiller {
         var entries = object.entries
         var changed = false
         for member in group(index) {
-            for keyword in nodes[member].keywords {
+            for keyword in program.keywords(of: member) {
                 guard case .properties(let table) = keyword else { continue }
                 for (name, schema) in table.entries {
                     var created = false
@@ -65,7 +65,7 @@ struct SchemaDefaultFiller {
         var group = [index]
         var position = 0
         while position < group.count, group.count < 256 {
-            for keyword in nodes[group[position]].keywords {
+            for keyword in program.keywords(of: group[position]) {
                 switch keyword {
                 case .ref(let target):
                     if !group.contains(target) { group.append(target) }
@@ -82,9 +82,9 @@ struct SchemaDefaultFiller {
 
     /// The `default` of `index`, or else of the first node it reaches through `$ref` or `allOf`.
     private func defaultValue(_ index: Int) -> JSON? {
-        if let value = nodes[index].defaultValue { return value }
+        if let value = program.defaults[index] { return value }
         for member in group(index) {
-            if let value = nodes[member].defaultValue { return value }
+            if let value = program.defaults[member] { return value }
         }
         return nil
     }

@@ -5,11 +5,24 @@
 // integer to a double).
 
 enum SchemaEquality {
+    /// Whether two strings have the same code points (Swift's `==` also equates canonically
+    /// equivalent spellings, which differ in their bytes).
     @inline(__always)
     static func same(_ a: String, _ b: String) -> Bool {
-        // Different strings usually differ under `==` too, which is fast; equal ones are checked
-        // code unit by code unit, since `==` also accepts canonically equivalent spellings.
-        a == b && a.utf8.elementsEqual(b.utf8)
+        let x = a.utf8
+        let y = b.utf8
+        guard x.count == y.count else { return false }
+        return sameBytes(x, y)
+    }
+
+    private static func sameBytes(_ x: String.UTF8View, _ y: String.UTF8View) -> Bool {
+        let contiguous = x.withContiguousStorageIfAvailable { left in
+            y.withContiguousStorageIfAvailable { right in
+                for index in 0..<left.count where left[index] != right[index] { return false }
+                return true
+            }
+        }
+        return (contiguous ?? nil) ?? x.elementsEqual(y)
     }
 
     static func equal(_ a: JSON, _ b: JSON) -> Bool {
@@ -40,13 +53,14 @@ enum SchemaEquality {
 
     /// The value of `name` in `object` (its last occurrence), comparing names by code point.
     static func member(_ object: JSONObject, _ name: String) -> JSON? {
-        let entries = object.entries
-        var index = entries.count - 1
-        while index >= 0 {
-            if same(entries[index].key, name) { return entries[index].value }
-            index -= 1
+        object.entries.withUnsafeBufferPointer { entries in
+            var index = entries.count - 1
+            while index >= 0 {
+                if same(entries[index].key, name) { return entries[index].value }
+                index -= 1
+            }
+            return nil
         }
-        return nil
     }
 
     /// The object's members as JSON sees them: when a name repeats, only its last occurrence.
@@ -54,12 +68,14 @@ enum SchemaEquality {
         let entries = object.entries
         if entries.count < 2 { return entries }
         if entries.count <= 16 {
-            for i in 0..<(entries.count - 1) {
-                for j in (i + 1)..<entries.count where same(entries[i].key, entries[j].key) {
-                    return Array(entries.enumerated().filter { isLast($0.offset, in: entries) }.map(\.element))
+            let repeated = entries.withUnsafeBufferPointer { entries in
+                for i in 0..<(entries.count - 1) {
+                    for j in (i + 1)..<entries.count where same(entries[i].key, entries[j].key) { return true }
                 }
+                return false
             }
-            return entries
+            if !repeated { return entries }
+            return Array(entries.enumerated().filter { isLast($0.offset, in: entries) }.map(\.element))
         }
         var last: [ExactKey: Int] = [:]
         last.reserveCapacity(entries.count)

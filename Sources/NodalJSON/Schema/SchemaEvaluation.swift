@@ -17,7 +17,7 @@ struct SchemaEvaluation {
         case index(Int)
     }
 
-    let nodes: [SchemaNode]
+    let program: SchemaProgram
     /// Whether violations are recorded; when false, evaluation stops at the first failure.
     private(set) var collecting: Bool
     private(set) var violations: [SchemaViolation] = []
@@ -41,8 +41,8 @@ struct SchemaEvaluation {
     static let baseBudget = 1_000_000
     static let budgetPerValue = 256
 
-    init(nodes: [SchemaNode], root: JSON, collecting: Bool) {
-        self.nodes = nodes
+    init(program: SchemaProgram, root: JSON, collecting: Bool) {
+        self.program = program
         self.root = root
         self.collecting = collecting
     }
@@ -84,7 +84,7 @@ struct SchemaEvaluation {
     }
 
     private mutating func report(_ node: Int, _ keyword: String?, _ message: String) {
-        let location = keyword.map { nodes[node].location + "/" + $0 } ?? nodes[node].location
+        let location = keyword.map { program.locations[node] + "/" + $0 } ?? program.locations[node]
         violations.append(
             SchemaViolation(instanceLocation: instanceLocation, keywordLocation: location, message: message))
     }
@@ -104,7 +104,7 @@ struct SchemaEvaluation {
     /// Applies node `index` to `instance`; true when valid.
     mutating func evaluate(_ index: Int, _ instance: JSON) -> Bool {
         if aborted != nil { return false }
-        let node = nodes[index]
+        let node = program.nodes[index]
         if node.isFalse {
             if collecting { report(index, nil, "no value is allowed here (the schema is false)") }
             return false
@@ -126,7 +126,7 @@ struct SchemaEvaluation {
         depth += 1
         defer { depth -= 1 }
         var valid = true
-        for keyword in node.keywords where !check(keyword, index, instance) {
+        for position in node.keywords where !check(program.keywords[position], index, instance) {
             valid = false
             if !collecting { break }
         }
@@ -136,7 +136,7 @@ struct SchemaEvaluation {
     /// Stops the evaluation: the result becomes this violation alone.
     private mutating func abort(_ node: Int, _ keyword: String?, _ message: String) {
         guard aborted == nil else { return }
-        let location = keyword.map { nodes[node].location + "/" + $0 } ?? nodes[node].location
+        let location = keyword.map { program.locations[node] + "/" + $0 } ?? program.locations[node]
         aborted = SchemaViolation(instanceLocation: instanceLocation, keywordLocation: location, message: message)
     }
 
@@ -246,7 +246,8 @@ struct SchemaEvaluation {
         while position >= 0, activeReferences[position].level == level {
             if activeReferences[position].node == target {
                 abort(
-                    node, "$ref", "not checked: $ref cycle, \(nodes[target].location) is re-entered for the same value")
+                    node, "$ref",
+                    "not checked: $ref cycle, \(program.locations[target]) is re-entered for the same value")
                 return false
             }
             position -= 1
@@ -271,7 +272,7 @@ struct SchemaEvaluation {
     @inline(never)
     private mutating func applyItems(_ schema: Int, _ start: Int, _ node: Int, _ instance: JSON) -> Bool {
         guard case .array(let array) = instance, array.count > start else { return true }
-        if nodes[schema].isFalse {
+        if program.nodes[schema].isFalse {
             if collecting {
                 report(
                     node, "items",
@@ -364,7 +365,7 @@ struct SchemaEvaluation {
         _ schema: Int, _ known: PropertyTable, _ patterns: [SchemaPattern], _ node: Int, _ instance: JSON
     ) -> Bool {
         guard case .object(let object) = instance else { return true }
-        let forbidden = nodes[schema].isFalse
+        let forbidden = program.nodes[schema].isFalse
         var valid = true
         for (name, value) in SchemaEquality.members(of: object) {
             if known.node(for: name) != nil || patterns.contains(where: { $0.matches(name) }) { continue }
@@ -456,7 +457,7 @@ struct SchemaEvaluation {
     @inline(never)
     private mutating func applyNot(_ schema: Int, _ node: Int, _ instance: JSON) -> Bool {
         guard matches(schema, instance) else { return true }
-        if collecting { report(node, "not", "expected not to match the schema at \(nodes[schema].location)") }
+        if collecting { report(node, "not", "expected not to match the schema at \(program.locations[schema])") }
         return false
     }
 

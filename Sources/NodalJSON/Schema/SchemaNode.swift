@@ -2,6 +2,41 @@
 // their arguments already read, converted and validated. Nodes refer to each other by index, so
 // `$ref` cycles are just indexes and nothing is looked up by name while validating.
 
+/// The compiled schema as validation reads it: every node's keywords in one array, and nodes
+/// that are plain values (a range and a flag), so stepping from node to node copies nothing that
+/// is reference counted. What only messages and defaults need is kept beside them.
+struct SchemaProgram: Sendable {
+    struct Node: Sendable {
+        var keywords: Range<Int>
+        var isFalse: Bool
+    }
+
+    let nodes: [Node]
+    let keywords: [SchemaKeyword]
+    /// Per node: where it is written in the schema (`#/properties/name`), and its `default`.
+    let locations: [String]
+    let defaults: [JSON?]
+
+    init(_ compiled: [SchemaNode]) {
+        var nodes: [Node] = []
+        var keywords: [SchemaKeyword] = []
+        nodes.reserveCapacity(compiled.count)
+        keywords.reserveCapacity(compiled.reduce(0) { $0 + $1.keywords.count })
+        for node in compiled {
+            let start = keywords.count
+            keywords.append(contentsOf: node.keywords)
+            nodes.append(Node(keywords: start..<keywords.count, isFalse: node.isFalse))
+        }
+        self.nodes = nodes
+        self.keywords = keywords
+        locations = compiled.map(\.location)
+        defaults = compiled.map(\.defaultValue)
+    }
+
+    func keywords(of node: Int) -> ArraySlice<SchemaKeyword> { keywords[nodes[node].keywords] }
+}
+
+/// One subschema as the compiler builds it.
 struct SchemaNode: Sendable {
     /// Where the subschema is written, as a URI fragment of the document: `#`, `#/properties/name`.
     var location: String
