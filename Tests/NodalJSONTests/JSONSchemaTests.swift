@@ -262,6 +262,13 @@ private func parse(_ text: String) throws -> JSON { try JSON(parsing: text) }
         #expect(try check(["pattern": "^abc$"], "abc\n").count == 1)  // '$' is the end, not before a final newline
         #expect(try check(["pattern": "^(ab|cd)*e?$"], "abcdab").isEmpty)
         #expect(try check(["pattern": "x"], 12).isEmpty)
+        #expect(try check(["pattern": "^.$"], "\n").count == 1)  // '.' stops at line terminators
+        // What Regex cannot do is refused with the pattern's location, not misread.
+        #expect {
+            try JSONSchema(["properties": ["a": ["pattern": "(?<=a)b"]]])
+        } throws: { error in
+            (error as? JSONSchemaError)?.schemaLocation == "#/properties/a/pattern"
+        }
     }
 
     @Test func arrayAndObjectSizes() throws {

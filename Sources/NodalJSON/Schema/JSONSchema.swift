@@ -17,11 +17,16 @@
 /// `allOf`, `anyOf`, `oneOf`, `not`, `if`/`then`/`else`; `$ref` to anywhere in the same document
 /// (`#`, `#/$defs/x`, `#/definitions/x`, `$id`s and `$anchor`s inside it), boolean schemas, and
 /// `default` (see ``applyingDefaults(to:)``). Other keywords (`title`, `description`, `format`,
-/// `examples`, `$comment`, `unevaluatedProperties`, `$dynamicRef`, ...) are ignored. References
-/// that leave the document (another file, a URL, the meta-schema) are rejected when compiling.
+/// `examples`, `$comment`, `unevaluatedProperties`, `$dynamicRef`, ...) are ignored, and so is
+/// `$schema`: every schema is read as draft 2020-12 (draft-07's array form of `items` is refused
+/// rather than misread). References that leave the document (another file, a URL, the
+/// meta-schema) are refused when compiling.
 ///
-/// Patterns are the standard library's `Regex`, set up to match like ECMA-262 (see
-/// `SchemaPattern`).
+/// Strings, property names included, are equal when their code points are (Swift's `==` also
+/// equates canonically equivalent strings). Patterns are the standard library's `Regex`, set up
+/// to search like ECMA-262: `\d` and `\w` are ASCII, `^` and `$` are the ends of the string. Its
+/// few differences: lookbehind, `[^]` and `\cX` are refused, `\s` and `.` treat U+0085 and
+/// U+FEFF differently.
 ///
 /// Validation is bounded. It never nests deeper than ``maximumDepth``, follows no `$ref` cycle
 /// that makes no progress through the instance, and stops after 1,000,000 subschema

@@ -82,7 +82,7 @@ struct SchemaCompiler {
                         reason: "$id '\(text)' has a fragment; name a place in the schema with $anchor instead")
                 }
                 base = reference.resolved(against: parentBase).withoutFragment
-                try register(&resources, base.text, index, location + "/$id", what: "$id '\(text)'")
+                try register(base.text, in: \.resources, index, location + "/$id", what: "$id '\(text)'")
             }
             for keyword in ["$anchor", "$dynamicAnchor"] {
                 guard let anchor = object[keyword] else { continue }
@@ -96,7 +96,7 @@ struct SchemaCompiler {
                 // `$dynamicAnchor` is also a plain anchor for `$ref`; `$dynamicRef` itself is not supported.
                 let key = base.text + "#" + name
                 if anchors[key] != index {
-                    try register(&anchors, key, index, location + "/" + keyword, what: "anchor '\(name)'")
+                    try register(key, in: \.anchors, index, location + "/" + keyword, what: "anchor '\(name)'")
                 }
             }
         }
@@ -111,14 +111,15 @@ struct SchemaCompiler {
         return index
     }
 
-    private func register(
-        _ table: inout [String: Int], _ key: String, _ index: Int, _ location: String, what: String
+    private mutating func register(
+        _ key: String, in table: WritableKeyPath<SchemaCompiler, [String: Int]>, _ index: Int, _ location: String,
+        what: String
     ) throws(JSONSchemaError) {
-        if let other = table[key], other != index {
+        if let other = self[keyPath: table][key], other != index {
             throw JSONSchemaError(
                 schemaLocation: location, reason: "\(what) is already used by the schema at \(nodes[other].location)")
         }
-        table[key] = index
+        self[keyPath: table][key] = index
     }
 
     private static func isAnchorName(_ name: String) -> Bool {
@@ -144,8 +145,9 @@ struct SchemaCompiler {
         guard let resource = resources[resourceKey] else {
             throw failure(
                 index, "$ref",
-                reason:
-                    "$ref '\(reference)' points outside this schema (to \(resourceKey)); only references within the document are supported"
+                reason: "$ref '\(reference)' points outside this schema"
+                    + (uri.scheme == Self.defaultBase.scheme ? "" : " (to \(resourceKey))")
+                    + "; only references within the document are supported"
             )
         }
         guard let fragment = SchemaText.percentDecoded(uri.fragment ?? "") else {

@@ -2,8 +2,12 @@
 // (`_StringProcessing`, no Foundation), configured to behave like ECMA-262 with the `u` flag.
 
 /// A compiled `pattern`. Matching is a search (patterns are not anchored), by Unicode scalar,
-/// with `\d`, `\w` and `\b` limited to ASCII as in ECMA-262; `\s`, `\p{...}`, `.`, `^` and `$`
-/// keep their ECMA-262 meaning (no multiline mode, `.` stops at line terminators).
+/// with `\d`, `\w` and `\b` limited to ASCII as in ECMA-262; `^` and `$` are the ends of the
+/// string (no multiline mode), `.` stops at line terminators, and `\p{...}` works as with the
+/// `u` flag. Where `Regex` differs from ECMA-262, as measured with Swift 6.3: `.` also stops at
+/// U+0085, `\s` is Unicode's White_Space (U+0085 in, U+FEFF out); lookbehind, `[^]` and `\cX`
+/// are refused (so the schema is refused, naming the pattern); `Regex`'s own extensions, such as
+/// inline options `(?i)`, are accepted.
 ///
 /// Backtracking is not bounded: a pattern such as `(a+)+$` takes exponential time on some
 /// strings, as it does in ECMA-262 engines. It cannot overflow the stack (the engine keeps its
