@@ -21,7 +21,7 @@ import Nodal
 if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--write-then-die" {
     let store = try await SQLiteRunStore(path: CommandLine.arguments[2])
     let now = Date()
-    try await store.putRun(RunRecord(id: "killed", flowName: "probe", input: [:], status: "running", createdAt: now, updatedAt: now))
+    try await store.putRun(RunRecord(id: "killed", flowName: "probe", input: [:], status: .running, createdAt: now, updatedAt: now))
     for i in 0..<20 {
         try await store.putCheckpoint(StepCheckpoint(runID: "killed", stepID: "step-\(i)", status: "success", output: ["i": .int(i)]))
     }
@@ -55,7 +55,7 @@ struct Row {
 
 func measure(_ name: String, writes: Int, open: () async throws -> any RunStorage) async throws -> Row {
     let store = try await open()
-    try await store.putRun(RunRecord(id: "bench", flowName: "chain", input: [:], status: "running", createdAt: Date()))
+    try await store.putRun(RunRecord(id: "bench", flowName: "chain", input: [:], status: .running, createdAt: Date()))
     // Warm up (first statement preparation, page allocation).
     for i in 0..<min(100, writes) { try await store.putCheckpoint(checkpoint(-1 - i)) }
     let clock = ContinuousClock()

@@ -254,17 +254,17 @@ public final class SQLiteRunStore: RunStorage {
                 """,
                 [
                     .text(run.id), .text(run.flowName), .optionalText(run.flowPath), .optionalText(run.flowHash),
-                    .json(run.input), .text(run.status), .time(run.createdAt), .time(run.updatedAt),
+                    .json(run.input), .text(run.status.rawValue), .time(run.createdAt), .time(run.updatedAt),
                     .optionalJSON(run.result),
                 ])
         }
     }
 
-    package func updateRun(id: String, status: String, result: JSON?, updatedAt: Date) async throws {
+    package func updateRun(id: String, status: RunRecord.Status, result: JSON?, updatedAt: Date) async throws {
         let rows = try await serialized("updating run \(id)") {
             try await query(
                 "UPDATE runs SET status = ?1, result = ?2, updated_at = ?3 WHERE id = ?4 RETURNING seq",
-                [.text(status), .optionalJSON(result), .time(updatedAt), .text(id)])
+                [.text(status.rawValue), .optionalJSON(result), .time(updatedAt), .text(id)])
         }
         if rows.isEmpty { throw RunStoreError(.runNotFound, "no run with id '\(id)' in the run store \(path)", path: path) }
     }
@@ -300,7 +300,7 @@ public final class SQLiteRunStore: RunStorage {
     private func runRecordFields(_ row: SQLiteRow) throws -> RunRecord {
         RunRecord(
             id: try row.text("id"), flowName: try row.text("flow_name"), flowPath: row.optionalText("flow_path"),
-            flowHash: row.optionalText("flow_hash"), input: try row.json("input"), status: try row.text("status"),
+            flowHash: row.optionalText("flow_hash"), input: try row.json("input"), status: try row.runStatus("status"),
             createdAt: try row.time("created_at"), updatedAt: try row.time("updated_at"),
             result: try row.optionalJSON("result"))
     }
@@ -611,6 +611,14 @@ extension SQLiteRow {
             throw RunStoreError(.corruptRecord, "column '\(column)' of the run store is not text")
         }
         return text
+    }
+
+    func runStatus(_ column: String) throws -> RunRecord.Status {
+        let text = try text(column)
+        guard let status = RunRecord.Status(rawValue: text) else {
+            throw RunStoreError(.corruptRecord, "column '\(column)' holds an unknown run status '\(text)'")
+        }
+        return status
     }
 
     func optionalText(_ column: String) -> String? {

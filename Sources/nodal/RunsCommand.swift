@@ -22,21 +22,20 @@ struct RunsCommand: AsyncParsableCommand {
         func run() async throws {
             try await exiting {
                 let store = try await storeOptions.open(configuration: nil)
-                var runs = try await store.listRuns(limit: limit)
+                let runs = try await store.listRuns(limit: limit)
                 // A `running` run whose owner died shows as `abandoned` (it can be resumed).
-                if let storage = store as? any RunStorage {
-                    for index in runs.indices { runs[index].status = try await storage.shownStatus(of: runs[index]) }
-                }
+                var shown: [String: String] = [:]
+                for run in runs { shown[run.id] = try await (store as? any RunStorage)?.shownStatus(of: run) ?? run.status.rawValue }
                 try? await store.close()
                 switch format {
                 case .json:
-                    print(JSON.array(runs.map(\.summaryJSON)).prettyPrinted())
+                    print(JSON.array(runs.map { $0.summaryJSON(status: shown[$0.id]) }).prettyPrinted())
                 case .text:
                     if runs.isEmpty { print("no runs"); return }
                     let idWidth = max(6, runs.map(\.id.count).max() ?? 0)
                     print("RUN ID".padding(idWidth) + "  " + "STATUS".padding(9) + "  " + "CREATED".padding(24) + "  FLOW")
                     for run in runs {
-                        print("\(run.id.padding(idWidth))  \(run.status.padding(9))  \(run.createdAt.formatted(.iso8601).padding(24))  \(run.flowName)")
+                        print("\(run.id.padding(idWidth))  \((shown[run.id] ?? run.status.rawValue).padding(9))  \(run.createdAt.formatted(.iso8601).padding(24))  \(run.flowName)")
                     }
                 }
             }
@@ -62,7 +61,7 @@ struct RunsCommand: AsyncParsableCommand {
                 }
                 let checkpoints = try await (store as? any RunStorage)?.checkpoints(runID: runID) ?? []
                 try? await store.close()
-                var shown = record.summaryJSON.objectValue ?? JSONObject()
+                var shown = record.summaryJSON().objectValue ?? JSONObject()
                 if let result = record.result {
                     shown["result"] = result
                 } else {
@@ -81,9 +80,9 @@ struct RunsCommand: AsyncParsableCommand {
 }
 
 extension RunRecord {
-    var summaryJSON: JSON {
+    func summaryJSON(status shown: String? = nil) -> JSON {
         [
-            "runId": .string(id), "status": .string(status), "flow": .string(flowName),
+            "runId": .string(id), "status": .string(shown ?? status.rawValue), "flow": .string(flowName),
             "flowPath": flowPath.map(JSON.string) ?? .null,
             "createdAt": .string(createdAt.formatted(.iso8601)), "updatedAt": .string(updatedAt.formatted(.iso8601)),
         ]

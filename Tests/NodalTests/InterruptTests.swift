@@ -132,7 +132,7 @@ import Testing
         #expect(paused.step("review.draft")?.status == .success)
         #expect(firstCalls.all == ["start", "review.draft"])
         let record = try #require(try await store.run(id: "n1"))
-        #expect(record.status == "paused")
+        #expect(record.status == .paused)
         #expect(try await store.pauses(runID: "n1").map(\.resumeKey) == ["review.decision"])
         if kind == "sqlite" { try await store.close() }
 
@@ -148,7 +148,7 @@ import Testing
         #expect(resumed.step("review.draft")?.output == ["n": 2])
         #expect(resumed.step("review.decision")?.output == "ok")
         #expect(try await reopened.pauses(runID: "n1").isEmpty)
-        #expect(try await reopened.run(id: "n1")?.status == "success")
+        #expect(try await reopened.run(id: "n1")?.status == .success)
         if kind == "sqlite" { try await reopened.close() }
     }
 

@@ -82,13 +82,13 @@ private func otherOwner(pid: Int32 = getpid()) -> LeaseOwner {
     @Test(arguments: StoreKind.allCases)
     func aRunningRunWithoutALiveOwnerShowsAsAbandoned(kind: StoreKind) async throws {
         try await withStore(kind) { store throws in
-            try await store.putRun(sampleRun("gone", status: "running"))
+            try await store.putRun(sampleRun("gone", status: .running))
             #expect(try await store.shownStatus(of: sampleRun("gone")) == "abandoned")
             _ = try await store.claim(runID: "gone", owner: otherOwner(pid: try deadPID()), duration: .seconds(3600))
             #expect(try await store.shownStatus(of: sampleRun("gone")) == "abandoned")
             _ = try await store.claim(runID: "gone", owner: otherOwner(), duration: .seconds(3600))
             #expect(try await store.shownStatus(of: sampleRun("gone")) == "running")
-            #expect(try await store.shownStatus(of: sampleRun("done", status: "success")) == "success")
+            #expect(try await store.shownStatus(of: sampleRun("done", status: .success)) == "success")
         }
     }
 
@@ -166,7 +166,7 @@ private func otherOwner(pid: Int32 = getpid()) -> LeaseOwner {
         let store: any RunStorage = InMemoryRunStore()
         let flow = try Flow(contentsOfFile: directory + "/flow.yaml")
         try await store.putRun(RunRecord(
-            id: "busy", flowName: "f", flowPath: flow.file, flowHash: flow.sourceHash, input: [:], status: "running", createdAt: Date()))
+            id: "busy", flowName: "f", flowPath: flow.file, flowHash: flow.sourceHash, input: [:], status: .running, createdAt: Date()))
         let holder = otherOwner()
         _ = try await store.claim(runID: "busy", owner: holder, duration: .seconds(60))
         await #expect {
@@ -185,7 +185,7 @@ private func otherOwner(pid: Int32 = getpid()) -> LeaseOwner {
         let store: any RunStorage = InMemoryRunStore()
         let flow = try Flow(contentsOfFile: directory + "/flow.yaml")
         try await store.putRun(RunRecord(
-            id: "orphan", flowName: "f", flowPath: flow.file, flowHash: flow.sourceHash, input: [:], status: "running",
+            id: "orphan", flowName: "f", flowPath: flow.file, flowHash: flow.sourceHash, input: [:], status: .running,
             createdAt: Date()))
         // Step a finished before its process was killed; its lease is still in date.
         try await store.putCheckpoint(StepCheckpoint(runID: "orphan", stepID: "a", status: "success", input: ["n": 1], output: ["n": 1], attempts: 1))

@@ -52,7 +52,7 @@ import Testing
         #expect(checkpoints.map(\.stepID) == ["a", "b", "c"])
         #expect(checkpoints.map(\.output) == [["n": 2], ["n": 3], ["n": 4]])
         let record = try #require(try await store.run(id: "r1"))
-        #expect(record.status == "success")
+        #expect(record.status == .success)
         #expect(record.flowHash == flow.sourceHash)
         #expect(record.result?["output"] == 4)
         try await store.close()
@@ -94,7 +94,7 @@ import Testing
         #expect(resumed.output == 4)
         #expect(calls.all == ["a", "b", "b", "c"])  // a did not run again
         #expect(resumed.step("a")?.output == ["n": 2])
-        #expect(try await store.run(id: "r2")?.status == "success")
+        #expect(try await store.run(id: "r2")?.status == .success)
     }
 
     @Test func aChangedFlowIsRefusedUnlessAllowed() async throws {

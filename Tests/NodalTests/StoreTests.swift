@@ -39,7 +39,7 @@ func withStore(_ kind: StoreKind, cacheLimit: CacheLimit = .default, _ body: (an
 /// A time with a sub-millisecond part, which stores round to the millisecond.
 let storeEpoch = Date(timeIntervalSince1970: 1_763_690_000.123_4)
 
-func sampleRun(_ id: String, createdAt: Date = storeEpoch, status: String = "running") -> RunRecord {
+func sampleRun(_ id: String, createdAt: Date = storeEpoch, status: RunRecord.Status = .running) -> RunRecord {
     RunRecord(
         id: id, flowName: "greet", flowPath: "/flows/greet.yaml", flowHash: ContentHash.sha256Hex("flow " + id),
         input: ["name": "Ada", "tags": ["x", 1, 2.5, true, nil], "nested": ["z": 1, "a": 2]],
@@ -90,22 +90,22 @@ struct StoreBehaviourTests {
             // Finishing a run stores its result.
             let result: JSON = ["runId": "run-1", "status": "success", "output": ["greeting": "hi Ada"]]
             let finished = storeEpoch.addingTimeInterval(1)
-            try await store.updateRun(id: "run-1", status: "success", result: result, updatedAt: finished)
+            try await store.updateRun(id: "run-1", status: .success, result: result, updatedAt: finished)
             let done = try #require(try await store.run(id: "run-1"))
-            #expect(done.status == "success")
+            #expect(done.status == .success)
             #expect(done.result == result)
             #expect(done.updatedAt == Date(timeIntervalSince1970: 1_763_690_001.123))
             #expect(done.createdAt == expected.createdAt)
             await expectStoreError(.runNotFound) {
-                try await store.updateRun(id: "nope", status: "failed", result: nil, updatedAt: finished)
+                try await store.updateRun(id: "nope", status: .failed, result: nil, updatedAt: finished)
             }
 
             // Putting a run again replaces it and keeps its place in the list.
-            var replaced = sampleRun("run-2", createdAt: storeEpoch.addingTimeInterval(5), status: "failed")
+            var replaced = sampleRun("run-2", createdAt: storeEpoch.addingTimeInterval(5), status: .failed)
             replaced.flowPath = nil
             replaced.flowHash = nil
             try await store.putRun(replaced)
-            #expect(try await store.run(id: "run-2")?.status == "failed")
+            #expect(try await store.run(id: "run-2")?.status == .failed)
             #expect(try await store.run(id: "run-2")?.flowPath == nil)
             #expect(try await store.listRuns(limit: 10).map(\.id) == ["run-3", "run-2", "run-1", "run-0"])
 
@@ -499,7 +499,7 @@ struct SQLiteStoreTests {
         let checkpoints = try await store.checkpoints(runID: "killed")
         #expect(checkpoints.map(\.stepID) == (0..<20).map { "step-\($0)" })
         #expect(checkpoints.last?.output == ["i": 19])
-        #expect(try await store.run(id: "killed")?.status == "running")
+        #expect(try await store.run(id: "killed")?.status == .running)
         try await store.close()
     }
 }

@@ -48,7 +48,7 @@ extension Engine {
         guard let record = try await store.run(id: runID) else {
             throw ResumeError(kind: .notFound, message: "no run '\(runID)' in the store")
         }
-        if record.status == RunStatus.success.rawValue {
+        if record.status == .success {
             throw ResumeError(kind: .alreadySucceeded, message: "run '\(runID)' already succeeded; there is nothing to resume")
         }
         let flow = try pausedFlows.withLock({ $0[runID] }) ?? flowToResume(record)
@@ -84,7 +84,7 @@ extension Engine {
         let result: RunResult
         do {
             // Read again as the owner: the previous owner may have finished it meanwhile.
-            if try await store.run(id: runID)?.status == RunStatus.success.rawValue {
+            if try await store.run(id: runID)?.status == .success {
                 throw ResumeError(kind: .alreadySucceeded, message: "run '\(runID)' already succeeded; there is nothing to resume")
             }
             if let pause {
@@ -123,9 +123,9 @@ extension Engine {
     /// A paused run takes exactly the answer it waits for; a run that is not paused takes none.
     private func pauseToAnswer(_ values: [String: JSON], record: RunRecord, store: any RunStorage) async throws -> PauseRecord? {
         let runID = record.id
-        guard record.status == RunStatus.paused.rawValue, let pause = try await store.pauses(runID: runID).first else {
+        guard record.status == .paused, let pause = try await store.pauses(runID: runID).first else {
             if let key = values.keys.sorted().first {
-                throw ResumeError(kind: .notPaused, message: "run '\(runID)' is not paused (its status is \(record.status)), so there is nothing to answer with a value for '\(key)'")
+                throw ResumeError(kind: .notPaused, message: "run '\(runID)' is not paused (its status is \(record.status.rawValue)), so there is nothing to answer with a value for '\(key)'")
             }
             return nil
         }
@@ -149,9 +149,9 @@ extension Engine {
             try await store.deleteRun(id: result.runID)
             try await store.putRun(RunRecord(
                 id: result.runID, flowName: flow.name ?? flow.file.map(FileSystem.baseName) ?? "flow",
-                flowPath: flow.file, flowHash: flow.sourceHash, input: result.input, status: result.status.rawValue,
+                flowPath: flow.file, flowHash: flow.sourceHash, input: result.input, status: RunRecord.Status(result.status),
                 createdAt: result.startedAt))
-            try await store.updateRun(id: result.runID, status: result.status.rawValue, result: result.json, updatedAt: result.endedAt)
+            try await store.updateRun(id: result.runID, status: RunRecord.Status(result.status), result: result.json, updatedAt: result.endedAt)
             // What a store would hold: a checkpoint for every step that finished, inner ones too.
             func checkpoint(_ steps: [StepResult], prefix: String) async throws {
                 for step in steps {

@@ -432,7 +432,7 @@ final class FlowRun {
             // folder, so its sub-flow paths resolve as they did.
             flowPath: flow.file.map { $0.hasPrefix("/") ? $0 : FileSystem.join(FileSystem.currentDirectory, $0) },
             flowHash: flow.sourceHash,
-            input: runInput, status: "running", createdAt: started)
+            input: runInput, status: .running, createdAt: started)
         do {
             if try await store.run(id: runID) != nil {
                 guard resuming else {
@@ -440,7 +440,7 @@ final class FlowRun {
                     machine.storeFailed(StepError(code: "RUN_EXISTS", message: "the store already has a run '\(runID)'; resume it, or give this run another id"))
                     return false
                 }
-                try await store.updateRun(id: runID, status: "running", result: nil, updatedAt: started)
+                try await store.updateRun(id: runID, status: .running, result: nil, updatedAt: started)
             } else {
                 try await store.putRun(record)
             }
@@ -456,7 +456,7 @@ final class FlowRun {
         if let pause = result.pause {
             try? await store.putPause(PauseRecord(runID: runID, resumeKey: pause.key, stepID: pause.step, value: pause.value, createdAt: result.endedAt))
         }
-        try? await store.updateRun(id: runID, status: result.status.rawValue, result: result.json, updatedAt: result.endedAt)
+        try? await store.updateRun(id: runID, status: RunRecord.Status(result.status), result: result.json, updatedAt: result.endedAt)
     }
 
     /// Writes the checkpoints of steps that finished, then lets their readers go.

@@ -77,7 +77,7 @@ public final class InMemoryRunStore: RunStorage {
         }
     }
 
-    package func updateRun(id: String, status: String, result: JSON?, updatedAt: Date) throws {
+    package func updateRun(id: String, status: RunRecord.Status, result: JSON?, updatedAt: Date) throws {
         try state.withLock { state throws(RunStoreError) in
             try state.checkOpen()
             try state.checkRun(id)

@@ -102,7 +102,7 @@ extension RunStorage {
     /// whose owner is gone (no lease, an expired one, or a dead pid on this host): nothing runs
     /// it, and `resume` may take it over.
     package func shownStatus(of record: RunRecord, now: Date = Date()) async throws -> String {
-        guard record.status == "running" else { return record.status }
+        guard record.status == .running else { return record.status.rawValue }
         guard let lease = try await lease(runID: record.id), lease.holds(at: now) else { return "abandoned" }
         return "running"
     }

@@ -67,7 +67,7 @@ package protocol RunStorage: RunStore {
     func putRun(_ run: RunRecord) async throws
     /// Sets a run's status, result (`nil` clears it) and update time.
     /// Throws ``RunStoreError/Kind/runNotFound`` when there is no such run.
-    func updateRun(id: String, status: String, result: JSON?, updatedAt: Date) async throws
+    func updateRun(id: String, status: RunRecord.Status, result: JSON?, updatedAt: Date) async throws
 
     // MARK: Batch items
 
@@ -118,6 +118,21 @@ package protocol RunStorage: RunStore {
 
 /// One run as the store keeps it.
 public struct RunRecord: Sendable, Hashable {
+    /// A recorded run's status: `running` while an owner runs it (or its owner died: see
+    /// `abandoned` in `nodal runs list`), else how it ended.
+    public enum Status: String, Sendable, Hashable, CaseIterable {
+        case running, success, failed, canceled, paused
+
+        public init(_ status: RunStatus) {
+            switch status {
+            case .success: self = .success
+            case .failed: self = .failed
+            case .canceled: self = .canceled
+            case .paused: self = .paused
+            }
+        }
+    }
+
     public var id: String
     public var flowName: String
     /// The flow file the run came from, if it came from a file.
@@ -126,8 +141,8 @@ public struct RunRecord: Sendable, Hashable {
     /// to refuse resuming a run whose flow changed.
     public var flowHash: String?
     public var input: JSON
-    /// `running`, or a finished run's `RunStatus` raw value (`success`, `failed`, `canceled`, `paused`).
-    public var status: String
+    /// `running`, or how the run ended.
+    public var status: Status
     public var createdAt: Date
     public var updatedAt: Date
     /// The finished run's result (`RunResult.json`).
@@ -135,7 +150,7 @@ public struct RunRecord: Sendable, Hashable {
 
     public init(
         id: String, flowName: String, flowPath: String? = nil, flowHash: String? = nil, input: JSON,
-        status: String, createdAt: Date, updatedAt: Date? = nil, result: JSON? = nil
+        status: Status, createdAt: Date, updatedAt: Date? = nil, result: JSON? = nil
     ) {
         self.id = id
         self.flowName = flowName
