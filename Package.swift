@@ -47,7 +47,9 @@ let package = Package(
             ]
         ),
         // `/builtin/ffi`: C functions called through libffi, as an engine extension.
-        .target(name: "NodalFFI", dependencies: ["NodalCore", "CFFI"]),
+        .target(name: "NodalFFI", dependencies: ["NodalCore", "CFFI", "CNodalShims"]),
+        // C helpers that need system headers (link.h) kept out of every module map.
+        .target(name: "CNodalShims", path: "Sources/CNodalShims"),
         // The embedded default store: one SQLite file, no server.
         .target(
             name: "NodalSQLite",
@@ -108,7 +110,7 @@ let package = Package(
 )
 
 // Upcoming features for every Swift target, applied in one place (as swift-log does).
-for target in package.targets where target.type != .system && target.name != "CNodal" && target.name != "NodalStdPlugin" {
+for target in package.targets where target.type != .system && !["CNodal", "CNodalShims", "NodalStdPlugin"].contains(target.name) {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))

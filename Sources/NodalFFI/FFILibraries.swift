@@ -1,6 +1,7 @@
 import NodalCore
 import NodalJSON
 import CFFI
+import CNodalShims
 import Synchronization
 #if canImport(Glibc)
 import Glibc

@@ -1,29 +1,24 @@
 /*
- * nodal_dl.h: which loaded object defines a symbol, and whether it is code.
+ * shim.c: which loaded object defines a symbol, and whether it is code (nodal_dl.h).
  *
- * Why: dlsym(handle, name) also searches the libraries `handle` depends on, so allowing all of
- * libm.so.6 would let a flow reach libc's `system` through libm's handle. The allowlist names a
- * library, so Nodal checks that the symbol found is defined in that very library.
- * dlinfo and dladdr1 are GNU extensions that Swift's Glibc module does not show, hence C here.
+ * Here, not in a header, because these need <link.h> and <elf.h> under _GNU_SOURCE: a header
+ * that includes them clashes, as a Clang module, with other C modules' copies of the same system
+ * types (fd_set) when one Swift module imports both.
  */
-#ifndef NODAL_DL_H
-#define NODAL_DL_H
-
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE 1
 #endif
+#include "nodal_dl.h"
 #include <dlfcn.h>
-#include <stddef.h>
 #if defined(__linux__)
 #include <elf.h>
 #include <link.h>
-#include <stdint.h>
 #endif
 
 /* Returns 1 if `address` lies in the object `handle` was opened for, 0 if it lies in another
  * object (then *defined_in, when not NULL, gets that object's file name, owned by the loader),
  * and -1 when this platform cannot tell. Thread: any. */
-static inline int nodal_dl_address_in(void *handle, const void *address, const char **defined_in) {
+int nodal_dl_address_in(void *handle, const void *address, const char **defined_in) {
 #if defined(__linux__)
     void *map = NULL;
     void *found_map = NULL;
@@ -56,7 +51,7 @@ struct nodal_dl_segment_query {
     int executable; /* -1 not found yet, 0 no, 1 yes */
 };
 
-static inline int nodal_dl_segment_callback(struct dl_phdr_info *info, size_t size, void *data) {
+static int nodal_dl_segment_callback(struct dl_phdr_info *info, size_t size, void *data) {
     (void)size;
     struct nodal_dl_segment_query *query = (struct nodal_dl_segment_query *)data;
     for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
@@ -82,7 +77,7 @@ static inline int nodal_dl_segment_callback(struct dl_phdr_info *info, size_t si
  * STT_GNU_IFUNC are code; STT_OBJECT, STT_TLS, STT_COMMON are not). An IFUNC's dlsym address is
  * the implementation the resolver chose, which usually has no dynamic symbol of its own; then, as
  * for STT_NOTYPE, the address must lie in an executable segment of its object. Thread: any. */
-static inline int nodal_dl_is_code(const void *address) {
+int nodal_dl_is_code(const void *address) {
 #if defined(__linux__)
     Dl_info info;
     const ElfW(Sym) *symbol = NULL;
@@ -109,4 +104,3 @@ static inline int nodal_dl_is_code(const void *address) {
 #endif
 }
 
-#endif /* NODAL_DL_H */
