@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "nodal",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Nodal", targets: ["Nodal"]),
         // The engine alone (flows, scheduling, plugins, the in-memory store): no NIO, no SQLite.
