@@ -196,3 +196,33 @@ private func otherOwner(pid: Int32 = getpid()) -> LeaseOwner {
         #expect(try await store.lease(runID: "orphan") == nil)
     }
 }
+
+@Suite struct LostLeaseTests {
+    /// An owner that stalled past its lease finds at its next heartbeat that another process took
+    /// the run over, and stops running it (the run ends canceled, its step sees the cancel).
+    @Test(.timeLimit(.minutes(1))) func anOwnerThatLostItsLeaseStopsTheRun() async throws {
+        let clock = TestClock()
+        let engine = Engine(leaseDuration: .seconds(30), clock: clock)
+        let started = AsyncStream<Void>.makeStream()
+        engine.register(route: "/app/wait") { _, _ in
+            started.continuation.yield()
+            try await Task.sleep(for: .seconds(3600))  // real time: only a cancel ends it
+            return nil
+        }
+        let store: any RunStorage = InMemoryRunStore()
+        let flow = try Flow(yaml: "steps: [{ id: w, component: /app/wait }]\noutput: { $step: w }")
+        let run = Task { await engine.run(flow, input: [:], options: RunOptions(runID: "stolen", store: store)) }
+        var iterator = started.stream.makeAsyncIterator()
+        _ = await iterator.next()
+        // Another process takes the run over (as if this one had stalled past the expiry).
+        let thief = LeaseOwner(id: "thief", host: LeaseOwner.currentHost, pid: getpid())
+        #expect(try await store.claimLease(thief.lease(for: "stolen", until: Date().addingTimeInterval(60)), now: Date().addingTimeInterval(31), replacing: nil) == .claimed)
+        // The heartbeat (every 10 s of the engine's clock) finds the lease gone.
+        await clock.waitForSleepers(count: 1)
+        #expect(clock.pendingDelays.contains(.seconds(10)))
+        clock.advance(by: .seconds(10))
+        let result = await run.value
+        #expect(result.status == .canceled)
+        #expect(try await store.lease(runID: "stolen")?.owner == "thief")  // the thief's lease stands
+    }
+}
