@@ -95,12 +95,19 @@ var seconds = 60.0
 var seedValue: UInt64 = 1
 var lastInputPath = "fuzz-last-input"
 var corpusPaths: [String] = []
+/// With `--write DIR N`: write N mutated inputs into DIR instead of running them (for a corpus to
+/// run through the `nodal` command, as scripts/fuzz-cli does).
+var writeFolder: String?
+var writeCount = 0
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
     case "--seconds": seconds = Double(arguments.popFirst() ?? "") ?? seconds
     case "--seed": seedValue = UInt64(arguments.popFirst() ?? "") ?? seedValue
     case "--last-input": lastInputPath = arguments.popFirst() ?? lastInputPath
+    case "--write":
+        writeFolder = arguments.popFirst()
+        writeCount = Int(arguments.popFirst() ?? "") ?? 100
     default: corpusPaths.append(argument)
     }
 }
@@ -122,6 +129,17 @@ guard !seeds.isEmpty else {
 }
 
 // MARK: The loop
+
+if let writeFolder {
+    var random = Generator(state: seedValue)
+    try FileManager.default.createDirectory(atPath: writeFolder, withIntermediateDirectories: true)
+    for index in 0..<writeCount {
+        let input = mutate(random.pick(seeds), others: seeds, &random)
+        _ = FileManager.default.createFile(atPath: "\(writeFolder)/input-\(index).yaml", contents: Data(input))
+    }
+    print("nodal-fuzz: wrote \(writeCount) inputs into \(writeFolder) (seed \(seedValue))")
+    exit(0)
+}
 
 let engine = FuzzInput.makeEngine()
 let lastInput = FileManager.default.createFile(atPath: lastInputPath, contents: nil) ? FileHandle(forWritingAtPath: lastInputPath) : nil
