@@ -31,8 +31,9 @@ import Testing
         static nodal_status tick(const nodal_node *node, const nodal_host *host, nodal_call *call,
                                  const char *input, size_t input_len) {
             (void)node;
-            char log[1024], step[64], out[128];
-            if (!field(input, input_len, "log", log, sizeof log) || !field(input, input_len, "step", step, sizeof step)) {
+            char log[1024], step[64], out[128], text[2048] = {0};
+            memcpy(text, input, input_len < sizeof text - 1 ? input_len : sizeof text - 1);  /* not NUL-terminated */
+            if (!field(text, strlen(text), "log", log, sizeof log) || !field(text, strlen(text), "step", step, sizeof step)) {
                 host->set_error(call, "BAD_INPUT", "needs log and step", NULL, 0);
                 return NODAL_ERROR;
             }

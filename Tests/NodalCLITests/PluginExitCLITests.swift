@@ -15,7 +15,9 @@ import Testing
         static nodal_status quits(const nodal_node *node, const nodal_host *host, nodal_call *call,
                                   const char *input, size_t input_len) {
             (void)node; (void)host; (void)call;
-            exit(strstr(input, "\\"three\\"") != NULL && input_len > 0 ? 3 : 0);
+            char text[256] = {0};  /* the input is not NUL-terminated */
+            memcpy(text, input, input_len < sizeof text - 1 ? input_len : sizeof text - 1);
+            exit(strstr(text, "\\"three\\"") != NULL ? 3 : 0);
         }
 
         static void *quit_later(void *arg) {

@@ -15,8 +15,10 @@ import Testing
 
         static nodal_status write_big(const nodal_node *node, const nodal_host *host, nodal_call *call,
                                       const char *input, size_t input_len) {
-            (void)node; (void)input_len;
-            const char *at = strstr(input, "\\"bytes\\":");
+            (void)node;
+            char text[256] = {0};  /* the input is not NUL-terminated */
+            memcpy(text, input, input_len < sizeof text - 1 ? input_len : sizeof text - 1);
+            const char *at = strstr(text, "\\"bytes\\":");
             size_t n = at ? (size_t)strtoull(at + 8, NULL, 10) : 2;
             if (n < 2) n = 2;
             char *out = malloc(n);
