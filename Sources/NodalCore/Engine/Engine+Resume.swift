@@ -69,18 +69,22 @@ extension Engine {
         if let pause, !flow.hasStep(atPath: pause.resumeKey) {
             throw ResumeError(kind: .wrongKey, message: "run '\(runID)' waits for a value for '\(pause.resumeKey)', but the flow has no step '\(pause.resumeKey)' any more (it changed since the run paused)")
         }
-        // One owner at a time: a second resume, or a resume of a run still going, stops here.
-        let ownership: RunOwnership
-        switch await RunOwnership.claim(
-            runID: runID, store: store, owner: leaseOwner, duration: leaseDuration, clock: clock, caller: options.cancellation)
-        {
-        case .owned(let owned): ownership = owned
-        case .heldBy(let holder):
-            throw ResumeError(kind: .owned, message: "run '\(runID)' is being run by another process: \(holder.holderDescription); resume it once that process is gone or its lease expired")
-        case .failed(let error):
-            throw error
+        // One owner at a time: a second resume, or a resume of a run still going, stops here. A
+        // store-less run lives in this engine's memory only, so no other process can hold it, and
+        // taking its pause record (below) is what keeps two resumes here from both answering it.
+        var ownership: RunOwnership?
+        if !keptInMemory {
+            switch await RunOwnership.claim(
+                runID: runID, store: store, owner: leaseOwner, duration: leaseDuration, clock: clock, caller: options.cancellation)
+            {
+            case .owned(let owned): ownership = owned
+            case .heldBy(let holder):
+                throw ResumeError(kind: .owned, message: "run '\(runID)' is being run by another process: \(holder.holderDescription); resume it once that process is gone or its lease expired")
+            case .failed(let error):
+                throw error
+            }
         }
-        options.cancellation = ownership.token
+        if let ownership { options.cancellation = ownership.token }
         let result: RunResult
         do {
             // Read again as the owner: the previous owner may have finished it meanwhile.
@@ -99,10 +103,10 @@ extension Engine {
                 resuming: true, continuesPausedRun: pause != nil, resumeValues: values)
             result = await run.execute()
         } catch {
-            await ownership.release()
+            await ownership?.release()
             throw error
         }
-        await ownership.release()
+        await ownership?.release()
         if result.status != .paused {
             pausedFlows.withLock { _ = $0.removeValue(forKey: runID) }
             // A store-less run is kept only while it is paused.
