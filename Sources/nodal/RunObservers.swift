@@ -87,7 +87,10 @@ final class InterruptHandler {
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         let pressed = Atomic<Int>(0)
         source.setEventHandler {
-            if pressed.add(1, ordering: .relaxed).newValue > 1 { exit(130) }
+            if pressed.add(1, ordering: .relaxed).newValue > 1 {
+                NativeExitGuard.disarm()
+                exit(130)
+            }
             printError("\ninterrupted: canceling the run (Ctrl-C again to quit now)")
             token.cancel()
         }
