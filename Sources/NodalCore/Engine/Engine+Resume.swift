@@ -81,7 +81,8 @@ extension Engine {
             throw error
         }
         options.cancellation = ownership.token
-        let result: RunResult
+        options.ownership = ownership
+        var result: RunResult
         do {
             // Read again as the owner: the previous owner may have finished it meanwhile.
             if try await store.run(id: runID)?.status == RunStatus.success.rawValue {
@@ -103,6 +104,7 @@ extension Engine {
             throw error
         }
         await ownership.release()
+        result = ownership.lostLeaseResult(result)
         if result.status != .paused {
             pausedFlows.withLock { _ = $0.removeValue(forKey: runID) }
             // A store-less run is kept only while it is paused.
