@@ -118,14 +118,14 @@ struct nodal_host {
      * Ownership: `json` is borrowed; the host copies the `json_len` bytes before returning.
      * Calling it again replaces the previous output. The host checks the bytes are valid UTF-8
      * JSON when the call returns, and fails the step (saying so) if they are not.
-     * Returns NODAL_OK, or NODAL_INVALID (and keeps nothing) if `json` is NULL or `call` is NULL
-     * or not in flight. */
+     * Returns NODAL_OK, or NODAL_INVALID (and keeps nothing) if `json` is NULL, `json_len` is
+     * above PTRDIFF_MAX (such as (size_t)-1), or `call` is NULL or not in flight. */
     nodal_status (*write_output)(nodal_call *call, const char *json, size_t json_len);
 
     /* Records a structured error for the call. The node then returns NODAL_ERROR.
      * Thread: any thread, while the call's invoke runs (serialized by the host; the last one wins).
      * Ownership: all strings are borrowed and copied before returning.
-     * `code` is a short stable identifier such as "INVALID_INPUT" (NULL means "NODE_FAILED");
+     * `code` is a short stable identifier such as "INVALID_INPUT" (NULL or "" means "NODE_FAILED");
      * `message` is for people (NULL means no message); `details_json` is optional JSON (NULL or
      * length 0 for none; text that is not JSON is kept as a string). A later call replaces an
      * earlier one.

@@ -23,7 +23,22 @@ extension JSON {
     }
 
     public init(parsing buffer: UnsafeRawBufferPointer) throws(JSONParseError) {
+        try self.init(parsing: buffer, maximumDepth: JSONParser.maximumDepth)
+    }
+
+    /// Parses with another nesting limit than `JSONParser.maximumDepth`: for text this process
+    /// wrote itself around values that were held to that limit (a run store's records).
+    package init(parsing text: String, maximumDepth: Int) throws(JSONParseError) {
+        var text = text
+        let result = text.withUTF8 { buffer in
+            Result { () throws(JSONParseError) in try JSON(parsing: UnsafeRawBufferPointer(buffer), maximumDepth: maximumDepth) }
+        }
+        self = try result.get()
+    }
+
+    package init(parsing buffer: UnsafeRawBufferPointer, maximumDepth: Int) throws(JSONParseError) {
         var parser = JSONParser(buffer)
+        parser.depthLimit = maximumDepth
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -37,9 +52,13 @@ extension JSON {
 /// A recursive-descent reader over raw bytes. No Foundation: this is on every step's path.
 package struct JSONParser {
     package static let maximumDepth = 512
+    /// Records of a run store wrap values (each held to `maximumDepth`) in a result's own levels:
+    /// `steps`, a step, its `output`, and again for each of up to 32 nested sub-flows.
+    package static let recordDepth = 1024
 
     let bytes: UnsafeRawBufferPointer
     var position = 0
+    var depthLimit = JSONParser.maximumDepth
 
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
@@ -80,7 +99,7 @@ package struct JSONParser {
     }
 
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSON {
-        guard depth <= Self.maximumDepth else { throw fail("nesting deeper than \(Self.maximumDepth)") }
+        guard depth <= depthLimit else { throw fail("nesting deeper than \(depthLimit)") }
         position += 1
         var object = JSONObject()
         skipWhitespace()
@@ -109,7 +128,7 @@ package struct JSONParser {
     }
 
     mutating func parseArray(depth: Int) throws(JSONParseError) -> JSON {
-        guard depth <= Self.maximumDepth else { throw fail("nesting deeper than \(Self.maximumDepth)") }
+        guard depth <= depthLimit else { throw fail("nesting deeper than \(depthLimit)") }
         position += 1
         var array: [JSON] = []
         skipWhitespace()

@@ -643,7 +643,7 @@ extension SQLiteRow {
     func json(_ column: String) throws -> JSON {
         let text = try text(column)
         do {
-            return try JSON(parsing: text)
+            return try JSON(parsing: text, maximumDepth: JSONParser.recordDepth)
         } catch {
             throw RunStoreError(.corruptRecord, "column '\(column)' of the run store holds invalid JSON: \(error)")
         }

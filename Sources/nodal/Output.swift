@@ -22,7 +22,7 @@ enum OutputFormat: String, CaseIterable {
 }
 
 /// Prints a run's result (the output, or the whole result as JSON) and exits as the run ended:
-/// 0 success, 1 failed, 73 another process owns the run, 75 paused, 130 canceled. A run that did not succeed and was recorded
+/// 0 success, 1 failed, 73 another process owns the run (or took it over), 74 the store failed, 75 paused, 130 canceled. A run that did not succeed and was recorded
 /// says how to resume it; a paused run prints what it shows (on standard output, in text) and
 /// the key to answer.
 func reportRunResult(_ result: RunResult, format: OutputFormat, resumable: Bool) throws {
@@ -42,15 +42,18 @@ func reportRunResult(_ result: RunResult, format: OutputFormat, resumable: Bool)
             }
         }
     }
-    // A run refused for its id was not recorded (or is another process's): nothing to resume.
-    let resumable = resumable && result.error?.code != "RUN_EXISTS" && result.error?.code != "RUN_OWNED"
+    // A run refused for its id was not recorded (or is another process's), one whose store
+    // failed before any step ran may not be recorded at all, and one that lost its lease is
+    // another process's now: nothing to resume from here.
+    let neverRecorded = result.error?.code == "STORE_ERROR" && result.steps.allSatisfy { $0.status == .notRun }
+    let resumable = resumable && !neverRecorded && !["RUN_EXISTS", "RUN_OWNED", "LEASE_LOST"].contains(result.error?.code ?? "")
     if let pause = result.pause, resumable {
         printError("run id \(result.runID): answer with `nodal resume \(result.runID) --value \(pause.key)=JSON`")
     } else if result.status != .success && resumable {
         printError("run id \(result.runID): go on with `nodal resume \(result.runID)`")
     }
     if result.status == .paused { throw ExitCode(75) }
-    if result.error?.code == "RUN_OWNED" { throw ExitCode(73) }
+    if result.error?.code == "RUN_OWNED" || result.error?.code == "LEASE_LOST" { throw ExitCode(73) }
     if result.error?.code == "STORE_ERROR" { throw ExitCode(74) }
     if result.status == .canceled { throw ExitCode(130) }
     if result.status != .success { throw ExitCode(1) }

@@ -89,6 +89,7 @@ final class InterruptHandler {
         source.setEventHandler {
             if pressed.add(1, ordering: .relaxed).newValue > 1 {
                 PluginExitGuard.exitingOnPurpose.store(true, ordering: .releasing)
+                NativeExitGuard.disarm()
                 exit(130)
             }
             printError("\ninterrupted: canceling the run (Ctrl-C again to quit now)")

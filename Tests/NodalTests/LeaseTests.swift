@@ -222,7 +222,8 @@ private func otherOwner(pid: Int32 = getpid()) -> LeaseOwner {
         #expect(clock.pendingDelays.contains(.seconds(10)))
         clock.advance(by: .seconds(10))
         let result = await run.value
-        #expect(result.status == .canceled)
+        #expect(result.status == .failed)
+        #expect(result.error?.code == "LEASE_LOST")
         #expect(try await store.lease(runID: "stolen")?.owner == "thief")  // the thief's lease stands
     }
 }

@@ -64,11 +64,21 @@ package final class BlockingCallPool: Sendable {
 
     /// Like `submit`, but the thread exits after the job when it returns true: a call that was
     /// abandoned had a replacement thread started for it, so its own thread is one too many.
+    ///
+    /// After `shutdown()` the job still runs, on a thread started for it that exits once nothing
+    /// is queued: a run that was in flight when its engine shut down (or was dropped), or one
+    /// started afterwards, finishes instead of trapping or waiting for a thread that is gone.
     package func submitRetiring(_ job: @escaping @Sendable () -> Bool) {
-        state.withLock { state in
-            precondition(!state.shuttingDown, "a job was submitted to a blocking-call pool that was shut down")
+        let extraThread = state.withLock { state -> Bool in
             state.jobs.append(job)
             queued.add(1, ordering: .releasing)
+            guard state.shuttingDown else { return false }
+            state.liveThreads += 1
+            return true
+        }
+        if extraThread {
+            startThread()
+            return
         }
         // A spinning thread takes the job without being woken.
         if !spinning.load(ordering: .acquiring) { state.signal() }
@@ -150,8 +160,8 @@ package final class BlockingCallPool: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Lets the threads finish queued work and exit; jobs may not be submitted afterwards.
-    /// Returns at once (see `awaitTermination`).
+    /// Lets the threads finish queued work and exit; a job submitted afterwards gets a thread of
+    /// its own (see `submitRetiring`). Returns at once (see `awaitTermination`).
     package func shutdown() {
         state.withLock { $0.shuttingDown = true }
         state.broadcast()

@@ -173,6 +173,7 @@ public struct NodalConfig: Sendable {
                 if !allowedFileFolders.isEmpty { try refuseGrant("files.allow", "lets flows read files outside their folder") }
             case "storageConfig", "stateStore":
                 storageConfig = YAMLConversion.anyJSON(value)
+                if let storageConfig, !origin.mayGrant { try refuseStoreOutsideFolder(storageConfig, key: key) }
             case "retry", "blobApi", "blobStore":
                 // Stepflow's transport and blob-service settings: nothing to set in Nodal.
                 continue
@@ -186,6 +187,27 @@ public struct NodalConfig: Sendable {
         for entry in plugins.values.sorted(by: { $0.name < $1.name }) where entry.type == "nodal" && entry.options["path"] != nil {
             try refuseGrant("plugins.\(entry.name).path", "loads native code from a file of its choosing")
         }
+    }
+
+    /// A configuration found beside the flow may name the run store, but only inside its own
+    /// folder: the store is created where it says (folders too), so a store anywhere else would
+    /// let whoever wrote the flow have files created, or empty files turned into databases,
+    /// wherever the user can write.
+    private func refuseStoreOutsideFolder(_ storageConfig: JSON, key: String) throws(FlowError) {
+        guard let file, case .sqlite(let path)? = try? RunStoreLocation(storageConfig: storageConfig, relativeTo: directory),
+              path != ":memory:" else { return }
+        func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : FileSystem.join(FileSystem.currentDirectory, path) }
+        let folder = absolute(FileSystem.directoryName(file))
+        let realFolder = FileSystem.realPath(folder) ?? FileSystem.lexicallyNormalized(folder)
+        // Symlinks resolved as far as the path exists; what is missing below that has none.
+        let resolved = FileSystem.lexicallyNormalized(FileSystem.resolvingExistingAncestor(absolute(path)))
+        guard !FileSystem.isInside(resolved, folder: realFolder) else { return }
+        throw FlowError(file: file, field: "\(key).databaseUrl", """
+            the run store \(path) is outside this configuration's folder (\(realFolder)), and this configuration \
+            was found beside the flow (or in the working directory) rather than chosen by you, so it may keep the \
+            store only inside its own folder. To trust it, name it: --config \(file) (or NODAL_CONFIG=\(file)); \
+            or choose the store yourself with --store
+            """)
     }
 
     /// Throws when this configuration may not grant what `key` grants (it was found beside the

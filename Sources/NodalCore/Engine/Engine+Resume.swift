@@ -84,8 +84,11 @@ extension Engine {
                 throw error
             }
         }
-        if let ownership { options.cancellation = ownership.token }
-        let result: RunResult
+        if let ownership {
+            options.cancellation = ownership.token
+            options.ownership = ownership
+        }
+        var result: RunResult
         do {
             // Read again as the owner: the previous owner may have finished it meanwhile.
             if try await store.run(id: runID)?.status == .success {
@@ -107,6 +110,7 @@ extension Engine {
             throw error
         }
         await ownership?.release()
+        if let ownership { result = ownership.lostLeaseResult(result) }
         if result.status != .paused {
             pausedFlows.withLock { _ = $0.removeValue(forKey: runID) }
             // A store-less run is kept only while it is paused.

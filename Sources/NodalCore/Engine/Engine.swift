@@ -54,7 +54,8 @@ public final class Engine: Sendable {
     ///   - configuration: routes and plugin entries (Stepflow's config layout); empty by default.
     ///   - blockingThreads: threads for plugin calls that may block (default: 2 per core, at least 4).
     ///   - leaseDuration: how long a stored run stays owned by this engine without a heartbeat
-    ///     (default 30 s); another process may take the run over once it has passed.
+    ///     (default 30 s); another process may take the run over once it has passed. Taken as
+    ///     between zero and 365 days (a longer or negative one cannot trap).
     ///   - clock: what retry waits, step timeouts, grace periods and lease heartbeats of every run
     ///     of this engine (sub-flows, batches and builtins' runs too) are measured on; tests pass
     ///     one they advance.
@@ -71,7 +72,7 @@ public final class Engine: Sendable {
         self.logger = logger
         self.maxOutputBytes = max(0, maxOutputBytes)
         self.configuration = configuration
-        self.leaseDuration = leaseDuration
+        self.leaseDuration = leaseDuration.clampedForTimer
         self.clock = clock
         var providers: [String: any BuiltinProvider] = [:]
         for engineExtension in extensions {
@@ -85,8 +86,8 @@ public final class Engine: Sendable {
 
     /// Stops the threads for blocking plugin calls once their queued work is done, and waits
     /// (without holding a thread) until they have exited; threads stuck in abandoned calls are not
-    /// waited for. Runs may not be started afterwards. Dropping the engine stops them too, without
-    /// waiting.
+    /// waited for. A run still going, or started afterwards, still finishes, each of its blocking
+    /// calls on a thread started for it. Dropping the engine stops the threads too, without waiting.
     public func shutdown() async {
         pool.shutdown()
         await pool.awaitTermination()

@@ -314,7 +314,11 @@ extension Flow {
                     let target = edges[top.next]
                     if state[target] == 1 {
                         let path = stack.map(\.node)
-                        let cycle = path[path.firstIndex(of: target)!...].map { steps[$0].id } + [steps[target].id]
+                        var cycle = path[path.firstIndex(of: target)!...].map { steps[$0].id } + [steps[target].id]
+                        // A cycle through thousands of steps is named by its ends, not in full.
+                        if cycle.count > 20 {
+                            cycle = cycle.prefix(10) + ["... \(cycle.count - 20) more steps ..."] + cycle.suffix(10)
+                        }
                         throw FlowError(file: file, step: steps[target].id, field: "input",
                             "steps form a cycle: \(cycle.joined(separator: " -> "))")
                     }

@@ -101,6 +101,8 @@ enum ELFCheck {
                 }
             }
 
+            if let problem = dynamicProblem(table: table, count: Int(phnum)) { return problem }
+
             if shoff != 0 {
                 guard Int(shentsize) == ELFCheck.sectionHeaderSize else {
                     return "ELF e_shentsize is \(shentsize), expected \(ELFCheck.sectionHeaderSize) (Elf64_Shdr)"
@@ -116,6 +118,73 @@ enum ELFCheck {
                 let (tableSize, overflow) = count.multipliedReportingOverflow(by: UInt64(ELFCheck.sectionHeaderSize))
                 guard !overflow, shoff <= size, tableSize <= size - shoff else {
                     return "truncated: the section header table (e_shoff \(shoff), \(count) x \(shentsize) bytes) ends past the end of the file (\(size) bytes)"
+                }
+            }
+            return nil
+        }
+
+        /// The dynamic section, which `dlopen` trusts completely: a zeroed or garbled one (no string
+        /// or symbol table, tables that point outside the file) kills the process inside the
+        /// dynamic loader (SIGSEGV in `_dl_relocate_object`). Checked: that there is one, that it
+        /// ends with DT_NULL, has DT_STRTAB and DT_SYMTAB, and that the tables it names lie in
+        /// bytes a PT_LOAD segment maps from the file.
+        func dynamicProblem(table: [UInt8], count: Int) -> String? {
+            func field<T: FixedWidthInteger>(_ bytes: [UInt8], _ offset: Int, _: T.Type) -> T {
+                bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) }
+            }
+            var loads: [(address: UInt64, fileSize: UInt64, memorySize: UInt64)] = []
+            var dynamic: (offset: UInt64, size: UInt64)?
+            for index in 0..<count {
+                let base = index * ELFCheck.programHeaderSize
+                switch field(table, base, UInt32.self) {
+                case 1: loads.append((field(table, base + 16, UInt64.self), field(table, base + 32, UInt64.self), field(table, base + 40, UInt64.self)))
+                case 2: dynamic = (field(table, base + 8, UInt64.self), field(table, base + 32, UInt64.self))
+                default: continue
+                }
+            }
+            guard let dynamic, dynamic.size >= 16 else {
+                return "damaged: no dynamic section (PT_DYNAMIC), so the dynamic loader could not link it"
+            }
+            // Offsets and sizes were checked against the file above.
+            guard let entries = read(dynamic.offset, Int(min(dynamic.size, 1 << 20))) else {
+                return "truncated: the dynamic section ends past the end of the file (\(size) bytes)"
+            }
+            var values: [Int64: UInt64] = [:]
+            var terminated = false
+            for entry in stride(from: 0, to: entries.count - 15, by: 16) {
+                let tag = field(entries, entry, Int64.self)
+                if tag == 0 {
+                    terminated = true
+                    break
+                }
+                if values[tag] == nil { values[tag] = field(entries, entry + 8, UInt64.self) }
+            }
+            guard terminated else { return "damaged: the dynamic section has no DT_NULL entry to end it" }
+            func mapped(_ address: UInt64, _ length: UInt64) -> Bool {
+                loads.contains { load in
+                    address >= load.address && address - load.address <= load.fileSize && length <= load.fileSize - (address - load.address)
+                }
+            }
+            for (tag, name) in [(Int64(5), "DT_STRTAB"), (6, "DT_SYMTAB")] where values[tag] == nil {
+                return "damaged: the dynamic section has no \(name)"
+            }
+            // Tables with their sizes, then tables whose size the loader works out itself.
+            let sized: [(Int64, Int64, String)] = [
+                (5, 10, "DT_STRTAB"), (7, 8, "DT_RELA"), (17, 18, "DT_REL"), (23, 2, "DT_JMPREL"),
+                (25, 27, "DT_INIT_ARRAY"), (26, 28, "DT_FINI_ARRAY"),
+            ]
+            for (tag, sizeTag, name) in sized {
+                guard let address = values[tag] else { continue }
+                let length = values[sizeTag] ?? 0
+                guard mapped(address, length) else {
+                    return "damaged: \(name) (address 0x\(String(address, radix: 16)), \(length) bytes) is not in the bytes its segments load from the file"
+                }
+            }
+            let placed: [(Int64, String)] = [(6, "DT_SYMTAB"), (4, "DT_HASH"), (0x6FFF_FEF5, "DT_GNU_HASH"), (0x6FFF_FFF0, "DT_VERSYM"), (0x6FFF_FFFE, "DT_VERNEED"), (0x6FFF_FFFC, "DT_VERDEF")]
+            for (tag, name) in placed {
+                guard let address = values[tag] else { continue }
+                guard mapped(address, 1) else {
+                    return "damaged: \(name) (address 0x\(String(address, radix: 16))) is not in the bytes its segments load from the file"
                 }
             }
             return nil

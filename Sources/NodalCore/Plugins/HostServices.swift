@@ -45,7 +45,9 @@ enum HostServices {
         table.pointee.host_name = UnsafePointer(strdup("nodal"))
         table.pointee.host_version = UnsafePointer(strdup(engineVersion))
         table.pointee.write_output = { call, json, length in
-            guard let json else { return NODAL_INVALID }
+            // A length that is negative as a signed size (a `(size_t)-1` from an error path) is
+            // refused rather than trapping in the copy.
+            guard let json, length >= 0 else { return NODAL_INVALID }
             // Copied under the call's lock, once the size is known to be within the node's limit:
             // an output over it is refused before a byte is copied, and fails the step.
             return CallTable.withLiveCall(call) { state, context in
@@ -65,7 +67,7 @@ enum HostServices {
                 detailsJSON = (try? JSON(parsing: bytes)) ?? .string(String(decoding: bytes, as: UTF8.self))
             }
             let error = StepError(
-                code: code.map { String(cString: $0) } ?? "NODE_FAILED",
+                code: code.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "NODE_FAILED",
                 message: message.map { String(cString: $0) } ?? "",
                 details: detailsJSON)
             return CallTable.withLiveCall(call) { state, _ in state.error = error; return NODAL_OK } ?? NODAL_INVALID

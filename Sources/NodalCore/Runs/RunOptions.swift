@@ -4,7 +4,7 @@ public struct RunOptions: Sendable {
     /// The run's id; a new UUID when nil.
     public var runID: String?
     /// The most steps running at once on the pool or as async tasks. Non-blocking nodes and
-    /// builtins run inline and do not count.
+    /// builtins run inline and do not count. Values below 1 count as 1.
     public var maxConcurrency: Int
     /// Values for `{$variable: name}`.
     public var variables: [String: JSON]
@@ -27,6 +27,9 @@ public struct RunOptions: Sendable {
     /// False for runs that cannot be resumed step by step (map, iterate and eval runs, batch
     /// items): an interrupt in them fails its step with `INTERRUPT_NOT_ALLOWED`.
     var allowsInterrupts = true
+    /// The lease this run holds in its store, when it has one: its checkpoints and its end are
+    /// written only while the lease is still this run's (`RunOwnership.confirm`).
+    var ownership: RunOwnership?
 
     public init(
         runID: String? = nil, maxConcurrency: Int = 64, variables: [String: JSON] = [:],

@@ -23,8 +23,6 @@ final class FlowRun {
 
     let flow: Flow
     let components: [ResolvedComponent]
-    /// Per step: a non-blocking native node called inline (not one whose step has a timeout).
-    private let inlineNative: [Bool]
     let pool: BlockingCallPool
     let clock: any Clock<Duration>
     let options: RunOptions
@@ -68,6 +66,9 @@ final class FlowRun {
     /// Answers to interrupts, by resume key relative to this run (`decision`, `review.decision`).
     private let resumeValues: [String: JSON]
 
+    /// Per step: whether its call runs inline on the driver's task (see `init`).
+    private let runsInline: [Bool]
+
     /// Inline calls made before the driver yields its thread to other tasks.
     static let inlineBudget = 1024
 
@@ -96,23 +97,22 @@ final class FlowRun {
             self.events = EventSink(runID: runID, callback: options.onEvent, stream: eventStream)
         }
         (signals, signalSink) = AsyncStream.makeStream(of: Signal.self)
-        // A non-blocking node runs inline, unless its step has a timeout: an inline call cannot
-        // be stopped or abandoned, so such a step runs on the pool, where its timeout holds.
-        let timedSteps = flow.steps.map { step in step.timeout != nil || options.stepOverrides[step.id]?.timeout != nil }
-        let inlineNative = zip(components, timedSteps).map { component, timed in
-            if case .native(let node) = component.executor { return node.runsInline && !timed }
-            return false
-        }
-        self.inlineNative = inlineNative
-        let execution = components.indices.map { index -> RunStateMachine.Execution in
-            switch components[index].executor {
-            case .native: inlineNative[index] ? .inline : .inFlight
-            case .inline: .inline
-            case .pooled, .async, .subflow: .inFlight
+        // A non-blocking node runs inline, where nothing can time it out; a thread-safe one whose
+        // step has a timeout (in the flow or an override) goes to the pool instead, so the timeout
+        // holds even when the node breaks its promise and blocks. (Calls of a node that is not
+        // thread-safe stay where they are: its serial gate orders inline calls or pooled ones.)
+        let timed = flow.steps.map { step in step.timeout != nil || options.stepOverrides[step.id]?.timeout != nil }
+        let inline = zip(components, timed).map { component, timed -> Bool in
+            switch component.executor {
+            case .native(let node): node.runsInline && !(timed && node.serialGate == nil)
+            case .inline: true
+            case .pooled, .async, .subflow: false
             }
         }
+        runsInline = inline
+        let execution = inline.map { $0 ? RunStateMachine.Execution.inline : .inFlight }
         machine = RunStateMachine(flow: flow, execution: execution, settings: RunStateMachine.Settings(
-            runInput: input, variables: options.variables, maxConcurrency: options.maxConcurrency,
+            runInput: input, variables: options.variables, maxConcurrency: max(1, options.maxConcurrency),
             stepOverrides: options.stepOverrides, gracePeriod: options.gracePeriod, hasStore: options.store != nil,
             answeredSteps: Set(resumeValues.keys)))
         times = StepTimes(steps: flow.steps.count)
@@ -121,6 +121,14 @@ final class FlowRun {
     func execute() async -> RunResult {
         if options.dryRun {
             return RunResultBuilder.dryRun(flow: flow, components: components, input: runInput, options: options, runID: runID)
+        }
+        if !isNested, options.store != nil, runInput.nestsDeeper(than: Limits.valueDepth) {
+            // From code (the command line's parser already refuses it): the run's record could
+            // not be read back.
+            events?.finish()
+            return RunResult.refused(
+                flow: flow, input: runInput, options: options, code: "INVALID_INPUT",
+                message: "the run's input \(RunStateMachine.tooDeep)")
         }
         let started = Date()
         let clockStart = ContinuousClock.now
@@ -272,7 +280,7 @@ final class FlowRun {
     private func start(_ index: Int, generation: Int) -> Bool {
         let input = machine.records[index].input!
         switch components[index].executor {
-        case .native(let node) where inlineNative[index]:
+        case .native(let node) where runsInline[index]:
             let bytes = input.encodedBytes
             let stepID = flow.steps[index].id
             let outcome = node.serialGate.map { gate in
@@ -321,6 +329,7 @@ final class FlowRun {
     private func startAsync(_ index: Int, generation: Int, _ json: JSON, _ body: @escaping SwiftNode) {
         let context = nodeContext(index)
         let sink = signalSink
+        let cancellation = cancellation
         let task = Task {
             let outcome: NodeOutcome
             do {
@@ -330,7 +339,16 @@ final class FlowRun {
             } catch let interrupt as Interrupt {
                 outcome = .paused(PauseRequest(key: context.stepID, value: interrupt.value))
             } catch is CancellationError {
-                outcome = .canceled
+                // Only a stop the run asked for (a cancel, a failure elsewhere, the step's
+                // timeout) is a cancel; a node that throws CancellationError on its own has failed,
+                // as a native node that returns NODAL_CANCELLED unasked does.
+                if Task.isCancelled || cancellation.isCancelled {
+                    outcome = .canceled
+                } else {
+                    outcome = .failure(StepError(
+                        code: "UNEXPECTED_CANCEL",
+                        message: "node \(context.component) threw CancellationError, but nothing cancelled the call (the run was not canceled and no timeout passed)"))
+                }
             } catch {
                 outcome = .failure(StepError(code: "NODE_FAILED", message: String(describing: error)))
             }
@@ -453,6 +471,9 @@ final class FlowRun {
 
     private func recordEnd(_ result: RunResult) async {
         guard let store = options.storage, machine.storeFailure == nil else { return }
+        // A run whose lease another process took (this one stalled past it) is that process's
+        // now: writing this end would overwrite what the new owner records.
+        if let ownership = options.ownership, await !ownership.confirm() { return }
         if let pause = result.pause {
             try? await store.putPause(PauseRecord(runID: runID, resumeKey: pause.key, stepID: pause.step, value: pause.value, createdAt: result.endedAt))
         }
@@ -463,6 +484,11 @@ final class FlowRun {
     private func writeCheckpoints() async {
         let finished = checkpointsToWrite
         checkpointsToWrite.removeAll()
+        if options.storage != nil, machine.storeFailure == nil, let ownership = options.ownership, await !ownership.confirm() {
+            // Another process took the run over: its checkpoints are not this process's to write,
+            // and the steps that read these must not start here.
+            machine.storeFailed(StepError(code: "LEASE_LOST", message: "run '\(runID)' was taken over by another process"))
+        }
         for index in finished {
             if let store = options.storage, machine.storeFailure == nil {
                 let slot = machine.slots[index]

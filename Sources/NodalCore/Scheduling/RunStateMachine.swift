@@ -408,6 +408,16 @@ struct RunStateMachine {
             return
         }
         switch evaluation {
+        case .value(let value) where settings.hasStore && value.nestsDeeper(than: Limits.valueDepth):
+            // A recorded run holds its values to the limit every parser keeps, so that the
+            // records holding them (a checkpoint, the run's result) can be read back; an
+            // expression may wrap a deep step output in more levels of its own.
+            if isOutput {
+                outputFailure = StepError(code: "INVALID_OUTPUT", message: "the flow's output \(Self.tooDeep)")
+                beginStop(canceled: false)
+            } else {
+                failInput(index, message: "the input of step '\(flow.steps[index].id)' \(Self.tooDeep)")
+            }
         case .value(let value):
             markRunnable(index, input: Payload(json: value))
         case .needs(let steps):
@@ -448,8 +458,14 @@ struct RunStateMachine {
 
     // MARK: Completing steps
 
+    static let tooDeep = "nests deeper than \(Limits.valueDepth) levels (arrays and objects), more than the run's store can record and read back"
+
     private mutating func complete(_ index: Int, _ outcome: NodeOutcome) {
         switch outcome {
+        case .success(let payload) where settings.hasStore && payload.bytes == nil && payload.json.nestsDeeper(than: Limits.valueDepth):
+            // Native outputs were parsed within the limit; Swift nodes, builtins and sub-flows
+            // hand over values built in memory, which may be deeper than a store reads back.
+            complete(index, .failure(StepError(code: "INVALID_OUTPUT", message: "the output of step '\(flow.steps[index].id)' \(Self.tooDeep)")))
         case .success(let payload):
             records[index].output = payload
             records[index].error = nil

@@ -278,8 +278,15 @@ public struct CacheStatistics: Sendable, Hashable {
 // MARK: - Shared helpers
 
 extension Date {
-    /// Milliseconds since 1970, the unit every store keeps times in.
-    package var storeMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    /// Milliseconds since 1970, the unit every store keeps times in; dates beyond what Int64
+    /// milliseconds hold (`Date.distantFuture` is not) are clamped rather than trapping.
+    package var storeMilliseconds: Int64 {
+        let milliseconds = (timeIntervalSince1970 * 1000).rounded()
+        guard milliseconds.isFinite else { return milliseconds > 0 ? .max : .min }  // NaN: .min
+        if milliseconds >= 9.2e18 { return .max }
+        if milliseconds <= -9.2e18 { return .min }
+        return Int64(milliseconds)
+    }
 
     package init(storeMilliseconds: Int64) { self.init(timeIntervalSince1970: Double(storeMilliseconds) / 1000) }
 

@@ -99,6 +99,10 @@ extension JSON {
     /// stops at the first branch that does, so a value built deeper than any parser allows (by
     /// `iterate` wrapping its value once per run, say) is found without recursing into it.
     func nestsDeeper(than limit: Int) -> Bool {
+        switch self {
+        case .array, .object: break
+        default: return false  // the common case, without allocating
+        }
         var stack: [(value: JSON, depth: Int)] = [(self, 0)]
         while let (value, depth) = stack.popLast() {
             switch value {
