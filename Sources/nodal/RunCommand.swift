@@ -55,6 +55,9 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("give --inputs-file or --input/--input-file, not both")
         }
         if let maxConcurrency, maxConcurrency < 1 { throw ValidationError("--max-concurrency must be at least 1") }
+        if let runID, runID.allSatisfy(\.isWhitespace) {
+            throw ValidationError("--run-id must not be empty")
+        }
     }
 
     func run() async throws {
