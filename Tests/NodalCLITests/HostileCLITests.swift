@@ -123,6 +123,17 @@ func hostileNodal(_ arguments: [String], in directory: String? = nil) async thro
         #expect(result.stderr.utf8.count < 1000, "\(result.stderr.utf8.count) bytes")
     }
 
+    /// Used to record a run whose id is empty (a blank row in `nodal runs list`).
+    @Test func anEmptyRunIDIsAUsageError() async throws {
+        let directory = try temporaryDirectory()
+        let hello = Products.repositoryRoot + "/examples/hello"
+        for id in ["", "  "] {
+            let result = try await nodal(["run", hello + "/flow.yaml", "--input-file", hello + "/input.json", "--store", directory + "/runs.db", "--run-id", id])
+            #expect(result.status == 64, "\(result.stderr)")
+        }
+        #expect(try await nodal(["runs", "list", "--store", directory + "/runs.db"]).stdout.contains("no runs"))
+    }
+
     /// A configuration beside the flow putting the store outside its folder is refused and
     /// creates nothing.
     @Test func aConfigBesideTheFlowCannotPlaceTheStoreElsewhere() async throws {

@@ -182,6 +182,44 @@ func withinSeconds<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable (
     }
 }
 
+/// A node whose output is larger than anything a step should pass on.
+@Suite struct HostileOutputSizeTests {
+    static let flood = """
+        #include "nodal.h"
+        #include <stdlib.h>
+        #include <string.h>
+        static nodal_status flood(const nodal_node *n, const nodal_host *h, nodal_call *c, const char *in, size_t len) {
+            (void)n; (void)in; (void)len;
+            size_t count = (size_t)65 * 1024 * 1024;
+            char *text = malloc(count + 2);
+            if (!text) return NODAL_ERROR;
+            text[0] = '"'; memset(text + 1, 'a', count); text[count + 1] = '"';
+            nodal_status status = h->write_output(c, text, count + 2);
+            free(text);
+            return status;
+        }
+        static const nodal_node a = { sizeof(nodal_node), 0, "org.test.flood.flood", "flood", "1.0.0", NULL,
+            NODAL_NODE_THREAD_SAFE, NULL, NULL, NULL, NULL, flood };
+        static const nodal_node *const nodes[] = { &a };
+        static const nodal_plugin plugin = {
+            .struct_size = sizeof(nodal_plugin), .abi_major = NODAL_ABI_MAJOR, .abi_minor = NODAL_ABI_MINOR,
+            .node_count = 1, .id = "org.test.flood", .name = "flood", .version = "1.0.0", .nodes = nodes };
+        NODAL_EXPORT const nodal_plugin *nodal_plugin_entry_v1(uint32_t x, uint32_t y) { (void)x; (void)y; return &plugin; }
+        """
+
+    /// Nothing bounds a node's output: a 100 MB output made `nodal run` use 860 MB of memory and
+    /// left a 420 MB store (the output is kept in the checkpoint, in the result's step and output,
+    /// and again as the next step's input). `load_file` stops at 64 MiB (FILE_TOO_LARGE); a node's
+    /// output could be held to the same bound.
+    @Test(.disabled("found by hostile review: no limit on a node's output size; 100 MB of output costs ~860 MB of memory and ~420 MB of store"))
+    func anOutputLargerThan64MiBFailsItsStep() async throws {
+        let engine = Engine()
+        try engine.loadPlugin(at: try buildCPlugin(Self.flood, name: "flood", in: try temporaryDirectory()))
+        let result = await engine.run(try Flow(yaml: "steps: [{ id: s, component: /flood/flood, input: {} }]\noutput: { $step: s }"), input: [:])
+        #expect(result.step("s")?.error?.code == "OUTPUT_TOO_LARGE")
+    }
+}
+
 /// Plugin files damaged in the middle, not just truncated.
 @Suite struct HostileDamagedPluginFileTests {
     static let plugin = """
