@@ -7,7 +7,7 @@ import Synchronization
 /// Losing the lease (another process took the run after this one stalled past the expiry) raises
 /// `token`, which the run was started with, so this process stops running steps another owner now
 /// runs.
-final class RunOwnership: Sendable {
+final class RunOwnership: LeaseConfirmation {
     let runID: String
     let store: any RunStorage
     let owner: LeaseOwner

@@ -28,8 +28,8 @@ public struct RunOptions: Sendable {
     /// items): an interrupt in them fails its step with `INTERRUPT_NOT_ALLOWED`.
     var allowsInterrupts = true
     /// The lease this run holds in its store, when it has one: its checkpoints and its end are
-    /// written only while the lease is still this run's (`RunOwnership.confirm`).
-    var ownership: RunOwnership?
+    /// written only while the lease is still this run's (`LeaseConfirmation`, `RunOwnership`).
+    var ownership: (any LeaseConfirmation)?
 
     public init(
         runID: String? = nil, maxConcurrency: Int = 64, variables: [String: JSON] = [:],

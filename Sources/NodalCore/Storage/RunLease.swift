@@ -107,3 +107,9 @@ extension RunStorage {
         return "running"
     }
 }
+
+/// What a run asks before it writes to its record (a checkpoint, its end): whether it still holds
+/// its lease. The engine's `RunOwnership` answers it; a run without a lease has none.
+protocol LeaseConfirmation: Sendable {
+    func confirm() async -> Bool
+}
