@@ -122,15 +122,6 @@ public struct RunRecord: Sendable, Hashable {
     /// `abandoned` in `nodal runs list`), else how it ended.
     public enum Status: String, Sendable, Hashable, CaseIterable {
         case running, success, failed, canceled, paused
-
-        public init(_ status: RunStatus) {
-            switch status {
-            case .success: self = .success
-            case .failed: self = .failed
-            case .canceled: self = .canceled
-            case .paused: self = .paused
-            }
-        }
     }
 
     public var id: String
