@@ -13,16 +13,29 @@ public enum JSON: Sendable {
     case object(JSONObject)
 }
 
-/// An insertion-ordered JSON object. Lookups are linear, which is fastest for the small objects
-/// that dominate step inputs and outputs; when a key repeats, the last occurrence wins.
+/// An insertion-ordered JSON object: keys keep the order they were written in through parsing,
+/// expressions and serialization (Stepflow's blob ids hash that order). A key appears once; when
+/// a document repeats one, the last value wins at the first position (as serde_json reads it).
+///
+/// Small objects, which dominate step inputs and outputs, are searched linearly; an object past
+/// `indexThreshold` keys also keeps a key-to-position table so lookups stay constant-time.
 public struct JSONObject: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     public typealias Element = (key: String, value: JSON)
     public private(set) var entries: [Element]
+    /// Key to position in `entries`, kept once the object has more than `indexThreshold` keys.
+    private var positions: [String: Int]?
+
+    /// Past this many keys a linear scan costs more than a hash lookup.
+    static let indexThreshold = 16
 
     public init() { entries = [] }
-    public init(_ entries: [Element]) { self.entries = entries }
+    public init(_ entries: [Element]) {
+        self.entries = []
+        self.entries.reserveCapacity(entries.count)
+        for entry in entries { self[entry.key] = entry.value }
+    }
     public init(dictionaryLiteral elements: (String, JSON)...) {
-        entries = elements.map { (key: $0.0, value: $0.1) }
+        self.init(elements.map { (key: $0.0, value: $0.1) })
     }
 
     public var count: Int { entries.count }
@@ -30,27 +43,44 @@ public struct JSONObject: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     public var keys: [String] { entries.map(\.key) }
     public func makeIterator() -> IndexingIterator<[Element]> { entries.makeIterator() }
 
+    private func position(of key: String) -> Int? {
+        if let positions { return positions[key] }
+        return entries.firstIndex { $0.key == key }
+    }
+
     public subscript(key: String) -> JSON? {
-        get {
-            var index = entries.count - 1
-            while index >= 0 {
-                if entries[index].key == key { return entries[index].value }
-                index -= 1
-            }
-            return nil
-        }
+        get { position(of: key).map { entries[$0].value } }
         set {
-            if let index = entries.lastIndex(where: { $0.key == key }) {
-                if let newValue { entries[index].value = newValue } else { entries.remove(at: index) }
+            if let index = position(of: key) {
+                if let newValue {
+                    entries[index].value = newValue
+                } else {
+                    entries.remove(at: index)
+                    if positions != nil { rebuildPositions() }
+                }
             } else if let newValue {
-                entries.append((key: key, value: newValue))
+                appendUnchecked(key, newValue)
             }
         }
     }
 
-    /// Appends without looking for an existing key; the parser's fast path.
+    /// Appends without looking for an existing key: for callers that know the key is new (the
+    /// fields of an object literal that was itself read without repeats).
     package mutating func appendUnchecked(_ key: String, _ value: JSON) {
         entries.append((key: key, value: value))
+        if positions != nil {
+            positions![key] = entries.count - 1
+        } else if entries.count > Self.indexThreshold {
+            rebuildPositions()
+        }
+    }
+
+    private mutating func rebuildPositions() {
+        guard entries.count > Self.indexThreshold else { positions = nil; return }
+        var table: [String: Int] = [:]
+        table.reserveCapacity(entries.count)
+        for (index, entry) in entries.enumerated() { table[entry.key] = index }
+        positions = table
     }
 
     package mutating func reserveCapacity(_ n: Int) { entries.reserveCapacity(n) }
@@ -143,11 +173,11 @@ extension JSON: Equatable, Hashable {
 }
 
 extension JSONObject: Equatable, Hashable {
+    /// Equal as maps: the same keys with equal values, in any order.
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
-        let left = lhs.deduplicated, right = rhs.deduplicated
-        guard left.count == right.count else { return false }
-        for (key, value) in left.entries {
-            guard let other = right[key], other == value else { return false }
+        guard lhs.count == rhs.count else { return false }
+        for (key, value) in lhs.entries {
+            guard let other = rhs[key], other == value else { return false }
         }
         return true
     }
@@ -155,25 +185,13 @@ extension JSONObject: Equatable, Hashable {
     public func hash(into hasher: inout Hasher) {
         // Order-independent: combine per-entry hashes commutatively.
         var sum = 0
-        for (key, value) in deduplicated.entries {
+        for (key, value) in entries {
             var entry = Hasher()
             entry.combine(key)
             entry.combine(value)
             sum = sum &+ entry.finalize()
         }
         hasher.combine(sum)
-    }
-
-    /// The object with repeated keys collapsed to their last value (order of last occurrence).
-    var deduplicated: JSONObject {
-        if entries.count < 2 { return self }
-        var seen = Set<String>()
-        var hasDuplicate = false
-        for entry in entries where !seen.insert(entry.key).inserted { hasDuplicate = true; break }
-        if !hasDuplicate { return self }
-        var result = JSONObject()
-        for entry in entries { result[entry.key] = entry.value }
-        return result
     }
 }
 

@@ -118,7 +118,7 @@ package struct JSONParser {
             position += 1
             skipWhitespace()
             let value = try parseValue(depth: depth)
-            object.appendUnchecked(key, value)
+            object[key] = value  // a repeated key: the last value wins
             skipWhitespace()
             guard position < bytes.count else { throw fail("unexpected end of input in an object") }
             if bytes[position] == UInt8(ascii: ",") { position += 1; continue }

@@ -480,7 +480,7 @@ public final class SQLiteRunStore: RunStorage {
 
     @discardableResult
     public func putBlob(_ value: JSON) async throws -> String {
-        let bytes = value.canonicalBytes()
+        let bytes = value.serializedBytes()  // the id is Stepflow's: keys in document order
         let id = ContentHash.sha256Hex(bytes)
         try await serialized("saving blob \(id)") {
             try await query(

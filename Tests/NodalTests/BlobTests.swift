@@ -17,12 +17,12 @@ import Testing
         let result = await Engine().run(flow, input: data)
         #expect(result.status == .success, "\(String(describing: result.error))")
         let id = try #require(result.output?["id"]?.stringValue)
-        #expect(id == ContentHash.sha256Hex(of: data))
+        #expect(id == ContentHash.blobID(of: data))
         #expect(id.count == 64 && id == id.lowercased())
         #expect(result.output?["data"] == data)
     }
 
-    @Test func theIdIgnoresKeyOrderAndMatchesTheCanonicalHash() async throws {
+    @Test func theIdHashesTheKeysInDocumentOrderAsStepflowDoes() async throws {
         let flow = try Flow(yaml: """
             steps:
               - { id: ab, component: /builtin/put_blob, input: { data: { a: 1, b: 2 } } }
@@ -31,9 +31,9 @@ import Testing
             """)
         let result = await Engine().run(flow, input: [:])
         let ids = try #require(result.output?.arrayValue)
-        #expect(ids[0] == ids[1])
-        // SHA-256 of the text {"a":1,"b":2}.
+        // SHA-256 of the texts {"a":1,"b":2} and {"b":2,"a":1}.
         #expect(ids[0] == .string(ContentHash.sha256Hex(#"{"a":1,"b":2}"#)))
+        #expect(ids[1] == .string(ContentHash.sha256Hex(#"{"b":2,"a":1}"#)))
     }
 
     @Test func theRunsStoreKeepsTheBlobAndGetAcceptsTheSha256Prefix() async throws {

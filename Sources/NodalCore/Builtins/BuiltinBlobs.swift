@@ -2,8 +2,9 @@ import NodalJSON
 /// Stepflow's `/builtin/put_blob` and `/builtin/get_blob`: content-addressed JSON values.
 ///
 /// - `put_blob`: `{data: any, blob_type?: "data" | "flow"}` to `{blob_id}`, where the id is the
-///   SHA-256 (64 lowercase hex digits) of `data`'s canonical JSON (`ContentHash.sha256Hex(of:)`),
-///   so equal data gets the same id in every run and process. `blob_type: flow` also checks that
+///   SHA-256 (64 lowercase hex digits) of `data`'s compact JSON with keys in document order
+///   (`ContentHash.blobID(of:)`), as Stepflow computes it, so the same data gets the same id in
+///   every run, process, and in Stepflow. `blob_type: flow` also checks that
 ///   `data` reads as a flow.
 /// - `get_blob`: `{blob_id}` (an optional `sha256:` prefix is accepted) to `{data}`.
 ///

@@ -5,7 +5,8 @@ public import NodalJSON
 /// ```swift
 /// ContentHash.sha256Hex(Array("abc".utf8))
 /// // "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-/// ContentHash.sha256Hex(of: ["b": 1, "a": 2])   // the hash of {"a":2,"b":1}
+/// ContentHash.blobID(of: ["b": 1, "a": 2])      // the hash of {"b":1,"a":2}, as Stepflow's put_blob
+/// ContentHash.sha256Hex(of: ["b": 1, "a": 2])   // the hash of {"a":2,"b":1}, for cache keys
 /// ```
 public enum ContentHash {
     /// The 32-byte SHA-256 digest of `bytes`.
@@ -25,11 +26,18 @@ public enum ContentHash {
         sha256Hex(Array(text.utf8))
     }
 
-    /// The content id of a JSON value: the SHA-256 (lowercase hex) of its canonical serialization
-    /// (`JSON.canonicalSerialized()`: keys sorted, no insignificant whitespace, UTF-8). Values that
-    /// are equal as JSON objects but were written with keys in another order get the same id.
+    /// The order-independent hash of a JSON value: the SHA-256 (lowercase hex) of its canonical
+    /// serialization (`JSON.canonicalSerialized()`: keys sorted, no insignificant whitespace,
+    /// UTF-8). Values equal as JSON get the same hash however their keys were written: cache keys.
     public static func sha256Hex(of value: JSON) -> String {
         sha256Hex(value.canonicalBytes())
+    }
+
+    /// A blob's content id, computed as Stepflow computes it: the SHA-256 (lowercase hex) of the
+    /// compact JSON text with object keys in the order the document wrote them
+    /// (`JSON.serializedBytes()`), so the same data gets the same id in Nodal and in Stepflow.
+    public static func blobID(of value: JSON) -> String {
+        sha256Hex(value.serializedBytes())
     }
 
     static func hex(_ bytes: [UInt8]) -> String {

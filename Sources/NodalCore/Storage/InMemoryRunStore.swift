@@ -222,13 +222,13 @@ public final class InMemoryRunStore: RunStorage {
 
     @discardableResult
     public func putBlob(_ value: JSON) throws -> String {
-        let bytes = value.canonicalBytes()
+        let bytes = value.serializedBytes()
         let id = ContentHash.sha256Hex(bytes)
-        // Kept in canonical form, so reads give what the SQLite store gives.
-        let canonical = (try? JSON(parsing: bytes)) ?? value
+        // Kept as its text reads back, so reads give what the SQLite store gives (NaN as null).
+        let stored = (try? JSON(parsing: bytes)) ?? value
         try state.withLock { state throws(RunStoreError) in
             try state.checkOpen()
-            if state.blobs[id] == nil { state.blobs[id] = canonical }
+            if state.blobs[id] == nil { state.blobs[id] = stored }
         }
         return id
     }

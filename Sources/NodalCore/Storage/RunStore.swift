@@ -31,11 +31,12 @@ public protocol RunStore: Sendable {
 
     // MARK: Blobs
 
-    /// Stores a value under its content id (``ContentHash/sha256Hex(of:)``: the SHA-256 of its
-    /// canonical JSON) and returns the id. Putting an equal value again is a no-op.
+    /// Stores a value under its content id (``ContentHash/blobID(of:)``: the SHA-256 of its
+    /// compact JSON, keys in document order, as Stepflow's) and returns the id. Putting the same
+    /// value again is a no-op.
     @discardableResult
     func putBlob(_ value: JSON) async throws -> String
-    /// The blob with this id, or `nil`. Object keys come back sorted (canonical form).
+    /// The blob with this id, or `nil`. Object keys come back in the order they were stored.
     func blob(id: String) async throws -> JSON?
 
     // MARK: Result cache
