@@ -12,6 +12,9 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong("max-output-bytes"), help: "The largest output one plugin call may write; a larger one fails its step with OUTPUT_TOO_LARGE. Default: 67108864 (64 MiB).")
     var maxOutputBytes: Int = Engine.defaultMaxOutputBytes
 
+    @Flag(name: .long, help: "Refuse a flow with keys Nodal does not know (on the flow or a step) instead of ignoring them with a warning, as Stepflow ignores them.")
+    var strict = false
+
     /// Builds an engine for a flow file: its configuration and every plugin on the search path.
     /// Refused plugins are reported on standard error and do not stop the command.
     func makeEngine(forFlowAt flowPath: String?) throws -> Engine {
@@ -81,9 +84,13 @@ func exiting(_ body: () async throws -> Void) async throws {
     }
 }
 
-/// Reads a flow; its sub-flow files may come from the folders the configuration allows.
-func loadFlow(_ path: String, configuration: NodalConfig) throws -> Flow {
-    do { return try Flow(contentsOfFile: path, configuration: configuration) } catch { throw CLIError.invalid(error.description) }
+/// Reads a flow; its sub-flow files may come from the folders the configuration allows. What
+/// reading let pass (unknown keys, unless `strict`) is printed to standard error as warnings.
+func loadFlow(_ path: String, configuration: NodalConfig, strict: Bool = false) throws -> Flow {
+    let flow: Flow
+    do { flow = try Flow(contentsOfFile: path, configuration: configuration, strict: strict) } catch { throw CLIError.invalid(error.description) }
+    for warning in flow.warnings { printError("warning: \(warning)") }
+    return flow
 }
 
 func parseJSONArgument(_ text: String, what: String) throws -> JSON {

@@ -64,7 +64,7 @@ struct RunCommand: AsyncParsableCommand {
         try await exiting {
             let runInput = try readInput()
             let engine = try engineOptions.makeEngine(forFlowAt: self.flow)
-            let flow = try loadFlow(self.flow, configuration: engine.configuration)
+            let flow = try loadFlow(self.flow, configuration: engine.configuration, strict: engineOptions.strict)
             try engine.validate(flow)
 
             var options = RunOptions(runID: runID, variables: try parseVariables(), dryRun: dryRun)

@@ -14,7 +14,7 @@ struct ValidateCommand: AsyncParsableCommand {
     func run() async throws {
         try await exiting {
             let engine = try engineOptions.makeEngine(forFlowAt: self.flow)
-            let flow = try loadFlow(self.flow, configuration: engine.configuration)
+            let flow = try loadFlow(self.flow, configuration: engine.configuration, strict: engineOptions.strict)
             try engine.validate(flow)
             print("\(self.flow): valid (\(flow.stepIDs.count) steps, \(flow.testCases.count) test cases)")
         }

@@ -14,6 +14,9 @@ public struct Flow: Sendable {
     /// SHA-256 (hex) of the text the flow was read from: a resumed run compares it to refuse a
     /// flow that changed since. Nil for flows built from a document.
     public internal(set) var sourceHash: String?
+    /// What reading the flow noticed but let pass, its sub-flows' included: keys Nodal does not
+    /// know, which it ignores as Stepflow does (reading with `strict: true` refuses them instead).
+    public internal(set) var warnings: [FlowWarning] = []
 
     package let steps: [FlowStep]
     package let output: Expression

@@ -6,32 +6,48 @@ extension Flow {
     ///
     /// - Parameter configuration: the engine's configuration, whose `files: allow:` folders
     ///   sub-flow files may come from besides the flow's own folder (nil: only that folder).
-    public init(contentsOfFile path: String, configuration: NodalConfig? = nil) throws(FlowError) {
-        self = try FlowLoading.reading(file: path, configuration: configuration) { () throws(FlowError) in
+    /// - Parameter strict: refuse keys Nodal does not know (on the flow and its steps) instead
+    ///   of ignoring them with a warning in `warnings`.
+    public init(contentsOfFile path: String, configuration: NodalConfig? = nil, strict: Bool = false) throws(FlowError) {
+        self = try FlowLoading.reading(file: path, configuration: configuration, strict: strict) { () throws(FlowError) in
             let text: String
             do throws(FileSystemError) { text = try FileSystem.readText(path) } catch { throw FlowError(file: path, error.reason) }
             return path.hasSuffix(".json") ? try Flow(json: text, file: path) : try Flow(yaml: text, file: path)
         }
     }
 
-    /// Reads a flow from YAML text (JSON text is YAML too).
-    public init(yaml text: String, file: String? = nil, configuration: NodalConfig? = nil) throws(FlowError) {
-        self = try FlowLoading.reading(file: file, configuration: configuration) { () throws(FlowError) in
+    /// Reads a flow from YAML text (JSON text is YAML too). `strict` as for `init(contentsOfFile:)`.
+    public init(yaml text: String, file: String? = nil, configuration: NodalConfig? = nil, strict: Bool = false) throws(FlowError) {
+        self = try FlowLoading.reading(file: file, configuration: configuration, strict: strict) { () throws(FlowError) in
             guard let node = try YAMLConversion.compose(text, file: file) else {
                 throw FlowError(file: file, "the flow is empty")
             }
             var flow = try Flow(document: try YAMLConversion.json(node, file: file), file: file)
             flow.sourceHash = flow.combinedHash(ContentHash.sha256Hex(text))
+            flow.locateWarnings(in: node)
             return flow
         }
     }
 
-    /// Reads a flow from JSON text.
-    public init(json text: String, file: String? = nil, configuration: NodalConfig? = nil) throws(FlowError) {
-        self = try FlowLoading.reading(file: file, configuration: configuration) { () throws(FlowError) in
+    /// Reads a flow from JSON text. `strict` as for `init(contentsOfFile:)`.
+    public init(json text: String, file: String? = nil, configuration: NodalConfig? = nil, strict: Bool = false) throws(FlowError) {
+        self = try FlowLoading.reading(file: file, configuration: configuration, strict: strict) { () throws(FlowError) in
             var flow = try Flow(document: try TextInput.parseJSON(text, file: file), file: file)
             flow.sourceHash = flow.combinedHash(ContentHash.sha256Hex(text))
+            // The JSON parser keeps no positions; JSON is YAML, so find the lines the slow way,
+            // and only when there is something to place.
+            if flow.warnings.contains(where: { $0.file == file && $0.line == nil }),
+               let node = try? YAMLConversion.compose(text, file: file) {
+                flow.locateWarnings(in: node)
+            }
             return flow
+        }
+    }
+
+    /// Fills in the line of this file's own warnings from its composed document.
+    private mutating func locateWarnings(in node: Node) {
+        for index in warnings.indices where warnings[index].file == file && warnings[index].line == nil {
+            warnings[index].line = YAMLConversion.line(of: warnings[index].location, in: node)
         }
     }
 
@@ -54,8 +70,8 @@ extension Flow {
     /// Builds a flow from its parsed document, checking every part of it.
     ///
     /// - Parameter configuration: as for `init(contentsOfFile:configuration:)`.
-    public init(document: JSON, file: String? = nil, configuration: NodalConfig? = nil) throws(FlowError) {
-        self = try FlowLoading.reading(file: file, configuration: configuration) { () throws(FlowError) in
+    public init(document: JSON, file: String? = nil, configuration: NodalConfig? = nil, strict: Bool = false) throws(FlowError) {
+        self = try FlowLoading.reading(file: file, configuration: configuration, strict: strict) { () throws(FlowError) in
             try Flow(checking: document, file: file)
         }
     }
@@ -66,14 +82,22 @@ extension Flow {
         guard case .object(let root) = document else {
             throw FlowError(file: file, "a flow must be a mapping with 'steps' and 'output', not \(document.typeName)")
         }
-        // A sub-flow file with neither is some other file (a flow can name any file in its
-        // folder): say so without naming the keys in it, which may be a secret's.
-        if loading?.files.isEmpty == false, root["steps"] == nil, root["output"] == nil,
-           root.keys.contains(where: { !Self.knownKeys.contains($0) }) {
-            throw FlowError(file: file, "not a flow: a flow is a mapping with 'steps' and 'output', and this file has neither (its keys are not shown)")
+        // A document with neither, and keys no flow has, is not a flow: refused even though
+        // unknown keys are otherwise only warned about. A sub-flow file is named by a flow (it
+        // may be any file in its folder), so its keys, which may be a secret's, are not shown.
+        let unknownKeys = root.keys.filter { !Self.knownKeys.contains($0) }
+        if root["steps"] == nil, root["output"] == nil, !unknownKeys.isEmpty {
+            if loading?.files.isEmpty == false {
+                throw FlowError(file: file, "not a flow: a flow is a mapping with 'steps' and 'output', and this file has neither (its keys are not shown)")
+            }
+            throw FlowError(file: file, "not a flow: a flow is a mapping with 'steps' and 'output', and this one has neither (its keys: \(unknownKeys.prefix(10).joined(separator: ", ")))")
         }
+        let strict = loading?.strict ?? false
+        var warnings: [FlowWarning] = []
         for key in root.keys where !Self.knownKeys.contains(key) {
-            throw FlowError(file: file, field: key, "unknown flow key (known: \(Self.knownKeys.sorted().joined(separator: ", ")))")
+            let known = "known: \(Self.knownKeys.sorted().joined(separator: ", "))"
+            if strict { throw FlowError(file: file, field: key, "unknown flow key (\(known))") }
+            warnings.append(FlowWarning(file: file, field: key, location: [.key(key)], "unknown flow key, ignored (\(known))"))
         }
         self.file = file
         name = try Self.optionalString(root, "name", file: file)
@@ -107,14 +131,26 @@ extension Flow {
 
         var steps: [FlowStep] = []
         steps.reserveCapacity(rawSteps.count)
-        for raw in rawSteps {
-            var step = try Self.step(raw.objectValue!, indexes: indexes, file: file)
+        for (position, raw) in rawSteps.enumerated() {
+            let object = raw.objectValue!
+            let id = object["id"]!.stringValue!
+            for key in object.keys where !Self.knownStepKeys.contains(key) {
+                let known = "known: \(Self.knownStepKeys.sorted().joined(separator: ", "))"
+                if strict { throw FlowError(file: file, step: id, field: key, "unknown step key (\(known))") }
+                warnings.append(FlowWarning(
+                    file: file, step: id, field: key, location: [.key("steps"), .index(position), .key(key)],
+                    "unknown step key, ignored (\(known))"))
+            }
+            var step = try Self.step(object, indexes: indexes, file: file)
             if let path = raw["flow"]?.stringValue {
-                step.subflow = Subflow(path: path, flow: try Self.readSubflow(path, step: step.id, parentFile: file))
+                let subflow = try Self.readSubflow(path, step: step.id, parentFile: file)
+                warnings += subflow.warnings
+                step.subflow = Subflow(path: path, flow: subflow)
             }
             steps.append(step)
         }
         self.steps = steps
+        self.warnings = warnings
         // A sub-flow's steps are known as `step.inner` in checkpoints and resume keys; a step of
         // this flow with such an id would be mistaken for one of them.
         for step in steps where step.subflow != nil {
@@ -131,9 +167,6 @@ extension Flow {
 
     private static func step(_ object: JSONObject, indexes: [String: Int], file: String?) throws(FlowError) -> FlowStep {
         let id = object["id"]!.stringValue!
-        for key in object.keys where !knownStepKeys.contains(key) {
-            throw FlowError(file: file, step: id, field: key, "unknown step key (known: \(knownStepKeys.sorted().joined(separator: ", ")))")
-        }
         let component: String
         switch (object["component"], object["flow"]) {
         case (.string(let route)?, nil) where !route.isEmpty:

@@ -11,21 +11,26 @@ struct FlowLoading: Sendable {
     var files: [String] = []
     /// The flows this one is nested in, outermost first ("sub-flow b.yaml (step 'b')", "eval step 'x'").
     var nesting: [String] = []
+    /// Refuse keys Nodal does not know instead of ignoring them with a warning.
+    var strict = false
 
     @TaskLocal static var current: FlowLoading?
 
-    init(file: String?, configuration: NodalConfig?, nesting: [String] = []) {
+    init(file: String?, configuration: NodalConfig?, nesting: [String] = [], strict: Bool = false) {
         let base = file.map(FileSystem.directoryName) ?? FileSystem.currentDirectory
         let baseReal = FileSystem.realPath(base) ?? FileSystem.lexicallyNormalized(FileSystem.join(FileSystem.currentDirectory, base))
         roots = [baseReal] + (configuration?.allowedFileFolders ?? []).compactMap { FileSystem.realPath($0) }
         self.nesting = nesting
+        self.strict = strict
     }
 
     /// Runs `body` (which reads a flow) with a loading context: the current one when this read is
     /// inside another (a sub-flow), else a new one for `file` and `configuration`.
-    static func reading<T>(file: String?, configuration: NodalConfig?, nesting: [String]? = nil, _ body: () throws(FlowError) -> T) throws(FlowError) -> T {
+    static func reading<T>(
+        file: String?, configuration: NodalConfig?, nesting: [String]? = nil, strict: Bool = false, _ body: () throws(FlowError) -> T
+    ) throws(FlowError) -> T {
         if current != nil, nesting == nil { return try body() }
-        let context = FlowLoading(file: file, configuration: configuration, nesting: nesting ?? [])
+        let context = FlowLoading(file: file, configuration: configuration, nesting: nesting ?? [], strict: strict)
         let result = $current.withValue(context) { Result { () throws(FlowError) in try body() } }
         return try result.get()
     }

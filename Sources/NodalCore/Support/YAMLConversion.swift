@@ -184,6 +184,27 @@ enum YAMLConversion {
         return Double(text).map(JSON.double)
     }
 
+    /// The 1-based line of the key or item at `path` in a composed document, nil when the path
+    /// is not there (a JSON document Yams reads differently, say).
+    static func line(of path: [DocumentPathElement], in root: Node) -> Int? {
+        var node = root
+        var line = root.mark?.line
+        for element in path {
+            switch (element, node) {
+            case (.key(let name), .mapping(let mapping)):
+                guard let pair = mapping.first(where: { $0.key.scalar?.string == name }) else { return nil }
+                line = pair.key.mark?.line
+                node = pair.value
+            case (.index(let index), .sequence(let sequence)) where index >= 0 && index < sequence.count:
+                node = sequence[index]
+                line = node.mark?.line
+            default:
+                return nil
+            }
+        }
+        return line
+    }
+
     static func location(_ node: Node) -> String {
         guard let mark = node.mark else { return "" }
         return " (line \(mark.line), column \(mark.column))"

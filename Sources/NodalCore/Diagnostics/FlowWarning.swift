@@ -1,0 +1,44 @@
+/// Something in a flow file that does not stop it from running but that its author should see,
+/// such as a key Nodal does not know (ignored, as Stepflow ignores it, so a typo stays visible).
+///
+/// `Flow.warnings` holds them, the sub-flows' included; reading a flow with `strict: true`
+/// refuses the flow instead.
+public struct FlowWarning: Sendable, Hashable, CustomStringConvertible {
+    public var file: String?
+    /// The 1-based line of the key in the file, when the file's text was read (YAML or JSON).
+    public var line: Int?
+    public var step: String?
+    public var field: String?
+    public var message: String
+
+    /// Where the warning's key sits in the document (`steps`, 2, `author`), to find its line.
+    package var location: [DocumentPathElement]
+
+    package init(file: String?, step: String? = nil, field: String?, location: [DocumentPathElement], _ message: String) {
+        self.file = file
+        self.step = step
+        self.field = field
+        self.location = location
+        self.message = message
+    }
+
+    /// `flow.yaml:12: step 'fetch', field 'author': unknown step key, ignored (...)`.
+    public var description: String {
+        var place: [String] = []
+        if let step { place.append("step '\(step)'") }
+        if let field, !field.isEmpty { place.append("field '\(field)'") }
+        let detail = place.isEmpty ? message : place.joined(separator: ", ") + ": " + message
+        switch (file, line) {
+        case (let file?, let line?): return "\(file):\(line): " + detail
+        case (let file?, nil): return "\(file): " + detail
+        case (nil, let line?): return "line \(line): " + detail
+        case (nil, nil): return detail
+        }
+    }
+}
+
+/// One step of a path into a parsed document: a mapping key or a list index.
+package enum DocumentPathElement: Sendable, Hashable {
+    case key(String)
+    case index(Int)
+}
