@@ -1,0 +1,147 @@
+import NodalTestSupport
+import Testing
+@testable import NodalCore
+@testable import NodalJSON
+
+/// Expressions and builtins behave as Stepflow's do (issue 12: Stepflow flows run unchanged,
+/// exactly). Each test states the Stepflow rule it checks and asserts the value a flow author sees.
+@Suite struct StepflowSemanticsTests {
+    static func engine(clock: TestClock? = nil) -> Engine {
+        let engine = clock.map { Engine(clock: $0) } ?? Engine()
+        engine.register(route: "/app/echo") { input, _ in input }
+        engine.register(route: "/app/null") { _, _ in .null }
+        engine.register(route: "/app/fail") { _, _ in throw StepError(code: "BOOM", message: "failed on purpose") }
+        return engine
+    }
+
+    /// Runs every `test: cases:` entry of the flow and expects each to match.
+    static func expectCasesPass(_ flow: Flow, engine: Engine, sourceLocation: SourceLocation = #_sourceLocation) async {
+        #expect(!flow.testCases.isEmpty, sourceLocation: sourceLocation)
+        for testCase in flow.testCases {
+            let result = await engine.run(flow, input: testCase.input)
+            #expect(testCase.mismatch(result) == nil, "case '\(testCase.name)'", sourceLocation: sourceLocation)
+        }
+    }
+
+    // MARK: $if: only null and false are false
+
+    @Test func ifTreatsOnlyNullAndFalseAsFalse() async throws {
+        let flow = try Flow(yaml: "steps: []\noutput: { $if: { $input: c }, then: yes, else: no }")
+        let engine = Self.engine()
+        for condition: JSON in [0, 0.0, "", [], [:], true, 1, "false", ["a": false]] {
+            #expect(await engine.run(flow, input: ["c": condition]).output == "yes", "condition \(condition)")
+        }
+        for condition: JSON in [false, .null] {
+            #expect(await engine.run(flow, input: ["c": condition]).output == "no", "condition \(condition)")
+        }
+    }
+
+    @Test func aConditionThatFailsToEvaluateTakesElse() async throws {
+        let flow = try Flow(yaml: """
+            steps:
+              - { id: s, component: /app/echo, input: { a: 1 } }
+              - { id: bad, component: /app/fail, onError: { action: continue } }
+              - { id: reader, component: /app/echo, input: { $if: { $step: bad }, then: yes, else: no } }
+            output:
+              missingInput: { $if: { $input: nowhere.near }, then: yes, else: no }
+              missingPath: { $if: { $step: s, path: b.c }, then: yes, else: no }
+              noOutput: { $step: reader }
+            """)
+        let result = await Self.engine().run(flow, input: [:])
+        #expect(result.output == ["missingInput": "no", "missingPath": "no", "noOutput": "no"])
+        // A step whose condition reads a step without output is not skipped: it takes else.
+        #expect(result.step("reader")?.status == .success)
+    }
+
+    @Test func ifWithoutElseIsNullWhenFalse() async throws {
+        let flow = try Flow(yaml: """
+            steps:
+              - { id: then_step, component: /app/echo, input: ran }
+            output: { $if: { $input: c }, then: { $step: then_step } }
+            """)
+        let engine = Self.engine()
+        let skipped = await engine.run(flow, input: ["c": false])
+        #expect(skipped.status == .success)
+        #expect(skipped.output == .null)
+        #expect(skipped.step("then_step")?.status == .skipped)
+        #expect(await engine.run(flow, input: ["c": 0]).output == "ran")
+    }
+
+    // MARK: $coalesce: null and steps without output are passed over, failures propagate
+
+    @Test func coalesceFailsWithAFailingOptionsError() async throws {
+        let flow = try Flow(yaml: """
+            steps:
+              - { id: s, component: /app/echo, input: { x: { $coalesce: [{ $input: missing }, fallback] } } }
+            output: { $step: s }
+            """)
+        let result = await Self.engine().run(flow, input: ["other": 1])
+        #expect(result.status == .failed)
+        let error = try #require(result.step("s")?.error)
+        #expect(error.message.contains("the run input has nothing at '$.missing'"), "\(error.message)")
+    }
+
+    @Test func coalescePassesOverNullAndStepsWithoutOutput() async throws {
+        let flow = try Flow(yaml: """
+            steps:
+              - { id: nothing, component: /app/null }
+              - { id: bad, component: /app/fail, onError: { action: continue } }
+              - { id: value, component: /app/echo, input: { v: 42 } }
+            output:
+              $coalesce: [null, { $input: absent }, { $step: nothing, path: some.field }, { $step: bad, path: x }, { $step: value, path: v }, { $input: missing }]
+            """)
+        let result = await Self.engine().run(flow, input: ["absent": .null])
+        // The flow's status is STEPS_FAILED for `bad` (onError: continue); the output is built.
+        #expect(result.output == 42)
+        #expect(result.error?.steps.map(\.id) == ["bad"])
+    }
+
+    // MARK: $step with a path on a null output
+
+    @Test func aPathIntoANullStepOutputIsNull() async throws {
+        let flow = try Flow(yaml: """
+            steps:
+              - { id: nothing, component: /app/null }
+            output:
+              step: { $step: nothing, path: "a.b[0]" }
+              from: { $from: { step: nothing }, path: $.a }
+            """)
+        let result = await Self.engine().run(flow, input: [:])
+        #expect(result.status == .success)
+        #expect(result.output == ["step": nil, "from": nil])
+    }
+
+    @Test func aMissingPathOnAValueFailsTheReadingStepNamingIt() async throws {
+        let flow = try Flow(yaml: """
+            steps:
+              - { id: s, component: /app/echo, input: { a: 1 } }
+              - { id: reader, component: /app/echo, input: { $step: s, path: b } }
+            output: { $step: reader }
+            """)
+        let result = await Self.engine().run(flow, input: [:])
+        #expect(result.status == .failed)
+        let message = result.step("reader")?.error?.message ?? ""
+        #expect(message.contains("the output of step 's' has nothing at '$.b'"), "\(message)")
+    }
+
+    /// Nodal's `default` beside `$step`/`$input` (not in Stepflow, so no Stepflow flow has it):
+    /// what a missing path gives instead of an error.
+    @Test func aReferenceDefaultStandsInForAMissingPathOnly() async throws {
+        let flow = try Flow(yaml: """
+            steps:
+              - { id: s, component: /app/echo, input: { a: 1 } }
+              - { id: fallback, component: /app/echo, input: from a step }
+              - { id: unused, component: /app/echo, input: never }
+            output:
+              found: { $step: s, path: a, default: 0 }
+              missing: { $step: s, path: b, default: 0 }
+              input: { $input: nope, default: { $step: fallback } }
+              present: { $input: here, default: { $step: unused } }
+            """)
+        let result = await Self.engine().run(flow, input: ["here": "given"])
+        #expect(result.status == .success)
+        #expect(result.output == ["found": 1, "missing": 0, "input": "from a step", "present": "given"])
+        #expect(result.step("unused")?.status == .skipped)
+        #expect(result.step("unused")?.skipReason == "on a branch not taken")
+    }
+}
