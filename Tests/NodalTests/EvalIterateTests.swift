@@ -40,7 +40,7 @@ import Testing
             """)
         let result = await Self.engine().run(flow, input: ["n": 10], options: RunOptions(runID: "outer"))
         #expect(result.status == .success)
-        #expect(result.output == ["outcome": "success", "result": 5, "run_id": "outer.inner"])
+        #expect(result.output == ["result": ["outcome": "success", "result": 5], "run_id": "outer.inner"])
     }
 
     @Test func aFailedInnerRunIsAnOutcomeNotAFailedStep() async throws {
@@ -54,10 +54,10 @@ import Testing
         let result = await Self.engine().run(flow, input: [:], options: RunOptions(runID: "r"))
         #expect(result.status == .success)
         let output = try #require(result.output)
-        #expect(output["outcome"] == "failed")
+        #expect(output["result"]?["outcome"] == "failed")
         #expect(output["run_id"] == "r.inner")
-        #expect(output["error"]?["code"] == "ODD")
-        #expect(output["error"]?["message"]?.stringValue?.contains("7 is odd") == true)
+        #expect(output["result"]?["error"]?["code"] == "ODD")
+        #expect(output["result"]?["error"]?["message"]?.stringValue?.contains("7 is odd") == true)
     }
 
     @Test func evalRunsAFlowStoredAsABlob() async throws {
@@ -69,7 +69,7 @@ import Testing
               - id: run
                 component: /builtin/eval
                 input: { flow_id: { $step: store, path: blob_id }, input: 12 }
-            output: { $step: run, path: result }
+            output: { $step: run, path: result.result }
             """)
         let result = await Self.engine().run(flow, input: [:])
         #expect(result.status == .success, "\(String(describing: result.error))")

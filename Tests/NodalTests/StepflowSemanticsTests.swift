@@ -23,6 +23,93 @@ import Testing
         }
     }
 
+    // MARK: /builtin/eval: {result: <flow result>, run_id}
+
+    /// Stepflow's tests/builtins/nested_eval.yaml, rewritten: the eval step's `result` is the
+    /// nested flow's result, `{outcome, result}`.
+    @Test func evalOutputHoldsTheNestedFlowResultAsInStepflowsNestedEvalTest() async throws {
+        let flow = try Flow(yaml: """
+            name: nested eval
+            steps:
+              - id: nested_flow
+                component: /builtin/eval
+                input:
+                  workflow:
+                    $literal:
+                      steps:
+                        - id: inner_step
+                          component: /builtin/create_messages
+                          input: { user_prompt: Hello from nested flow }
+                      output:
+                        result: { $from: { step: inner_step } }
+                  input: {}
+            output:
+              nested_result: { $from: { step: nested_flow }, path: $.result }
+            test:
+              cases:
+                - name: nested flow
+                  input: {}
+                  output:
+                    outcome: success
+                    result:
+                      nested_result:
+                        outcome: success
+                        result:
+                          result:
+                            messages: [{ role: user, content: Hello from nested flow }]
+            """)
+        let engine = Self.engine()
+        await Self.expectCasesPass(flow, engine: engine)
+        let result = await engine.run(flow, input: [:])
+        #expect(result.output == [
+            "nested_result": ["outcome": "success", "result": ["result": ["messages": [["role": "user", "content": "Hello from nested flow"]]]]],
+        ])
+    }
+
+    /// Stepflow's examples/eval/simple-eval.yaml, rewritten, and the whole eval output.
+    @Test func evalOutputIsResultAndRunID() async throws {
+        let flow = try Flow(yaml: """
+            steps:
+              - id: test_eval
+                component: /builtin/eval
+                input:
+                  workflow: { $literal: { steps: [], output: { test_result: Hello from nested workflow! } } }
+                  input: {}
+            output:
+              result: { $from: { step: test_eval }, path: result }
+              whole: { $step: test_eval }
+            """)
+        let result = await Self.engine().run(flow, input: [:], options: RunOptions(runID: "outer"))
+        #expect(result.status == .success)
+        #expect(result.output?["result"] == ["outcome": "success", "result": ["test_result": "Hello from nested workflow!"]])
+        #expect(result.output?["whole"] == [
+            "result": ["outcome": "success", "result": ["test_result": "Hello from nested workflow!"]],
+            "run_id": "outer.test_eval",
+        ])
+    }
+
+    /// Stepflow's eval succeeds when the nested flow fails; the failure is in its `result`.
+    @Test func evalOfAFailingFlowSucceedsWithAFailedFlowResult() async throws {
+        let flow = try Flow(yaml: """
+            steps:
+              - id: e
+                component: /builtin/eval
+                input:
+                  flow: { $literal: { steps: [{ id: f, component: /app/fail }], output: { $step: f } } }
+                  input: {}
+            output: { $step: e }
+            """)
+        let result = await Self.engine().run(flow, input: [:], options: RunOptions(runID: "r"))
+        #expect(result.status == .success)
+        #expect(result.step("e")?.status == .success)
+        let output = try #require(result.output)
+        #expect(output["run_id"] == "r.e")
+        #expect(output["result"]?["outcome"] == "failed")
+        #expect(output["result"]?["error"]?["code"] == "BOOM")
+        #expect(output["result"]?["error"]?["message"]?.stringValue?.contains("failed on purpose") == true)
+        #expect(output["outcome"] == nil, "the flow result is under 'result', not one level up")
+    }
+
     // MARK: $if: only null and false are false
 
     @Test func ifTreatsOnlyNullAndFalseAsFalse() async throws {
