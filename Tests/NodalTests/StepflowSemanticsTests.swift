@@ -231,4 +231,67 @@ import Testing
         #expect(result.step("unused")?.status == .skipped)
         #expect(result.step("unused")?.skipReason == "on a branch not taken")
     }
+
+    // MARK: /builtin/iterate: {result, iterations, terminated}
+
+    static let forever = "{ steps: [{ id: s, component: /app/echo, input: { next: { n: { $input: n } } } }], output: { $step: s } }"
+
+    @Test func iterateReachingMaxIterationsSucceedsWithTheLastValue() async throws {
+        let engine = Self.engine()
+        engine.register(route: "/app/inc") { input, _ in ["next": ["n": .int((input["n"]?.intValue ?? 0) + 1)]] }
+        let flow = try Flow(yaml: """
+            steps:
+              - id: loop
+                component: /builtin/iterate
+                input:
+                  flow: { $literal: { steps: [{ id: s, component: /app/inc, input: { $input: $ } }], output: { $step: s } } }
+                  initial_input: { n: 0 }
+                  max_iterations: 5
+            output: { $step: loop }
+            """)
+        let result = await engine.run(flow, input: [:])
+        #expect(result.status == .success)
+        #expect(result.output == ["result": ["n": 5], "iterations": 5, "terminated": true])
+    }
+
+    @Test func iterateWithZeroMaxIterationsReturnsTheInitialInput() async throws {
+        let flow = try Flow(yaml: """
+            steps:
+              - { id: loop, component: /builtin/iterate, input: { flow: { $literal: \(Self.forever) }, initial_input: { n: 7 }, max_iterations: 0 } }
+            output: { $step: loop }
+            """)
+        let result = await Self.engine().run(flow, input: [:])
+        #expect(result.output == ["result": ["n": 7], "iterations": 0, "terminated": true])
+    }
+
+    @Test func iterateTakesResultOverNextAndCountsANullResult() async throws {
+        let engine = Self.engine()
+        func run(_ output: String) async throws -> JSON? {
+            let flow = try Flow(yaml: """
+                steps:
+                  - id: loop
+                    component: /builtin/iterate
+                    input: { flow: { $literal: { steps: [], output: \(output) } }, initial_input: 1 }
+                output: { $step: loop }
+                """)
+            return await engine.run(flow, input: [:]).output
+        }
+        #expect(try await run("{ next: 1, result: done }") == ["result": "done", "iterations": 1, "terminated": false])
+        #expect(try await run("{ result: null }") == ["result": nil, "iterations": 1, "terminated": false])
+    }
+
+    @Test func iterateFailsOnAnOutputWithNeitherKey() async throws {
+        let flow = try Flow(yaml: """
+            steps:
+              - id: loop
+                component: /builtin/iterate
+                input: { flow: { $literal: { steps: [], output: [1] } }, initial_input: 1 }
+            output: { $step: loop }
+            """)
+        let result = await Self.engine().run(flow, input: [:])
+        #expect(result.status == .failed)
+        let error = try #require(result.step("loop")?.error)
+        #expect(error.code == "INVALID_OUTPUT")
+        #expect(error.message.contains("iteration 1 has neither 'next' nor 'result'"))
+    }
 }
