@@ -294,4 +294,93 @@ import Testing
         #expect(error.code == "INVALID_OUTPUT")
         #expect(error.message.contains("iteration 1 has neither 'next' nor 'result'"))
     }
+
+    // MARK: /builtin/noop and /builtin/sleep
+
+    @Test func noopReturnsItsInputUnchanged() async throws {
+        let engine = Self.engine()
+        for input: JSON in [["key": "value", "num": 42], .null, 3, ["a", ["b": nil]]] {
+            let flow = try Flow(yaml: "steps: [{ id: n, component: /builtin/noop, input: { $input: $ } }]\noutput: { $step: n }")
+            let result = await engine.run(flow, input: input)
+            #expect(result.status == .success)
+            #expect(result.output == input)
+        }
+    }
+
+    static let sleepFlow = "steps: [{ id: z, component: /builtin/sleep, input: { $input: $ } }]\noutput: { $step: z }"
+
+    @Test(.timeLimit(.minutes(1))) func sleepWaitsOnTheEngineClockAndEchoesItsInput() async throws {
+        let clock = TestClock()
+        let engine = Self.engine(clock: clock)
+        let flow = try Flow(yaml: Self.sleepFlow)
+        let run = Task { await engine.run(flow, input: ["duration_ms": 250, "passthrough": ["data": "hello"]]) }
+        await clock.waitForSleepers(count: 1)
+        #expect(clock.pendingDelays == [.milliseconds(250)])
+        clock.advance(by: .milliseconds(249))
+        #expect(clock.sleeperCount == 1, "sleep ended before its time")
+        clock.advance(by: .milliseconds(1))
+        let result = await run.value
+        #expect(result.status == .success)
+        #expect(result.output == ["duration_ms": 250, "passthrough": ["data": "hello"]])
+        // Stepflow writes duration_ms as a floating-point number.
+        #expect(result.output?["duration_ms"]?.serialized() == "250.0")
+
+        // No passthrough (or a null one): the output has no passthrough key. Fractions are fine.
+        for input: JSON in [["duration_ms": 1.5], ["duration_ms": 1.5, "passthrough": nil]] {
+            let plain = Task { await engine.run(flow, input: input) }
+            await clock.waitForSleepers(count: 1)
+            #expect(clock.pendingDelays == [.microseconds(1500)])
+            clock.advance(by: .microseconds(1500))
+            let output = await plain.value.output
+            #expect(output == ["duration_ms": 1.5])
+            #expect(output?["passthrough"] == nil)
+        }
+    }
+
+    @Test func sleepRejectsBadDurationsNamingTheField() async throws {
+        let engine = Self.engine()
+        let flow = try Flow(yaml: Self.sleepFlow)
+        for input: JSON in [["duration_ms": -1], ["duration_ms": "10"], ["duration_ms": 1e12], ["duration_ms": nil], ["passthrough": 1], 5] {
+            let result = await engine.run(flow, input: input)
+            #expect(result.status == .failed, "input \(input)")
+            let error = result.step("z")?.error
+            #expect(error?.code == "INVALID_INPUT", "input \(input)")
+            #expect(error?.message.contains("duration_ms") == true, "input \(input): \(error?.message ?? "")")
+        }
+        let range = try #require(await engine.run(flow, input: ["duration_ms": -1]).step("z")?.error?.message)
+        #expect(range.contains("'duration_ms' must be a number of milliseconds from 0 to 31536000000, not -1"), "\(range)")
+    }
+
+    @Test(.timeLimit(.minutes(1))) func cancelingTheRunEndsASleepAtOnce() async throws {
+        let clock = TestClock()
+        let engine = Self.engine(clock: clock)
+        let token = CancellationToken()
+        let flow = try Flow(yaml: Self.sleepFlow)
+        let run = Task { await engine.run(flow, input: ["duration_ms": 3_600_000], options: RunOptions(cancellation: token)) }
+        await clock.waitForSleepers(count: 1)
+        token.cancel()
+        // The clock never moves: the sleep must end on the cancel alone.
+        let result = await run.value
+        #expect(result.status == .canceled)
+        #expect(result.step("z")?.status == .canceled)
+        #expect(clock.sleeperCount == 0)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aStepTimeoutEndsASleep() async throws {
+        let clock = TestClock()
+        let engine = Self.engine(clock: clock)
+        let flow = try Flow(yaml: """
+            steps: [{ id: z, component: /builtin/sleep, input: { duration_ms: 3600000 }, timeout: 2 }]
+            output: { $step: z }
+            """)
+        let run = Task { await engine.run(flow, input: [:]) }
+        // The sleep itself and the step's timeout.
+        await clock.waitForSleepers(count: 2)
+        #expect(clock.pendingDelays == [.seconds(2), .seconds(3600)])
+        clock.advance(by: .seconds(2))
+        let result = await run.value
+        #expect(result.status == .failed)
+        #expect(result.step("z")?.error?.code == "TIMEOUT")
+        #expect(clock.now.offset == .seconds(2), "the run did not wait out the sleep")
+    }
 }
