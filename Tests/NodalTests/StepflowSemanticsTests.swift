@@ -1,4 +1,5 @@
 import NodalTestSupport
+import Synchronization
 import Testing
 @testable import NodalCore
 @testable import NodalJSON
@@ -20,6 +21,21 @@ import Testing
         for testCase in flow.testCases {
             let result = await engine.run(flow, input: testCase.input)
             #expect(testCase.mismatch(result) == nil, "case '\(testCase.name)'", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Waits until `count` tasks sleep on the clock; false if the run ends first, so a sleep that
+    /// does not wait fails the test instead of hanging it.
+    static func sleepers(_ count: Int, on clock: TestClock, before run: Task<RunResult, Never>) async -> Bool {
+        final class Once: Sendable {
+            let continuation: Mutex<CheckedContinuation<Bool, Never>?>
+            init(_ continuation: CheckedContinuation<Bool, Never>) { self.continuation = Mutex(continuation) }
+            func finish(_ value: Bool) { continuation.withLock { $0.take() }?.resume(returning: value) }
+        }
+        return await withCheckedContinuation { continuation in
+            let once = Once(continuation)
+            Task { await clock.waitForSleepers(count: count); once.finish(true) }
+            Task { _ = await run.value; once.finish(false) }
         }
     }
 
@@ -314,7 +330,7 @@ import Testing
         let engine = Self.engine(clock: clock)
         let flow = try Flow(yaml: Self.sleepFlow)
         let run = Task { await engine.run(flow, input: ["duration_ms": 250, "passthrough": ["data": "hello"]]) }
-        await clock.waitForSleepers(count: 1)
+        try #require(await Self.sleepers(1, on: clock, before: run))
         #expect(clock.pendingDelays == [.milliseconds(250)])
         clock.advance(by: .milliseconds(249))
         #expect(clock.sleeperCount == 1, "sleep ended before its time")
@@ -328,7 +344,7 @@ import Testing
         // No passthrough (or a null one): the output has no passthrough key. Fractions are fine.
         for input: JSON in [["duration_ms": 1.5], ["duration_ms": 1.5, "passthrough": nil]] {
             let plain = Task { await engine.run(flow, input: input) }
-            await clock.waitForSleepers(count: 1)
+            try #require(await Self.sleepers(1, on: clock, before: plain))
             #expect(clock.pendingDelays == [.microseconds(1500)])
             clock.advance(by: .microseconds(1500))
             let output = await plain.value.output
@@ -357,7 +373,7 @@ import Testing
         let token = CancellationToken()
         let flow = try Flow(yaml: Self.sleepFlow)
         let run = Task { await engine.run(flow, input: ["duration_ms": 3_600_000], options: RunOptions(cancellation: token)) }
-        await clock.waitForSleepers(count: 1)
+        try #require(await Self.sleepers(1, on: clock, before: run))
         token.cancel()
         // The clock never moves: the sleep must end on the cancel alone.
         let result = await run.value
@@ -375,7 +391,7 @@ import Testing
             """)
         let run = Task { await engine.run(flow, input: [:]) }
         // The sleep itself and the step's timeout.
-        await clock.waitForSleepers(count: 2)
+        try #require(await Self.sleepers(2, on: clock, before: run))
         #expect(clock.pendingDelays == [.seconds(2), .seconds(3600)])
         clock.advance(by: .seconds(2))
         let result = await run.value
