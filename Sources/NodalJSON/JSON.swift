@@ -129,16 +129,13 @@ extension JSON {
         }
     }
 
-    /// Truthiness for `$if` conditions: `false`, `null`, `0`, `""`, `[]` and `{}` are false.
+    /// Truthiness for `$if` conditions, as in Stepflow: only `null` and `false` are false; `0`,
+    /// `""`, `[]` and `{}` are true.
     package var isTruthy: Bool {
         switch self {
         case .null: false
         case .bool(let b): b
-        case .int(let i): i != 0
-        case .double(let d): d != 0
-        case .string(let s): !s.isEmpty
-        case .array(let a): !a.isEmpty
-        case .object(let o): !o.isEmpty
+        default: true
         }
     }
 }

@@ -40,7 +40,7 @@ import Testing
             """)
         let result = await Self.engine().run(flow, input: ["n": 10], options: RunOptions(runID: "outer"))
         #expect(result.status == .success)
-        #expect(result.output == ["outcome": "success", "result": 5, "run_id": "outer.inner"])
+        #expect(result.output == ["result": ["outcome": "success", "result": 5], "run_id": "outer.inner"])
     }
 
     @Test func aFailedInnerRunIsAnOutcomeNotAFailedStep() async throws {
@@ -54,10 +54,10 @@ import Testing
         let result = await Self.engine().run(flow, input: [:], options: RunOptions(runID: "r"))
         #expect(result.status == .success)
         let output = try #require(result.output)
-        #expect(output["outcome"] == "failed")
+        #expect(output["result"]?["outcome"] == "failed")
         #expect(output["run_id"] == "r.inner")
-        #expect(output["error"]?["code"] == "ODD")
-        #expect(output["error"]?["message"]?.stringValue?.contains("7 is odd") == true)
+        #expect(output["result"]?["error"]?["code"] == "ODD")
+        #expect(output["result"]?["error"]?["message"]?.stringValue?.contains("7 is odd") == true)
     }
 
     @Test func evalRunsAFlowStoredAsABlob() async throws {
@@ -69,7 +69,7 @@ import Testing
               - id: run
                 component: /builtin/eval
                 input: { flow_id: { $step: store, path: blob_id }, input: 12 }
-            output: { $step: run, path: result }
+            output: { $step: run, path: result.result }
             """)
         let result = await Self.engine().run(flow, input: [:])
         #expect(result.status == .success, "\(String(describing: result.error))")
@@ -199,10 +199,10 @@ import Testing
             """)
         let result = await Self.engine().run(flow, input: ["limit": 7])
         #expect(result.status == .success, "\(String(describing: result.error))")
-        #expect(result.output == ["result": 7, "iterations": 7])
+        #expect(result.output == ["result": 7, "iterations": 7, "terminated": false])
         // A flow that returns a result at once runs once.
         let once = await Self.engine().run(flow, input: ["limit": 1])
-        #expect(once.output == ["result": 1, "iterations": 1])
+        #expect(once.output == ["result": 1, "iterations": 1, "terminated": false])
     }
 
     @Test func iterateWithAFlowFromABlobAndAStdPluginNode() async throws {
@@ -234,10 +234,10 @@ import Testing
             """)
         let result = await engine.run(flow, input: [:])
         #expect(result.status == .success, "\(String(describing: result.error))")
-        #expect(result.output == ["result": 3, "iterations": 3])
+        #expect(result.output == ["result": 3, "iterations": 3, "terminated": false])
     }
 
-    @Test func iterateStopsAtMaxIterations() async throws {
+    @Test func iterateStopsAtMaxIterationsWithTheLastValue() async throws {
         let flow = try Flow(yaml: """
             steps:
               - id: loop
@@ -245,15 +245,13 @@ import Testing
                 input: { flow: { $literal: \(Self.counterFlow) }, initial_input: { n: 0, limit: 1000000 }, max_iterations: 5 }
             output: { $step: loop }
             """)
+        // Stepflow: not a failure; the result is the last `next` value, and `terminated` says why.
         let result = await Self.engine().run(flow, input: [:])
-        #expect(result.status == .failed)
-        let error = try #require(result.step("loop")?.error)
-        #expect(error.code == "MAX_ITERATIONS")
-        #expect(error.message.contains("iterate: the flow returned {next} 5 times without {result} (max_iterations: 5)"))
-        #expect(error.message.contains(#"last value: {"n":5,"limit":1000000}"#))
+        #expect(result.status == .success)
+        #expect(result.output == ["result": ["n": 5, "limit": 1000000], "iterations": 5, "terminated": true])
     }
 
-    @Test func iterateRejectsAnOutputWithNeitherOrBothKeys() async throws {
+    @Test func iterateRejectsAnOutputWithNeitherKeyAndPrefersResultToNext() async throws {
         let engine = Self.engine()
         engine.register(route: "/app/odd-output") { input, _ in
             let n = input.intValue ?? 0
@@ -274,9 +272,8 @@ import Testing
         #expect(neither.code == "INVALID_OUTPUT")
         #expect(neither.message.contains("iteration 3 has neither 'next' nor 'result'"))
         #expect(neither.message.contains(#"{"nxt":4}"#))
-        let both = try #require(try await error("/app/both"))
-        #expect(both.code == "INVALID_OUTPUT")
-        #expect(both.message.contains("iteration 1 has both 'next' and 'result'"))
+        // Both keys: `result` wins, as in Stepflow.
+        #expect(try await error("/app/both") == nil)
     }
 
     @Test func aFailedIterationFailsTheStepWithItsCode() async throws {
@@ -306,9 +303,11 @@ import Testing
             let flow = try Flow(yaml: "steps: [{ id: i, component: /builtin/iterate, input: \(input) }]\noutput: { $step: i }")
             return await engine.run(flow, input: [:]).step("i")?.error
         }
-        let zero = try await error("{ flow: { $literal: \(Self.counterFlow) }, initial_input: 1, max_iterations: 0 }")
-        #expect(zero?.code == "INVALID_INPUT")
-        #expect(zero?.message.contains("'max_iterations'") == true)
+        for bad in ["-1", "1.5", "\"10\"", "4294967296"] {
+            let limit = try await error("{ flow: { $literal: \(Self.counterFlow) }, initial_input: 1, max_iterations: \(bad) }")
+            #expect(limit?.code == "INVALID_INPUT")
+            #expect(limit?.message.contains("'max_iterations' must be a whole number from 0 to 4294967295") == true, "\(limit?.message ?? "")")
+        }
         let noInitial = try await error("{ flow: { $literal: \(Self.counterFlow) } }")
         #expect(noInitial?.code == "INVALID_INPUT")
         #expect(noInitial?.message.contains("'initial_input'") == true)

@@ -88,9 +88,10 @@ import Testing
               - { id: b, component: /app/tag, input: { value: 7 } }
               - { id: c, component: /app/tag, input: { value: 8 } }
             output:
-              $coalesce: [ { $input: missing }, { $step: a, path: tagged }, { $step: b, path: tagged }, { $step: c, path: tagged } ]
+              $coalesce: [ { $input: absent }, { $step: a, path: tagged }, { $step: b, path: tagged }, { $step: c, path: tagged } ]
             """)
-        let result = await engine.run(flow, input: [:])
+        // A null is passed over; a path that finds nothing would fail the expression (Stepflow).
+        let result = await engine.run(flow, input: ["absent": nil])
         #expect(result.output == 7)
         #expect(calls.withLock { $0 } == ["a", "b"])
     }

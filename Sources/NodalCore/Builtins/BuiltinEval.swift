@@ -2,8 +2,10 @@ import NodalJSON
 /// Stepflow's `/builtin/eval`: runs a flow once, as a sub-run of the step.
 ///
 /// Input: `{flow | workflow | flow_id | workflow_id, input}` (see `BuiltinSubFlow`).
-/// Output: `{outcome: "success", result, run_id}` or `{outcome: "failed", error: {code, message},
-/// run_id}`. A failed inner run does not fail the step; an invalid flow or a missing blob does.
+/// Output, as Stepflow's: `{result: <flow result>, run_id}`, the flow result being
+/// `{outcome: "success", result}` or `{outcome: "failed", error: {code, message}}`. A failed inner
+/// run does not fail the step (Stepflow's eval succeeds with the failed flow result); an invalid
+/// flow or a missing blob does.
 ///
 /// The inner run gets only its input (no variables of the parent) and no store: it is not recorded
 /// on its own, and blobs it puts go to the engine's in-memory store. Its id is
@@ -17,9 +19,14 @@ enum BuiltinEval {
         let runID = "\(context.runID).\(context.stepID)"
         let result = await engine.run(flow, input: flowInput, options: .innerRun(id: runID))
         try Task.checkCancellation()
+        return ["result": flowResult(result), "run_id": .string(runID)]
+    }
+
+    /// A run's result as Stepflow writes a flow result (what `test: cases:` expect too).
+    static func flowResult(_ result: RunResult) -> JSON {
         switch result.status {
         case .success:
-            return ["outcome": "success", "result": result.output ?? .null, "run_id": .string(runID)]
+            return ["outcome": "success", "result": result.output ?? .null]
         default:
             return [
                 "outcome": "failed",
@@ -27,7 +34,6 @@ enum BuiltinEval {
                     "code": .string(result.error?.code ?? result.status.rawValue.uppercased()),
                     "message": .string(result.error?.message ?? "the flow ended \(result.status.rawValue)"),
                 ],
-                "run_id": .string(runID),
             ]
         }
     }

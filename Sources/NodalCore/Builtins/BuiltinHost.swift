@@ -6,6 +6,8 @@ import NodalJSON
 protocol BuiltinHost: AnyObject, Sendable {
     /// The configuration flows given to `eval`, `map` and `iterate` are read with (its grants).
     var configuration: NodalConfig { get }
+    /// What `sleep` waits on: the engine's clock (a test clock in tests).
+    var clock: any Clock<Duration> { get }
     /// Where blobs of runs that have no store live.
     var memoryStore: InMemoryRunStore { get }
     /// Resolves every component of a flow given at run time, as at validation.

@@ -2,16 +2,21 @@ import NodalJSON
 /// Stepflow's `/builtin/iterate`: runs a flow again and again, each output feeding the next run,
 /// until it returns a result.
 ///
-/// Input: `{flow | workflow | flow_id | workflow_id, initial_input, max_iterations?: n >= 1}`
+/// Input: `{flow | workflow | flow_id | workflow_id, initial_input, max_iterations?: n >= 0}`
 /// (default 1000; the flow as in `BuiltinSubFlow`). Each run's output must be an object with
-/// exactly one of `next` (run again with that input) or `result` (stop); other keys are ignored.
-/// Output: `{result, iterations}`, `iterations` counting every run of the flow.
+/// `result` (stop with that value) or `next` (run again with that input); when it has both,
+/// `result` wins, as in Stepflow. Other keys are ignored.
+/// Output: `{result, iterations, terminated}`. `iterations` counts every run of the flow;
+/// `terminated` is true when `max_iterations` runs passed without a result, and `result` is then
+/// the last `next` value (the input the next run would have had).
 ///
-/// The step fails when an iteration fails (with that iteration's error code), when an output has
-/// neither or both keys (`INVALID_OUTPUT`), or after `max_iterations` runs without a result
-/// (`MAX_ITERATIONS`). Inner runs are like `eval`'s; their ids are `<run>.<step>.<iteration>`.
+/// The step fails when an iteration fails (with that iteration's error code) or when an output has
+/// neither key (`INVALID_OUTPUT`). Inner runs are like `eval`'s; their ids are
+/// `<run>.<step>.<iteration>`.
 enum BuiltinIterate {
     static let defaultMaxIterations = 1000
+    /// Stepflow reads `max_iterations` as an unsigned 32-bit number.
+    static let maxIterationsRange = NumericRange(lowest: 0, highest: Double(UInt32.max), wholeNumbers: true)
 
     static func run(_ input: JSON, engine: some BuiltinHost, context: NodeContext) async throws -> JSON {
         let flow = try await BuiltinSubFlow.flow(from: input, builtin: "iterate", engine: engine, context: context)
@@ -20,12 +25,14 @@ enum BuiltinIterate {
         }
         var maxIterations = defaultMaxIterations
         if let raw = input["max_iterations"], !raw.isNull {
-            guard let limit = raw.intValue, limit >= 1 else {
-                throw StepError(code: "INVALID_INPUT", message: "iterate: 'max_iterations' must be an integer >= 1, not \(raw)")
+            guard let limit = maxIterationsRange.check(raw) else {
+                throw StepError(code: "INVALID_INPUT", message: "iterate: 'max_iterations' must be \(maxIterationsRange.text()), not \(abbreviated(raw))")
             }
-            maxIterations = limit
+            maxIterations = Int(limit)
         }
-        for iteration in 1...maxIterations {
+        var iteration = 0
+        while iteration < maxIterations {
+            iteration += 1
             try Task.checkCancellation()
             let result = await engine.run(flow, input: value, options: .innerRun(id: "\(context.runID).\(context.stepID).\(iteration)"))
             try Task.checkCancellation()
@@ -35,20 +42,21 @@ enum BuiltinIterate {
                     message: "iterate: iteration \(iteration) failed: \(result.error?.message ?? "the flow ended \(result.status.rawValue)")")
             }
             let output = result.output ?? .null
-            let next = output["next"], final = output["result"]
-            guard case .object = output, (next == nil) != (final == nil) else {
-                let problem = next != nil ? "has both 'next' and 'result'" : "has neither 'next' nor 'result'"
-                throw StepError(code: "INVALID_OUTPUT", message: "iterate: the output of iteration \(iteration) \(problem); it must be {next: <input of the next run>} or {result: <final value>}, got \(abbreviated(output))")
+            if let final = output["result"] {
+                return ["result": final, "iterations": .int(iteration), "terminated": false]
             }
-            if let final { return ["result": final, "iterations": .int(iteration)] }
+            guard let next = output["next"] else {
+                throw StepError(code: "INVALID_OUTPUT", message: "iterate: the output of iteration \(iteration) has neither 'next' nor 'result'; it must be {next: <input of the next run>} or {result: <final value>}, got \(abbreviated(output))")
+            }
             // A flow that wraps its input once per run would build a value deeper than anything
             // can print or store; refuse it as the parsers refuse such text.
-            if next!.nestsDeeper(than: Limits.valueDepth) {
+            if next.nestsDeeper(than: Limits.valueDepth) {
                 throw StepError(code: "INVALID_OUTPUT", message: "iterate: the 'next' value of iteration \(iteration) nests deeper than \(Limits.valueDepth) levels")
             }
-            value = next!
+            value = next
         }
-        throw StepError(code: "MAX_ITERATIONS", message: "iterate: the flow returned {next} \(maxIterations) times without {result} (max_iterations: \(maxIterations)); last value: \(abbreviated(value))")
+        // Stepflow: running out of iterations is not a failure; the last value is the result.
+        return ["result": value, "iterations": .int(iteration), "terminated": true]
     }
 
     /// The value's JSON, cut to about `limit` characters.

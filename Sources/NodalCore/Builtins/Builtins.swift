@@ -3,7 +3,7 @@ import NodalJSON
 /// prefix a configuration maps to a `builtin` plugin entry).
 enum Builtins {
     /// The core's own builtins; extensions add more (`ffi` from NodalFFI: `Engine.builtinNames`).
-    static let names = ["create_messages", "eval", "get_blob", "interrupt", "iterate", "load_file", "map", "put_blob"]
+    static let names = ["create_messages", "eval", "get_blob", "interrupt", "iterate", "load_file", "map", "noop", "put_blob", "sleep"]
 
     /// Builtins that run flows of their own or keep blobs: async, with the engine at hand.
     private static let engineBuiltins: [String: @Sendable (JSON, any BuiltinHost, NodeContext) async throws -> JSON] = [
@@ -12,10 +12,12 @@ enum Builtins {
         "iterate": { try await BuiltinIterate.run($0, engine: $1, context: $2) },
         "put_blob": { try await BuiltinBlobs.put($0, engine: $1, context: $2) },
         "get_blob": { try await BuiltinBlobs.get($0, engine: $1, context: $2) },
+        "sleep": { try await BuiltinSleep.run($0, engine: $1, context: $2) },
     ]
 
     /// - Parameter engine: for builtins that run flows of their own (`map`, `eval`, `iterate`),
-    ///   keep blobs in its in-memory store, or read its configuration (`load_file`).
+    ///   keep blobs in its in-memory store, read its configuration (`load_file`) or wait on its
+    ///   clock (`sleep`).
     static func resolve(_ name: String, route: String, engine: any BuiltinHost) -> ResolvedComponent? {
         let bare = name.hasPrefix("/builtin/") ? String(name.dropFirst(9)) : String(name.drop(while: { $0 == "/" }))
         if let body = engineBuiltins[bare] {
@@ -28,6 +30,8 @@ enum Builtins {
             return ResolvedComponent(route: route, nodeID: "builtin/create_messages", executor: .inline { input, _ in
                 createMessages(input.json)
             })
+        case "noop":
+            return ResolvedComponent(route: route, nodeID: "builtin/noop", executor: .inline(BuiltinNoop.call))
         case "interrupt":
             return ResolvedComponent(route: route, nodeID: "builtin/interrupt", executor: .inline(BuiltinInterrupt.call))
         case "load_file":

@@ -7,16 +7,21 @@ package indirect enum Expression: Sendable {
     case literal(JSON)
     /// `{$input: path}`: part of the run's input.
     case input(JSONPath)
-    /// `{$step: id, path: p}`: part of a finished step's output.
+    /// `{$step: id, path: p}`: part of a finished step's output (null when the output is null).
     case step(index: Int, id: String, path: JSONPath)
+    /// `{$input: p, default: d}` or `{$step: id, path: p, default: d}` (Nodal): the reference, or
+    /// `d` when its path finds nothing. `d` is evaluated (and its steps run) only then.
+    case withDefault(reference: Expression, defaultValue: Expression)
     /// `{$variable: name, default: expr}`: a run variable.
     case variable(name: String, defaultValue: Expression?)
     /// `{$if: cond, then: a, else: b}`: only the taken branch is evaluated (and its steps run).
+    /// Only `null` and `false` are false, and so is a condition that fails to evaluate.
     case conditional(condition: Expression, then: Expression, else: Expression)
     /// `{$switch: value, cases: {name: expr, ...}, default: expr}`: only the chosen case is
     /// evaluated (and its steps run).
     case choice(value: Expression, cases: [(key: String, value: Expression)], defaultCase: Expression?)
-    /// `{$coalesce: [a, b, ...]}`: the first value that is not null, evaluated left to right.
+    /// `{$coalesce: [a, b, ...]}`: the first value that is not null, evaluated left to right;
+    /// options that read a step with no output are passed over, options that fail fail it.
     case coalesce([Expression])
     case object([(key: String, value: Expression)])
     case array([Expression])
@@ -26,6 +31,7 @@ package indirect enum Expression: Sendable {
         switch self {
         case .literal, .input: return
         case .step(let index, _, _): steps.append(index)
+        case .withDefault(let reference, _): reference.collectEagerSteps(into: &steps)
         case .variable(_, let defaultValue): defaultValue?.collectEagerSteps(into: &steps)
         case .conditional(let condition, _, _): condition.collectEagerSteps(into: &steps)
         case .choice(let value, _, _): value.collectEagerSteps(into: &steps)
@@ -40,6 +46,9 @@ package indirect enum Expression: Sendable {
         switch self {
         case .literal, .input: return
         case .step(let index, _, _): steps.append(index)
+        case .withDefault(let reference, let defaultValue):
+            reference.collectAllSteps(into: &steps)
+            defaultValue.collectAllSteps(into: &steps)
         case .variable(_, let defaultValue): defaultValue?.collectAllSteps(into: &steps)
         case .conditional(let c, let t, let e):
             c.collectAllSteps(into: &steps)
@@ -56,10 +65,13 @@ package indirect enum Expression: Sendable {
     }
 
     /// Steps referenced only inside branches that may not be taken (`$if`, `$switch`, later
-    /// `$coalesce` options): when such a step never runs, it was on a branch not taken.
+    /// `$coalesce` options, a reference's `default`): when such a step never runs, it was on a branch not taken.
     package func collectBranchSteps(into steps: inout [Int]) {
         switch self {
         case .literal, .input, .step: return
+        case .withDefault(let reference, let defaultValue):
+            reference.collectBranchSteps(into: &steps)
+            defaultValue.collectAllSteps(into: &steps)
         case .variable(_, let defaultValue): defaultValue?.collectBranchSteps(into: &steps)
         case .conditional(let condition, let thenBranch, let elseBranch):
             condition.collectBranchSteps(into: &steps)

@@ -54,6 +54,13 @@ struct ExpressionParser {
                 throw error(here, "unexpected key '\(key)' beside '\(operatorKey)' (allowed: \(allowed.sorted().joined(separator: ", ")))")
             }
         }
+        // Nodal: `default` beside `$input` or `$step` stands in when the path finds nothing
+        // (Stepflow has no such key; without it a missing path is an error, as there).
+        func withDefault(_ reference: Expression) throws(FlowError) -> Expression {
+            guard let raw = object["default"] else { return reference }
+            let defaultValue = try parse(raw, field: field.isEmpty ? "default" : "\(field).default", depth: depth + 1)
+            return .withDefault(reference: reference, defaultValue: defaultValue)
+        }
         func path(_ key: String = "path") throws(FlowError) -> JSONPath {
             guard let raw = object[key] else { return .root }
             guard case .string(let text) = raw else {
@@ -66,7 +73,7 @@ struct ExpressionParser {
             try allowOnly(["$literal"])
             return .literal(object["$literal"]!)
         case "$input":
-            try allowOnly(["$input", "path"])
+            try allowOnly(["$input", "path", "default"])
             let raw = object["$input"]!
             guard case .string(let text) = raw else {
                 throw error(here, "'$input' takes a path string such as '$' or 'name', not \(raw.typeName)")
@@ -74,13 +81,13 @@ struct ExpressionParser {
             let base: JSONPath
             do { base = try JSONPath(text) } catch { throw self.error(here, error.description) }
             let extra = try path()
-            return .input(JSONPath(segments: base.segments + extra.segments, description: extra.isRoot ? base.description : base.description + extra.description.dropFirst()))
+            return try withDefault(.input(JSONPath(segments: base.segments + extra.segments, description: extra.isRoot ? base.description : base.description + extra.description.dropFirst())))
         case "$step":
-            try allowOnly(["$step", "path"])
+            try allowOnly(["$step", "path", "default"])
             guard case .string(let id) = object["$step"]! else {
                 throw error(here, "'$step' takes a step id string, not \(object["$step"]!.typeName)")
             }
-            return try stepReference(id, path: try path(), field: here)
+            return try withDefault(try stepReference(id, path: try path(), field: here))
         case "$from":
             // Stepflow's earlier form: {$from: {step: id} | {workflow: input}, path: p}.
             try allowOnly(["$from", "path"])
