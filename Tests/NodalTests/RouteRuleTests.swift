@@ -203,6 +203,23 @@ import Testing
         }
     }
 
+    @Test func stepflowsNewerPatternsRunThroughTheEngine() async throws {
+        let config = try NodalConfig(yaml: Self.plugins + "\n  builtin: { type: builtin }\nroutes:\n" + """
+              "/mock/{component}": [{ plugin: openai }]
+              "/old/{name}": [{ plugin: llama, component: "/{name}" }]
+              "/{*component}": [{ plugin: builtin }]
+            """)
+        let flow = try Flow(yaml: """
+            steps:
+              - { id: a, component: /mock/chat, input: { q: hi } }
+              - { id: b, component: /old/chat, input: { q: hi } }
+              - { id: c, component: /create_messages, input: { user_prompt: { $step: a, path: by } } }
+            output: { a: { $step: a, path: by }, b: { $step: b, path: by }, c: { $step: c, path: "$.messages[0].content" } }
+            """)
+        let result = await Engine(configuration: config).run(flow, input: [:])
+        #expect(result.output == ["a": "openai", "b": "llama", "c": "openai"], "\(String(describing: result.error))")
+    }
+
     // MARK: Reading rules
 
     @Test(arguments: [
