@@ -35,7 +35,8 @@ struct TestCommand: AsyncParsableCommand {
             let engine: Engine
             do {
                 engine = try makeEngine(forFlowAt: path)
-                flow = try Flow(contentsOfFile: path, configuration: engine.configuration)
+                flow = try Flow(contentsOfFile: path, configuration: engine.configuration, strict: engineOptions.strict)
+                for warning in flow.warnings { printError("warning: \(warning)") }
                 try engine.validate(flow)
             } catch {
                 print("ERROR \(path): \(error)")
@@ -59,7 +60,8 @@ struct TestCommand: AsyncParsableCommand {
     }
 
     /// `EngineOptions.makeEngine(forFlowAt:)` with the test configuration
-    /// (`NodalConfig.forTest(ofFlowAt:named:)`) in place of the run one.
+    /// (`NodalConfig.forTest(ofFlowAt:named:)`) in place of the run one. (An `EngineOptions`
+    /// method taking the configuration would let both share this.)
     private func makeEngine(forFlowAt path: String) throws -> Engine {
         guard engineOptions.maxOutputBytes >= 0 else {
             throw CLIError.usage("--max-output-bytes must be 0 or more, not \(engineOptions.maxOutputBytes)")
