@@ -36,7 +36,9 @@ func reportRunResult(_ result: RunResult, format: OutputFormat, resumable: Bool)
             printError("run paused at step '\(pause.step)', waiting for a value for '\(pause.key)'; it shows:")
             print(pause.value.prettyPrinted())
         } else {
-            printError("run \(result.status.rawValue): \(result.error?.message ?? "")")
+            // The message is the failed step's own (as Stepflow reports it): say which step it is.
+            let place = result.error?.step.map { " at step '\($0)'" } ?? ""
+            printError("run \(result.status.rawValue)\(place): \(result.error?.message ?? "")")
             for step in result.error?.steps ?? [] {
                 printError("  step '\(step.id)' (\(step.component)): \(step.code): \(step.message)")
             }

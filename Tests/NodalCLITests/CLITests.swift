@@ -115,7 +115,14 @@ import Testing
         #expect(result["status"] as? String == "failed")
         let steps = try #require(result["steps"] as? [[String: Any]])
         #expect(steps.map { $0["status"] as? String } == ["failed", "notRun"])
-        #expect((steps[0]["error"] as? [String: Any])?["code"] as? String == "NO_BEHAVIOR")
+        // A mock with no behaviour for the input fails as Stepflow's does.
+        #expect((steps[0]["error"] as? [String: Any])?["code"] as? String == "UNREACHABLE")
+        let error = try #require(result["error"] as? [String: Any])
+        #expect(error["message"] as? String == #"step "step1" failed"#)
+        #expect(error["step"] as? String == "step1")
+        // In text, the failure line names the step.
+        let failed = try nodal("run", c + "/mock/basic.yaml", "--input", #"{"name": "world"}"#)
+        #expect(failed.stderr.contains(#"run failed at step 'step1': step "step1" failed"#), "\(failed.stderr)")
     }
 
     @Test func nativePluginsRunFromTheCLI() throws {

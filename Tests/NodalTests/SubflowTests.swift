@@ -50,7 +50,7 @@ import Testing
         #expect(nested?[0]?["id"] == "twice")
     }
 
-    @Test func aFailingSubflowFailsItsStepNamingTheFileAndKeepsTheInnerFailure() async throws {
+    @Test func aFailingSubflowFailsItsStepWithTheInnerFailureAndNamesTheInnerStep() async throws {
         let directory = try temporaryDirectory(containing: [
             "broken.yaml": """
                 steps:
@@ -67,8 +67,11 @@ import Testing
         let result = await engine().run(try Flow(contentsOfFile: directory + "/outer.yaml"), input: [:])
         #expect(result.status == .failed)
         #expect(result.error?.code == "BROKEN")
-        #expect(result.error?.message.contains("sub-flow broken.yaml failed") == true)
-        #expect(result.error?.message.contains("bad always fails") == true)
+        // The inner step's own error, unprefixed; the step path and the file are fields.
+        #expect(result.error?.message == "bad always fails")
+        #expect(result.error?.step == "sub.bad")
+        #expect(result.error?.steps.map(\.component) == ["flow:broken.yaml"])
+        #expect(result.step("sub")?.error?.message == "bad always fails")
         #expect(result.step("sub.ok")?.status == .success)
         #expect(result.step("sub.bad")?.status == .failed)
     }

@@ -31,6 +31,8 @@ public struct NodalConfig: Sendable {
 
     /// The file the configuration came from, for errors and relative paths.
     public var file: String?
+    /// For a configuration written inside a flow file (its `test.config`): that field.
+    var inlineField: String?
     /// Where the configuration came from (`.named` unless read with another origin).
     public internal(set) var origin: Origin = .named
     var plugins: [String: PluginEntry]
@@ -100,18 +102,10 @@ public struct NodalConfig: Sendable {
         if let fromEnvironment = environment("NODAL_CONFIG"), !fromEnvironment.isEmpty {
             return try NodalConfig(contentsOfFile: fromEnvironment, origin: .named)
         }
-        let userFile = userFolder(environment: environment).flatMap { folder in
-            userFileNames.map { FileSystem.join(folder, $0) }.first(where: FileSystem.isFile)
-        }
-        let user = try userFile.map { (path) throws(FlowError) in try NodalConfig(contentsOfFile: path, origin: .userFolder) }
+        let user = try userConfiguration(environment: environment)
         guard let found = find(forFlowAt: flowPath) else { return user ?? NodalConfig() }
-        if let userFile, FileSystem.realPath(found) == FileSystem.realPath(userFile) { return user! }
-        var config = try NodalConfig(contentsOfFile: found, origin: .discovered)
-        if let user {
-            config.ffiAllowlist += user.ffiAllowlist
-            config.allowedFileFolders += user.allowedFileFolders
-        }
-        return config
+        if let userFile = user?.file, FileSystem.realPath(found) == FileSystem.realPath(userFile) { return user! }
+        return try NodalConfig(contentsOfFile: found, origin: .discovered).adding(grantsOf: user)
     }
 
     /// Reads a configuration file. `origin` says who chose it: only `.named` and `.userFolder`
@@ -123,10 +117,40 @@ public struct NodalConfig: Sendable {
     }
 
     public init(yaml text: String, file: String? = nil, origin: Origin = .named) throws(FlowError) {
+        try self.init(root: try YAMLConversion.compose(text, file: file), file: file, origin: origin, inlineField: nil)
+    }
+
+    /// `init(yaml:file:origin:)`, choosing whether routes that need their rules tried in order
+    /// are read (`engineTriesRouteRules`).
+    init(yaml text: String, file: String? = nil, origin: Origin = .named, orderedRoutes: Bool) throws(FlowError) {
+        try self.init(root: try YAMLConversion.compose(text, file: file), file: file, origin: origin, inlineField: nil, orderedRoutes: orderedRoutes)
+    }
+
+    /// Whether the engine resolves routes with `resolveRoute(_:rule:)` (Components/RouteResolution.swift),
+    /// trying a route's rules in order with their conditions and component lists. Until it does,
+    /// it asks `route(for:)`, which knows only routes of one plain rule, and a configuration with
+    /// any other route is refused when read, naming the route, rather than half understood.
+    static let engineTriesRouteRules = false
+
+    /// A configuration from a parsed document. `inlineField` is set for one written inside a
+    /// flow file (its `test.config`): `file` is then the flow file, relative paths are relative
+    /// to its folder, and errors name the flow file and fields under `inlineField`.
+    init(root: Node?, file: String?, origin: Origin, inlineField: String?, orderedRoutes: Bool = engineTriesRouteRules) throws(FlowError) {
         self.init()
         self.file = file
         self.origin = origin
-        guard let root = try YAMLConversion.compose(text, file: file) else { return }
+        self.inlineField = inlineField
+        do throws(FlowError) {
+            try read(root, orderedRoutes: orderedRoutes)
+        } catch {
+            var error = error
+            if let inlineField { error.field = error.field.map { "\(inlineField).\($0)" } ?? inlineField }
+            throw error
+        }
+    }
+
+    private mutating func read(_ root: Node?, orderedRoutes: Bool) throws(FlowError) {
+        guard let root else { return }
         guard case .mapping(let mapping) = root else {
             throw FlowError(file: file, "a configuration must be a mapping with 'plugins' and 'routes'")
         }
@@ -146,24 +170,14 @@ public struct NodalConfig: Sendable {
                     throw FlowError(file: file, field: "routes", "'routes' must map route prefixes to lists of rules")
                 }
                 for (prefixNode, rulesNode) in entries {
-                    let prefix = prefixNode.string ?? ""
-                    let field = "routes.\(prefix)"
-                    guard prefix.hasPrefix("/") else {
-                        throw FlowError(file: file, field: field, "a route prefix must start with '/'")
+                    let route = try RouteEntry(prefix: prefixNode.string ?? "", node: rulesNode, file: file)
+                    if !route.isSimple && !orderedRoutes {
+                        throw FlowError(file: file, field: "routes.\(route.prefix)", """
+                            this engine resolves a route with one rule of 'plugin' (and 'component') only; several rules, \
+                            'conditions', 'componentAllow' and 'componentDeny' need rules tried in order, which it does not do yet
+                            """)
                     }
-                    guard case .sequence(let rules) = rulesNode, let first = rules.first else {
-                        throw FlowError(file: file, field: field, "a route must be a non-empty list of rules such as '- plugin: builtin'")
-                    }
-                    guard case .mapping(let rule) = first, let plugin = rule["plugin"]?.string else {
-                        throw FlowError(file: file, field: "\(field)[0]", "a route rule needs 'plugin: NAME'")
-                    }
-                    for (ruleKey, _) in rule where ruleKey.string != "plugin" {
-                        throw FlowError(file: file, field: "\(field)[0].\(ruleKey.string ?? "?")", "Nodal supports only 'plugin' in route rules")
-                    }
-                    if rules.count > 1 {
-                        throw FlowError(file: file, field: field, "Nodal supports one rule per route prefix (conditional rules are not supported)")
-                    }
-                    routes.append(RouteEntry(prefix: prefix, plugin: plugin))
+                    routes.append(route)
                 }
             case "ffi":
                 ffiAllowlist = try FFIPermission.parseConfiguration(YAMLConversion.json(value, file: file, field: "ffi"), file: file)
@@ -181,8 +195,11 @@ public struct NodalConfig: Sendable {
                 throw FlowError(file: file, field: key, "unknown configuration key (known: plugins, routes, ffi, files, storageConfig, stateStore, retry, blobApi, blobStore)")
             }
         }
-        for route in routes where plugins[route.plugin] == nil {
-            throw FlowError(file: file, field: "routes.\(route.prefix)", "route names plugin '\(route.plugin)', which 'plugins' does not define")
+        for route in routes {
+            for rule in route.rules where plugins[rule.plugin] == nil {
+                let known = plugins.keys.sorted().joined(separator: ", ")
+                throw FlowError(file: file, field: "routes.\(route.prefix)[\(rule.index)].plugin", "the rule names plugin '\(rule.plugin)', which 'plugins' does not define (plugins: \(known.isEmpty ? "none" : known))")
+            }
         }
         for entry in plugins.values.sorted(by: { $0.name < $1.name }) where entry.type == "nodal" && entry.options["path"] != nil {
             try refuseGrant("plugins.\(entry.name).path", "loads native code from a file of its choosing")
@@ -204,9 +221,8 @@ public struct NodalConfig: Sendable {
         guard !FileSystem.isInside(resolved, folder: realFolder) else { return }
         throw FlowError(file: file, field: "\(key).databaseUrl", """
             the run store \(path) is outside this configuration's folder (\(realFolder)), and this configuration \
-            was found beside the flow (or in the working directory) rather than chosen by you, so it may keep the \
-            store only inside its own folder. To trust it, name it: --config \(file) (or NODAL_CONFIG=\(file)); \
-            or choose the store yourself with --store
+            \(foundWhere) rather than chosen by you, so it may keep the store only inside its own folder. \
+            \(trustAdvice); or choose the store yourself with --store
             """)
     }
 
@@ -214,13 +230,24 @@ public struct NodalConfig: Sendable {
     /// flow), saying how to trust it.
     private func refuseGrant(_ key: String, _ what: String) throws(FlowError) {
         guard !origin.mayGrant else { return }
-        let name = file ?? "the configuration"
         throw FlowError(file: file, field: key, """
-            '\(key)' \(what), and this configuration was found beside the flow (or in the working \
-            directory) rather than chosen by you, so it may declare plugins and routes but not grant powers. \
-            To trust it, name it: --config \(name) (or NODAL_CONFIG=\(name)); or move the grant to \
+            '\(key)' \(what), and this configuration \(foundWhere) rather than chosen by you, so it may \
+            declare plugins and routes but not grant powers. \(trustAdvice); or move the grant to \
             \(Self.userFolderDescription)/nodal-config.yml
             """)
+    }
+
+    /// Where a configuration that may not grant came from, for messages.
+    private var foundWhere: String {
+        inlineField == nil ? "was found beside the flow (or in the working directory)" : "is written in the flow file"
+    }
+
+    /// How to trust a configuration that may not grant.
+    private var trustAdvice: String {
+        guard let file, inlineField == nil else {
+            return "To trust it, put it in a file of its own and name that: --config FILE (or NODAL_CONFIG=FILE)"
+        }
+        return "To trust it, name it: --config \(file) (or NODAL_CONFIG=\(file))"
     }
 
     /// Reads the value of the `files:` key: `{allow: ["data", "/srv/shared"]}`, folders relative to
@@ -259,30 +286,28 @@ public struct NodalConfig: Sendable {
         }
     }
 
-    /// The route entry for a component, by longest prefix on '/' boundaries, with the rest of the route.
-    func route(for component: String) -> (entry: RouteEntry, remainder: String)? {
-        var best: (entry: RouteEntry, remainder: String)?
+    /// The route for a component: the longest matching prefix on '/' boundaries (at one length,
+    /// a `{component}` pattern before a `{*component}` one), with what it captured.
+    func matchingRoute(for component: String) -> (entry: RouteEntry, captured: String)? {
+        var best: (entry: RouteEntry, captured: String)?
         for route in routes {
-            guard let remainder = Self.remainder(of: component, afterPrefix: route.prefix) else { continue }
-            if best == nil || route.prefix.count > best!.entry.prefix.count { best = (route, remainder) }
+            guard let captured = route.capture(component) else { continue }
+            guard let current = best else { best = (route, captured); continue }
+            let longer = route.base.count > current.entry.base.count
+            let sameButNarrower = route.base.count == current.entry.base.count && route.match == .segment && current.entry.match != .segment
+            if longer || sameButNarrower { best = (route, captured) }
         }
         return best
     }
 
-    /// "/mock/one_output" after "/mock" is "/one_output"; after "/" it is the whole route.
-    static func remainder(of component: String, afterPrefix prefix: String) -> String? {
-        let trimmed = prefix.count > 1 && prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
-        if trimmed == "/" { return component }
-        guard component.hasPrefix(trimmed) else { return nil }
-        let rest = component.dropFirst(trimmed.count)
-        if rest.isEmpty { return "/" }
-        return rest.hasPrefix("/") ? String(rest) : nil
+    /// The route entry for a component and the name to ask its plugin for, when the route has a
+    /// single rule that applies without the step's input (`RouteEntry.isSimple`): what an engine
+    /// that does not try rules in order can use. Routes with several rules, conditions or
+    /// component lists are resolved by `resolveRoute(_:rule:)` (Components/RouteResolution.swift).
+    func route(for component: String) -> (entry: RouteEntry, remainder: String)? {
+        guard let (entry, captured) = matchingRoute(for: component), entry.isSimple else { return nil }
+        return (entry, entry.componentName(for: entry.rules[0], captured: captured))
     }
-}
-
-struct RouteEntry: Sendable {
-    var prefix: String
-    var plugin: String
 }
 
 /// One entry of `plugins:`.

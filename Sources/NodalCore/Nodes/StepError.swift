@@ -2,7 +2,8 @@ public import NodalJSON
 /// Why a step failed: a stable code, a message for people and optional JSON details.
 ///
 /// Plugins set it through the ABI's `set_error`; Swift nodes throw it; the engine uses it for
-/// its own failures (codes such as `INVALID_OUTPUT`, `INPUT_ERROR`, `NO_BEHAVIOR`).
+/// its own failures (codes such as `INVALID_OUTPUT`, `INPUT_ERROR`, `NO_MATCHING_ROUTE`). A step
+/// that fails its run passes its error on unchanged as the run's (`RunFailure`).
 public struct StepError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: String
     public var message: String

@@ -67,10 +67,20 @@ public struct FailedStep: Sendable, Hashable {
 }
 
 /// Why a run did not succeed.
+///
+/// When a step failed the run (`onError: fail`, or retries ran out), `code`, `message` and
+/// `details` are that step's own error, unchanged, as in Stepflow's flow result
+/// (`{outcome: failed, error: {code, message, data}}`), and `step` names the step.
 public struct RunFailure: Sendable {
     public var code: String
     public var message: String
     public var steps: [FailedStep]
+    /// The step whose error this is: its id, after the ids of the sub-flow steps it is nested in
+    /// (`review.decision`); nil when the run failed for another reason (canceled, the store, the
+    /// output expression, several steps under `continue`).
+    public var step: String? = nil
+    /// The failed step's details (Stepflow's `data`), when it gave any.
+    public var details: JSON? = nil
 }
 
 /// The result of a run. `Engine.run` returns one whether steps failed or not; it never throws.
@@ -112,13 +122,13 @@ public struct RunResult: Sendable {
             "output": output ?? .null,
         ]
         if let error {
-            object["error"] = [
-                "code": .string(error.code),
-                "message": .string(error.message),
-                "steps": .array(error.steps.map {
-                    ["id": .string($0.id), "component": .string($0.component), "code": .string($0.code), "message": .string($0.message)]
-                }),
-            ]
+            var failure: JSONObject = ["code": .string(error.code), "message": .string(error.message)]
+            if let details = error.details { failure["details"] = details }
+            if let step = error.step { failure["step"] = .string(step) }
+            failure["steps"] = .array(error.steps.map {
+                ["id": .string($0.id), "component": .string($0.component), "code": .string($0.code), "message": .string($0.message)]
+            })
+            object["error"] = .object(failure)
         }
         object["startedAt"] = .string(startedAt.nodalTimestamp)
         object["endedAt"] = .string(endedAt.nodalTimestamp)

@@ -69,7 +69,12 @@ enum RunResultBuilder {
             runStatus = .failed
             let failed = failedSteps.map(failedStep)
             if let first = failed.first {
-                failure = RunFailure(code: first.code, message: "step '\(first.id)' failed: \(first.message)", steps: failed)
+                // The step's own error, unprefixed, as Stepflow's flow result holds it; the step
+                // is named in `step` (and `steps`), and the CLI prints it beside the message.
+                let index = failedSteps[0]
+                failure = RunFailure(
+                    code: first.code, message: first.message, steps: failed,
+                    step: Self.failedStepPath(steps[index]), details: machine.records[index].error?.details)
             } else if let outputFailure = machine.outputFailure {
                 failure = RunFailure(code: outputFailure.code, message: outputFailure.message, steps: [])
             }
@@ -104,6 +109,13 @@ enum RunResultBuilder {
         return RunResult(
             runID: runID, status: runStatus, input: machine.runInput, output: output, error: failure, steps: steps,
             startedAt: started, endedAt: ended, duration: duration, plan: nil, pause: pause)
+    }
+
+    /// The id of a failed step, followed into a failed sub-flow step down to the step that
+    /// failed there (`review.decision`).
+    static func failedStepPath(_ step: StepResult) -> String {
+        guard let inner = step.steps?.first(where: { $0.status == .failed }) else { return step.id }
+        return step.id + "." + failedStepPath(inner)
     }
 
     /// Steps referenced from inside `$if`/`$switch`/`$coalesce` branches, to explain why they

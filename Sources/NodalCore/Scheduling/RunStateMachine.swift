@@ -601,10 +601,10 @@ struct RunStateMachine {
         case .canceled:
             return slots[index].timedOut ? .failure(timeoutError(index)) : .canceled
         case .failed:
+            // The inner failure as it is (code, message, details): the step's component names the
+            // sub-flow file, and the run's failure names the inner step (`sub.bad`).
             let error = result.error
-            return .failure(StepError(
-                code: error?.code ?? "FAILED",
-                message: "sub-flow \(step.subflow?.path ?? step.component) failed: \(error?.message ?? "")"))
+            return .failure(StepError(code: error?.code ?? "FAILED", message: error?.message ?? "", details: error?.details))
         }
     }
 }
