@@ -21,7 +21,7 @@ import Testing
     }()
 
     func config(_ routes: String, file: String? = "/flows/stepflow-config.yml") throws -> NodalConfig {
-        try NodalConfig(yaml: Self.plugins + "\nroutes:\n" + routes, file: file, orderedRoutes: true)
+        try NodalConfig(yaml: Self.plugins + "\nroutes:\n" + routes, file: file)
     }
 
     /// Resolves as the engine does for mock plugins; any other plugin lacks every component.
@@ -174,17 +174,7 @@ import Testing
             - { plugin: fallback }
         """
 
-    @Test(.enabled(if: !NodalConfig.engineTriesRouteRules, "the engine resolves routes of one plain rule only"))
-    func untilTheEngineTriesRulesInOrderARouteThatNeedsThemIsRefusedWhenRead() throws {
-        #expect {
-            try NodalConfig(yaml: Self.plugins + "\nroutes:\n" + Self.orderedRoutes, file: "/flows/stepflow-config.yml")
-        } throws: { error in
-            guard let error = error as? FlowError else { return false }
-            return error.field == "routes./llm" && error.message.contains("several rules, 'conditions', 'componentAllow' and 'componentDeny' need rules tried in order")
-        }
-    }
-
-    @Test(.enabled(if: NodalConfig.engineTriesRouteRules, "the engine tries route rules in order"))
+    @Test
     func theEngineRunsStepsThroughTheRuleTheirInputChooses() async throws {
         let engine = Engine(configuration: try NodalConfig(yaml: Self.plugins + "\nroutes:\n" + Self.orderedRoutes, file: "/flows/stepflow-config.yml"))
         let flow = try Flow(yaml: """

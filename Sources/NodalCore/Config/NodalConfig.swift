@@ -120,28 +120,16 @@ public struct NodalConfig: Sendable {
         try self.init(root: try YAMLConversion.compose(text, file: file), file: file, origin: origin, inlineField: nil)
     }
 
-    /// `init(yaml:file:origin:)`, choosing whether routes that need their rules tried in order
-    /// are read (`engineTriesRouteRules`).
-    init(yaml text: String, file: String? = nil, origin: Origin = .named, orderedRoutes: Bool) throws(FlowError) {
-        try self.init(root: try YAMLConversion.compose(text, file: file), file: file, origin: origin, inlineField: nil, orderedRoutes: orderedRoutes)
-    }
-
-    /// Whether the engine resolves routes with `resolveRoute(_:rule:)` (Components/RouteResolution.swift),
-    /// trying a route's rules in order with their conditions and component lists. Until it does,
-    /// it asks `route(for:)`, which knows only routes of one plain rule, and a configuration with
-    /// any other route is refused when read, naming the route, rather than half understood.
-    static let engineTriesRouteRules = false
-
     /// A configuration from a parsed document. `inlineField` is set for one written inside a
     /// flow file (its `test.config`): `file` is then the flow file, relative paths are relative
     /// to its folder, and errors name the flow file and fields under `inlineField`.
-    init(root: Node?, file: String?, origin: Origin, inlineField: String?, orderedRoutes: Bool = engineTriesRouteRules) throws(FlowError) {
+    init(root: Node?, file: String?, origin: Origin, inlineField: String?) throws(FlowError) {
         self.init()
         self.file = file
         self.origin = origin
         self.inlineField = inlineField
         do throws(FlowError) {
-            try read(root, orderedRoutes: orderedRoutes)
+            try read(root)
         } catch {
             var error = error
             if let inlineField { error.field = error.field.map { "\(inlineField).\($0)" } ?? inlineField }
@@ -149,7 +137,7 @@ public struct NodalConfig: Sendable {
         }
     }
 
-    private mutating func read(_ root: Node?, orderedRoutes: Bool) throws(FlowError) {
+    private mutating func read(_ root: Node?) throws(FlowError) {
         guard let root else { return }
         guard case .mapping(let mapping) = root else {
             throw FlowError(file: file, "a configuration must be a mapping with 'plugins' and 'routes'")
@@ -171,12 +159,6 @@ public struct NodalConfig: Sendable {
                 }
                 for (prefixNode, rulesNode) in entries {
                     let route = try RouteEntry(prefix: prefixNode.string ?? "", node: rulesNode, file: file)
-                    if !route.isSimple && !orderedRoutes {
-                        throw FlowError(file: file, field: "routes.\(route.prefix)", """
-                            this engine resolves a route with one rule of 'plugin' (and 'component') only; several rules, \
-                            'conditions', 'componentAllow' and 'componentDeny' need rules tried in order, which it does not do yet
-                            """)
-                    }
                     routes.append(route)
                 }
             case "ffi":
@@ -298,15 +280,6 @@ public struct NodalConfig: Sendable {
             if longer || sameButNarrower { best = (route, captured) }
         }
         return best
-    }
-
-    /// The route entry for a component and the name to ask its plugin for, when the route has a
-    /// single rule that applies without the step's input (`RouteEntry.isSimple`): what an engine
-    /// that does not try rules in order can use. Routes with several rules, conditions or
-    /// component lists are resolved by `resolveRoute(_:rule:)` (Components/RouteResolution.swift).
-    func route(for component: String) -> (entry: RouteEntry, remainder: String)? {
-        guard let (entry, captured) = matchingRoute(for: component), entry.isSimple else { return nil }
-        return (entry, entry.componentName(for: entry.rules[0], captured: captured))
     }
 }
 

@@ -45,12 +45,6 @@ struct RouteEntry: Sendable {
     /// The first rule's plugin (the whole route's, when it has one rule).
     var plugin: String { rules[0].plugin }
 
-    /// The route has one rule that applies to every component under it without looking at the
-    /// step's input: resolution needs no rule order.
-    var isSimple: Bool {
-        rules.count == 1 && rules[0].conditions.isEmpty && rules[0].componentAllow == nil && rules[0].componentDeny == nil
-    }
-
     init(prefix: String, node: Node, file: String?) throws(FlowError) {
         let field = "routes.\(prefix)"
         guard prefix.hasPrefix("/") else {

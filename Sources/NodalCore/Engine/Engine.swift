@@ -267,27 +267,10 @@ public final class Engine: Sendable {
         if let node = registry.swiftNodes[component] {
             return ResolvedComponent(route: component, nodeID: "swift:\(component)", executor: .async(node))
         }
-        if let (route, remainder) = configuration.route(for: component) {
-            let entry = configuration.plugins[route.plugin]!
-            switch entry.type {
-            case "builtin":
-                if let provided = try providedBuiltin(remainder, route: component) { return provided }
-                if let resolved = Builtins.resolve(remainder, route: component, engine: self) { return resolved }
-                throw FlowError("unknown builtin '\(remainder)' (route '\(route.prefix)' leads to builtin plugin '\(entry.name)'; builtins: \(builtinNames.joined(separator: ", ")))")
-            case "mock":
-                if let resolved = entry.mock?.resolve(remainder, route: component) { return resolved }
-                let known = entry.mock?.components.keys.sorted().joined(separator: ", ") ?? ""
-                throw FlowError("mock plugin '\(entry.name)' has no component '\(remainder)' (components: \(known))")
-            case "nodal":
-                let wanted = entry.options["id"]?.stringValue ?? entry.options["name"]?.stringValue ?? entry.name
-                guard let plugin = registry.pluginsByID[wanted] ?? registry.pluginsByName[wanted] else {
-                    try throwIfLoadFailed(component, registry)
-                    throw FlowError("route '\(route.prefix)' leads to native plugin '\(wanted)', which is not loaded (loaded: \(registry.plugins.map(\.id).joined(separator: ", ")))")
-                }
-                return try node(String(remainder.drop(while: { $0 == "/" })), of: plugin, route: component)
-            default:
-                throw FlowError("route '\(route.prefix)' leads to plugin '\(entry.name)' of type '\(entry.type)', which Nodal does not run (types: builtin, mock, nodal)")
-            }
+        if let routed = try configuration.resolveRoute(component, rule: { entry, name in
+            try routeRule(entry, name: name, component: component, registry: registry)
+        }) {
+            return routed
         }
         let segments = component.split(separator: "/", maxSplits: 1)
         if segments.count == 2, let plugin = registry.pluginsByName[String(segments[0])] {
@@ -300,6 +283,33 @@ public final class Engine: Sendable {
         try throwIfLoadFailed(component, registry)
         let prefixes = (configuration.routes.map(\.prefix) + registry.pluginsByName.keys.map { "/\($0)" } + ["/builtin"]).sorted()
         throw FlowError("unknown component route '\(component)' (no Swift node, config route or loaded plugin matches; known prefixes: \(prefixes.joined(separator: ", ")))")
+    }
+
+    /// What the plugin of one route rule has for `name` (the component name the rule asks for).
+    private func routeRule(_ entry: PluginEntry, name: String, component: String, registry: Registry) throws -> RouteRuleOutcome {
+        switch entry.type {
+        case "builtin":
+            if let provided = try providedBuiltin(name, route: component) { return .resolved(provided) }
+            if let resolved = Builtins.resolve(name, route: component, engine: self) { return .resolved(resolved) }
+            return .lacks("builtin plugin '\(entry.name)' has no builtin '\(name)' (builtins: \(builtinNames.joined(separator: ", ")))")
+        case "mock":
+            if let resolved = entry.mock?.resolve(name, route: component) { return .resolved(resolved) }
+            let known = entry.mock?.components.keys.sorted().joined(separator: ", ") ?? ""
+            return .lacks("mock plugin '\(entry.name)' has no component '\(name)' (components: \(known))")
+        case "nodal":
+            let wanted = entry.options["id"]?.stringValue ?? entry.options["name"]?.stringValue ?? entry.name
+            guard let plugin = registry.pluginsByID[wanted] ?? registry.pluginsByName[wanted] else {
+                try throwIfLoadFailed(component, registry)
+                return .lacks("native plugin '\(wanted)' is not loaded (loaded: \(registry.plugins.map(\.id).joined(separator: ", ")))")
+            }
+            let node = String(name.drop(while: { $0 == "/" }))
+            guard let native = plugin.nodesByName[node] else {
+                return .lacks("plugin \(plugin.info.id) has no node '\(node)' (nodes: \(plugin.nodesByName.keys.sorted().joined(separator: ", ")))")
+            }
+            return .resolved(ResolvedComponent(route: component, nodeID: native.info.id, executor: .native(native)))
+        default:
+            return .lacks("plugin '\(entry.name)' is of type '\(entry.type)', which Nodal does not run (types: builtin, mock, nodal)")
+        }
     }
 
     /// Every builtin this engine runs: the core's and its extensions'.
