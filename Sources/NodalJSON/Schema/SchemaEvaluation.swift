@@ -53,9 +53,12 @@ struct SchemaEvaluation {
     // MARK: Reporting
 
     /// The instance location in the JSONPath syntax `JSONPath` reads.
-    var instanceLocation: String {
+    var instanceLocation: String { Self.location(of: path) }
+
+    /// `segments` in the JSONPath syntax `JSONPath` reads: `$`, `$.user.age`, `$.items[2]`, `$['a key']`.
+    static func location(of segments: [PathSegment]) -> String {
         var text = "$"
-        for segment in path {
+        for segment in segments {
             switch segment {
             case .index(let index):
                 text += "[\(index)]"
@@ -75,7 +78,7 @@ struct SchemaEvaluation {
         return text
     }
 
-    private static func isPlainName(_ key: String) -> Bool {
+    static func isPlainName(_ key: String) -> Bool {
         guard let first = key.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
         return key.utf8.allSatisfy {
             ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z"))
@@ -83,10 +86,11 @@ struct SchemaEvaluation {
         }
     }
 
-    private mutating func report(_ node: Int, _ keyword: String?, _ message: String) {
+    private mutating func report(_ node: Int, _ keyword: String?, _ message: String, property: String? = nil) {
         let location = keyword.map { program.locations[node] + "/" + $0 } ?? program.locations[node]
-        violations.append(
-            SchemaViolation(instanceLocation: instanceLocation, keywordLocation: location, message: message))
+        var violation = SchemaViolation(instanceLocation: instanceLocation, keywordLocation: location, message: message)
+        violation.property = property
+        violations.append(violation)
     }
 
     /// A value as messages quote it: `number 3`, `string "abc"`, `null`.
@@ -610,7 +614,7 @@ struct SchemaEvaluation {
             for name in names where SchemaEquality.member(object, name) == nil {
                 valid = false
                 if !collecting { return false }
-                report(node, "required", "missing required property \(Self.quoted(name))")
+                report(node, "required", "missing required property \(Self.quoted(name))", property: name)
             }
             return valid
         case .dependentRequired(let entries):
@@ -622,7 +626,8 @@ struct SchemaEvaluation {
                     if !collecting { return false }
                     report(
                         node, "dependentRequired",
-                        "missing property \(Self.quoted(other)), required when \(Self.quoted(name)) is present")
+                        "missing property \(Self.quoted(other)), required when \(Self.quoted(name)) is present",
+                        property: other)
                 }
             }
             return valid
