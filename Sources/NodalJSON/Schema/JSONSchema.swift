@@ -65,7 +65,7 @@ public struct JSONSchema: Sendable {
     /// first violation and builds no messages.
     public func isValid(_ instance: JSON) -> Bool {
         var evaluation = SchemaEvaluation(program: program, root: instance, collecting: false)
-        return evaluation.evaluate(0, instance) && evaluation.aborted == nil
+        return evaluation.evaluate(0, instance) && !evaluation.isAborted
     }
 }
 
