@@ -48,7 +48,10 @@ func reportRunResult(_ result: RunResult, format: OutputFormat, resumable: Bool)
     // failed before any step ran may not be recorded at all, and one that lost its lease is
     // another process's now: nothing to resume from here.
     let neverRecorded = result.error?.code == "STORE_ERROR" && result.steps.allSatisfy { $0.status == .notRun }
-    let resumable = resumable && !neverRecorded && !["RUN_EXISTS", "RUN_OWNED", "LEASE_LOST"].contains(result.error?.code ?? "")
+    // A run refused before any step (its input does not match the flow's input schema) is
+    // refused the same way when resumed.
+    let refusedAtStart = ["INVALID_INPUT", "INVALID_FLOW"].contains(result.error?.code ?? "") && result.steps.allSatisfy { $0.status == .notRun }
+    let resumable = resumable && !neverRecorded && !refusedAtStart && !["RUN_EXISTS", "RUN_OWNED", "LEASE_LOST"].contains(result.error?.code ?? "")
     if let pause = result.pause, resumable {
         printError("run id \(result.runID): answer with `nodal resume \(result.runID) --value \(pause.key)=JSON`")
     } else if result.status != .success && resumable {

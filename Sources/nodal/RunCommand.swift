@@ -42,6 +42,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "With --inputs-file: the order of the result lines, input or completion.")
     var order: BatchOrderOption = .input
 
+    @Flag(name: .customLong("strict-outputs"), help: "Check outputs against their schemas too: each step's against its node's output schema (a mismatch fails the step with INVALID_OUTPUT) and the flow's against its output schema. Inputs are always checked.")
+    var strictOutputs = false
+
     @Option(name: .customLong("run-id"), help: "The run's id (default: a new UUID); `nodal resume` takes it.")
     var runID: String?
 
@@ -67,7 +70,7 @@ struct RunCommand: AsyncParsableCommand {
             let flow = try loadFlow(self.flow, configuration: engine.configuration, strict: engineOptions.strict)
             try engine.validate(flow)
 
-            var options = RunOptions(runID: runID, variables: try parseVariables(), dryRun: dryRun)
+            var options = RunOptions(runID: runID, variables: try parseVariables(), dryRun: dryRun, strictOutputs: strictOutputs)
             let token = CancellationToken()
             options.cancellation = token
             let interrupts = InterruptHandler(token: token)

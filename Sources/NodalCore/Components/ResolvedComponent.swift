@@ -22,10 +22,13 @@ package struct ResolvedComponent: Sendable {
     /// or "swift:ROUTE".
     package var nodeID: String
     package var executor: ComponentExecutor
+    /// The node's declared input and output schemas, compiled (nil: it declares none).
+    package var schemas: NodeSchemas?
 
-    package init(route: String, nodeID: String, executor: ComponentExecutor) {
+    package init(route: String, nodeID: String, executor: ComponentExecutor, schemas: NodeSchemas? = nil) {
         self.route = route
         self.nodeID = nodeID
         self.executor = executor
+        self.schemas = schemas
     }
 }

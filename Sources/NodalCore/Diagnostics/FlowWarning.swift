@@ -1,8 +1,10 @@
-/// Something in a flow file that does not stop it from running but that its author should see,
-/// such as a key Nodal does not know (ignored, as Stepflow ignores it, so a typo stays visible).
+/// Something about a flow that does not stop it from running but that its author should see.
 ///
-/// `Flow.warnings` holds them, the sub-flows' included; reading a flow with `strict: true`
-/// refuses the flow instead.
+/// Reading a flow notes keys Nodal does not know (ignored, as Stepflow ignores them, so a typo
+/// stays visible) in `Flow.warnings`, the sub-flows' included; reading with `strict: true` refuses
+/// them instead. `Engine.warnings(for:)` adds what needs the engine: a flow without an output, a
+/// node whose declared schema cannot be used. `nodal run`, `validate` and `test` print them all
+/// as `warning: ...` on standard error.
 public struct FlowWarning: Sendable, Hashable, CustomStringConvertible {
     public var file: String?
     /// The 1-based line of the key in the file, when the file's text was read (YAML or JSON).
@@ -13,6 +15,10 @@ public struct FlowWarning: Sendable, Hashable, CustomStringConvertible {
 
     /// Where the warning's key sits in the document (`steps`, 2, `author`), to find its line.
     package var location: [DocumentPathElement]
+
+    public init(file: String? = nil, step: String? = nil, field: String? = nil, _ message: String) {
+        self.init(file: file, step: step, field: field, location: [], message)
+    }
 
     package init(file: String?, step: String? = nil, field: String?, location: [DocumentPathElement], _ message: String) {
         self.file = file

@@ -43,11 +43,15 @@ public final class Engine: Sendable {
         var loadedFiles: Set<String> = []
         var failures: [PluginLoadError] = []
         var swiftNodes: [String: SwiftNode] = [:]
+        /// Compiled once, when the Swift node is registered (a plugin's, when it loads: `LoadedPlugin`).
+        var swiftNodeSchemas: [String: NodeSchemas] = [:]
     }
 
     struct LoadedPlugin: Sendable {
         var info: PluginInfo
         var nodesByName: [String: NativeNode]
+        /// Each node's schemas, compiled when the plugin loaded, by node name.
+        var schemasByName: [String: NodeSchemas] = [:]
     }
 
     /// - Parameters:
@@ -135,6 +139,13 @@ public final class Engine: Sendable {
             registry.withLock { $0.failures.append(error) }
             throw error
         }
+        // Each node's schemas are compiled here, once, and used by every run that calls it.
+        var schemas: [String: NodeSchemas] = [:]
+        for node in loaded.nodes {
+            schemas[node.info.name] = NodeSchemas(
+                owner: "node \(node.info.id)", input: node.info.inputSchema, output: node.info.outputSchema
+            ).orNil
+        }
         let result: Result<PluginInfo, PluginLoadError> = registry.withLock { registry in
             if let other = registry.pluginsByID[loaded.info.id] {
                 return .failure(PluginLoadError(file: path, reason: "duplicate plugin id '\(loaded.info.id)', already loaded from \(other.info.file)"))
@@ -147,7 +158,9 @@ public final class Engine: Sendable {
                     return .failure(PluginLoadError(file: path, reason: "duplicate node id '\(node.info.id)', already loaded from \(file)"))
                 }
             }
-            let plugin = LoadedPlugin(info: loaded.info, nodesByName: Dictionary(uniqueKeysWithValues: loaded.nodes.map { ($0.info.name, $0) }))
+            let plugin = LoadedPlugin(
+                info: loaded.info, nodesByName: Dictionary(uniqueKeysWithValues: loaded.nodes.map { ($0.info.name, $0) }),
+                schemasByName: schemas)
             registry.plugins.append(loaded.info)
             registry.pluginsByID[loaded.info.id] = plugin
             registry.pluginsByName[loaded.info.name] = plugin
@@ -209,17 +222,46 @@ public final class Engine: Sendable {
 
     /// Registers an async Swift node under an exact route such as "/app/greet". It runs on the
     /// cooperative executor; a later registration of the same route replaces the earlier one.
-    public func register(route: String, _ node: @escaping SwiftNode) {
-        registry.withLock { $0.swiftNodes[route] = node }
+    ///
+    /// - Parameters:
+    ///   - inputSchema: a JSON Schema every input is checked against before the node is called
+    ///     (a mismatch fails the step with `INVALID_INPUT`); `Engine.validate` checks step inputs
+    ///     against it as far as they are known before a run.
+    ///   - outputSchema: a JSON Schema its outputs are checked against in strict mode
+    ///     (`RunOptions.strictOutputs`), and that `validate` takes for what the node returns.
+    ///   A schema that is not a valid JSON Schema is not checked; `warnings(for:)` names it.
+    public func register(route: String, inputSchema: JSON? = nil, outputSchema: JSON? = nil, _ node: @escaping SwiftNode) {
+        let schemas = NodeSchemas(owner: "Swift node \(route)", input: inputSchema, output: outputSchema).orNil
+        registry.withLock {
+            $0.swiftNodes[route] = node
+            $0.swiftNodeSchemas[route] = schemas
+        }
     }
 
     // MARK: Resolution
 
-    /// Resolves every step's component, or throws the first that cannot be: a `FlowError` for an
-    /// unknown route (naming file, step and field), a `PluginLoadError` when the route leads to a
-    /// plugin that failed to load.
+    /// Checks a flow without running it. Throws a `PluginLoadError` when a route leads to a plugin
+    /// that failed to load, and otherwise a `FlowError` naming the file, step and field of the first
+    /// problem (further ones follow in its message, one per line): an unknown route, a flow input or
+    /// output schema that is not a valid JSON Schema, or a step input that cannot match its
+    /// component's input schema as far as it is known before the run (its constants; references to
+    /// the flow's input and to steps whose output schema is declared; see the README's "Schemas").
+    /// What only a run can tell is checked when the run gets there.
     public func validate(_ flow: Flow) throws {
-        _ = try resolve(flow)
+        let components = try resolve(flow)
+        let errors = FlowSchemaCheck.check(flow, components: components).errors
+        guard var first = errors.first else { return }
+        for other in errors.dropFirst().prefix(20) { first.message += "\n  also: \(other)" }
+        if errors.count > 21 { first.message += "\n  and \(errors.count - 21) more" }
+        throw first
+    }
+
+    /// What is worth saying about a flow that does not make it invalid: a flow without an
+    /// `output` (its runs return null), a component whose declared schema is not a valid JSON
+    /// Schema (it is not checked). Empty for a flow that does not resolve (`validate` says why).
+    public func warnings(for flow: Flow) -> [FlowWarning] {
+        guard let components = try? resolve(flow) else { return [] }
+        return FlowSchemaCheck.check(flow, components: components).warnings
     }
 
     func resolve(_ flow: Flow) throws -> [ResolvedComponent] {
@@ -265,7 +307,8 @@ public final class Engine: Sendable {
 
     private func resolve(_ component: String, in registry: Registry) throws -> ResolvedComponent {
         if let node = registry.swiftNodes[component] {
-            return ResolvedComponent(route: component, nodeID: "swift:\(component)", executor: .async(node))
+            return ResolvedComponent(
+                route: component, nodeID: "swift:\(component)", executor: .async(node), schemas: registry.swiftNodeSchemas[component])
         }
         if let routed = try configuration.resolveRoute(component, rule: { entry, name in
             try routeRule(entry, name: name, component: component, registry: registry)
@@ -277,7 +320,7 @@ public final class Engine: Sendable {
             return try node(String(segments[1]), of: plugin, route: component)
         }
         if component.hasPrefix("/builtin/"), let resolved = Builtins.resolve(component, route: component, engine: self) {
-            return resolved
+            return withSchemas(resolved)
         }
         if component.hasPrefix("/builtin/"), let provided = try providedBuiltin(component, route: component) { return provided }
         try throwIfLoadFailed(component, registry)
@@ -290,7 +333,7 @@ public final class Engine: Sendable {
         switch entry.type {
         case "builtin":
             if let provided = try providedBuiltin(name, route: component) { return .resolved(provided) }
-            if let resolved = Builtins.resolve(name, route: component, engine: self) { return .resolved(resolved) }
+            if let resolved = Builtins.resolve(name, route: component, engine: self) { return .resolved(withSchemas(resolved)) }
             return .lacks("builtin plugin '\(entry.name)' has no builtin '\(name)' (builtins: \(builtinNames.joined(separator: ", ")))")
         case "mock":
             if let resolved = entry.mock?.resolve(name, route: component) { return .resolved(resolved) }
@@ -303,10 +346,10 @@ public final class Engine: Sendable {
                 return .lacks("native plugin '\(wanted)' is not loaded (loaded: \(registry.plugins.map(\.id).joined(separator: ", ")))")
             }
             let node = String(name.drop(while: { $0 == "/" }))
-            guard let native = plugin.nodesByName[node] else {
+            guard plugin.nodesByName[node] != nil else {
                 return .lacks("plugin \(plugin.info.id) has no node '\(node)' (nodes: \(plugin.nodesByName.keys.sorted().joined(separator: ", ")))")
             }
-            return .resolved(ResolvedComponent(route: component, nodeID: native.info.id, executor: .native(native)))
+            return .resolved(try self.node(node, of: plugin, route: component))
         default:
             return .lacks("plugin '\(entry.name)' is of type '\(entry.type)', which Nodal does not run (types: builtin, mock, nodal)")
         }
@@ -334,7 +377,14 @@ public final class Engine: Sendable {
         guard let node = plugin.nodesByName[name] else {
             throw FlowError("plugin \(plugin.info.id) has no node '\(name)' (nodes: \(plugin.nodesByName.keys.sorted().joined(separator: ", ")))")
         }
-        return ResolvedComponent(route: route, nodeID: node.info.id, executor: .native(node))
+        return ResolvedComponent(route: route, nodeID: node.info.id, executor: .native(node), schemas: plugin.schemasByName[name])
+    }
+
+    /// A core builtin with the schemas it declares (`BuiltinSchemas`).
+    private func withSchemas(_ builtin: ResolvedComponent) -> ResolvedComponent {
+        var builtin = builtin
+        builtin.schemas = BuiltinSchemas.schemas(forNode: builtin.nodeID)
+        return builtin
     }
 
     /// A route that matched nothing while some plugin was refused is most likely that plugin's.

@@ -24,6 +24,13 @@ public struct RunOptions: Sendable {
     /// when it finishes (before the steps that read it start), so `Engine.resume` can go on from
     /// there. Nil: nothing is recorded.
     public var store: (any RunStore)?
+    /// Check outputs against their schemas too: each step's output against its node's output
+    /// schema after the call (a mismatch fails the step with `INVALID_OUTPUT`, and `onError`
+    /// applies), and the flow's output against the flow's output schema (a mismatch fails the run
+    /// with `INVALID_OUTPUT`). Off by default: a node's input is always checked before its call,
+    /// and the run's input before the run, but outputs are the nodes' own business unless asked.
+    /// Sub-flow steps' runs inherit it; the runs `map`, `eval` and `iterate` start do not.
+    public var strictOutputs: Bool
     /// False for runs that cannot be resumed step by step (map, iterate and eval runs, batch
     /// items): an interrupt in them fails its step with `INTERRUPT_NOT_ALLOWED`.
     var allowsInterrupts = true
@@ -35,7 +42,7 @@ public struct RunOptions: Sendable {
         runID: String? = nil, maxConcurrency: Int = 64, variables: [String: JSON] = [:],
         cancellation: CancellationToken? = nil, onEvent: (@Sendable (RunEvent) -> Void)? = nil,
         stepOverrides: [String: StepOverride] = [:], gracePeriod: Duration = .milliseconds(500),
-        dryRun: Bool = false, store: (any RunStore)? = nil
+        dryRun: Bool = false, store: (any RunStore)? = nil, strictOutputs: Bool = false
     ) {
         self.runID = runID
         self.maxConcurrency = maxConcurrency
@@ -46,6 +53,7 @@ public struct RunOptions: Sendable {
         self.gracePeriod = gracePeriod
         self.dryRun = dryRun
         self.store = store
+        self.strictOutputs = strictOutputs
     }
 }
 

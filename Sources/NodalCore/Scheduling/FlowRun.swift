@@ -69,6 +69,17 @@ final class FlowRun {
     /// Per step: whether its call runs inline on the driver's task (see `init`).
     private let runsInline: [Bool]
 
+    /// Why the run cannot start: its input does not match the flow's input schema
+    /// (`INVALID_INPUT`), or a schema it needs is not a valid JSON Schema (`INVALID_FLOW`).
+    private let startProblem: StepError?
+    /// Per step: the schema its input is checked against before each call; nil when its node
+    /// declares none (then nothing is done per call).
+    private let inputChecks: [JSONSchema?]
+    /// Per step, with `RunOptions.strictOutputs`: the schema its output is checked against.
+    private let outputChecks: [JSONSchema?]
+    /// With `RunOptions.strictOutputs`: the flow's output schema.
+    private let flowOutputCheck: JSONSchema?
+
     /// Inline calls made before the driver yields its thread to other tasks.
     static let inlineBudget = 1024
 
@@ -89,7 +100,29 @@ final class FlowRun {
         self.clock = clock
         self.options = options
         self.runID = options.runID ?? UUID().uuidString.lowercased()
-        self.runInput = input
+        // The input the steps see: with the input schema's defaults filled in, once it matches.
+        var startProblem: StepError?
+        switch flow.preparedInput(input) {
+        case .success(let prepared):
+            self.runInput = prepared
+        case .failure(let problem):
+            self.runInput = input
+            startProblem = problem
+        }
+        inputChecks = components.map { $0.schemas?.input }
+        if options.strictOutputs {
+            outputChecks = components.map { $0.schemas?.output }
+            do {
+                flowOutputCheck = try flow.compiledOutputSchema()
+            } catch {
+                flowOutputCheck = nil
+                if startProblem == nil { startProblem = StepError(code: "INVALID_FLOW", message: error.description) }
+            }
+        } else {
+            outputChecks = Array(repeating: nil, count: components.count)
+            flowOutputCheck = nil
+        }
+        self.startProblem = startProblem
         self.cancellation = CancellationToken(parent: options.cancellation)
         if let nesting {
             self.events = nesting.events
@@ -112,13 +145,14 @@ final class FlowRun {
         runsInline = inline
         let execution = inline.map { $0 ? RunStateMachine.Execution.inline : .inFlight }
         machine = RunStateMachine(flow: flow, execution: execution, settings: RunStateMachine.Settings(
-            runInput: input, variables: options.variables, maxConcurrency: max(1, options.maxConcurrency),
+            runInput: runInput, variables: options.variables, maxConcurrency: max(1, options.maxConcurrency),
             stepOverrides: options.stepOverrides, gracePeriod: options.gracePeriod, hasStore: options.store != nil,
             answeredSteps: Set(resumeValues.keys)))
         times = StepTimes(steps: flow.steps.count)
     }
 
     func execute() async -> RunResult {
+        if let startProblem { return await refuse(startProblem) }
         if options.dryRun {
             return RunResultBuilder.dryRun(flow: flow, components: components, input: runInput, options: options, runID: runID)
         }
@@ -148,8 +182,9 @@ final class FlowRun {
         for timer in timers { timer.cancel() }
         signalSink.finish()
 
-        let result = RunResultBuilder.result(
+        var result = RunResultBuilder.result(
             of: machine, times: times, runID: runID, started: started, ended: Date(), duration: ContinuousClock.now - clockStart)
+        if let flowOutputCheck, result.status == .success { checkOutput(of: &result, against: flowOutputCheck) }
         if isNested { return result }
         await recordEnd(result)
         switch result.status {
@@ -160,6 +195,68 @@ final class FlowRun {
         }
         events?.finish()
         return result
+    }
+
+    /// Ends a run that cannot start (`startProblem`) before any step: every step `notRun`, the run
+    /// `failed` with the problem's code and message. A top-level run with a store is recorded as
+    /// any failed run is, so the record says why.
+    private func refuse(_ problem: StepError) async -> RunResult {
+        var identified = options
+        identified.runID = runID
+        let refused = RunResult.refused(flow: flow, input: runInput, options: identified, code: problem.code, message: problem.message)
+        if isNested || options.dryRun { return refused }
+        events?.emit(.runStarted(steps: flow.steps.count))
+        var result = refused
+        if await recordStart(at: refused.startedAt) {
+            await recordEnd(refused)
+        } else {
+            // The store refused the run (or failed): that is what the result says.
+            result = RunResultBuilder.result(
+                of: machine, times: times, runID: runID, started: refused.startedAt, ended: Date(), duration: .zero)
+        }
+        events?.emit(.runFailed(code: result.error?.code ?? "FAILED", message: result.error?.message ?? ""))
+        events?.finish()
+        return result
+    }
+
+    /// Fails a run whose output does not match the flow's output schema (strict mode).
+    private func checkOutput(of result: inout RunResult, against schema: JSONSchema) {
+        let output = result.output ?? .null
+        guard !schema.isValid(output) else { return }
+        let violations = schema.validate(output)
+        result.status = .failed
+        result.error = RunFailure(
+            code: "INVALID_OUTPUT",
+            message: "the flow's output does not match its output schema: " + SchemaMessages.describe(violations, root: "output"),
+            steps: [])
+    }
+
+    /// A step's input, checked against its node's input schema: nil when it matches (or there is
+    /// none), else the failure its call is replaced by.
+    private func inputProblem(_ index: Int, _ input: Payload) -> StepError? {
+        guard let schema = inputChecks[index], !schema.isValid(input.json) else { return nil }
+        let violations = schema.validate(input.json)
+        let owner = components[index].schemas?.owner ?? components[index].nodeID
+        return StepError(
+            code: "INVALID_INPUT",
+            message: "the input of step '\(flow.steps[index].id)' does not match the input schema of \(owner): "
+                + SchemaMessages.describe(violations, root: "input"),
+            details: SchemaMessages.details(violations, root: "input"))
+    }
+
+    /// A call's outcome, with a successful output checked against the node's output schema in
+    /// strict mode: one that does not match becomes an `INVALID_OUTPUT` failure.
+    private func checked(_ index: Int, _ outcome: NodeOutcome) -> NodeOutcome {
+        guard let schema = outputChecks[index], case .success(let output) = outcome, !schema.isValid(output.json) else {
+            return outcome
+        }
+        let violations = schema.validate(output.json)
+        let owner = components[index].schemas?.owner ?? components[index].nodeID
+        return .failure(StepError(
+            code: "INVALID_OUTPUT",
+            message: "the output of step '\(flow.steps[index].id)' does not match the output schema of \(owner): "
+                + SchemaMessages.describe(violations, root: "output"),
+            details: SchemaMessages.details(violations, root: "output")))
     }
 
     private func loop() async {
@@ -279,6 +376,11 @@ final class FlowRun {
     /// or to tasks of their own.
     private func start(_ index: Int, generation: Int) -> Bool {
         let input = machine.records[index].input!
+        if let problem = inputProblem(index, input) {
+            // The node is not called; the failure goes through the step's onError as any would.
+            machine.callFinished(step: index, generation: generation, outcome: .failure(problem))
+            return true
+        }
         switch components[index].executor {
         case .native(let node) where runsInline[index]:
             let bytes = input.encodedBytes
@@ -286,10 +388,10 @@ final class FlowRun {
             let outcome = node.serialGate.map { gate in
                 gate.runInline { node.call(input: bytes, stepID: stepID, cancellation: cancellation, events: events) }
             } ?? node.call(input: bytes, stepID: stepID, cancellation: cancellation, events: events)
-            machine.callFinished(step: index, generation: generation, outcome: outcome)
+            machine.callFinished(step: index, generation: generation, outcome: checked(index, outcome))
             return true
         case .inline(let body):
-            machine.callFinished(step: index, generation: generation, outcome: body(input, nodeContext(index)))
+            machine.callFinished(step: index, generation: generation, outcome: checked(index, body(input, nodeContext(index))))
             return true
         case .native(let node):
             let bytes = input.encodedBytes
@@ -423,7 +525,7 @@ final class FlowRun {
         switch signal {
         case .finished(let index, let generation, let outcome):
             if calls[index] != nil, generation == Int(machine.slots[index].generation) { calls[index] = nil }
-            machine.callFinished(step: index, generation: generation, outcome: outcome)
+            machine.callFinished(step: index, generation: generation, outcome: checked(index, outcome))
         case .subflowFinished(let index, let generation, let result):
             if calls[index] != nil, generation == Int(machine.slots[index].generation) { calls[index] = nil }
             machine.subflowFinished(step: index, generation: generation, result: result)

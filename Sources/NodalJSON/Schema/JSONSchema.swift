@@ -55,11 +55,17 @@ public struct JSONSchema: Sendable {
         return evaluation.result
     }
 
+    /// Whether every instance is valid: the schema is `true`, `{}`, or has only keywords that
+    /// do not validate (`title`, `description`, ...). Callers may skip validating then.
+    package var admitsEverything: Bool {
+        program.nodes[0].keywords.isEmpty && !program.nodes[0].isFalse
+    }
+
     /// Whether `instance` is valid; faster than `validate(_:).isEmpty`, since it stops at the
     /// first violation and builds no messages.
     public func isValid(_ instance: JSON) -> Bool {
         var evaluation = SchemaEvaluation(program: program, root: instance, collecting: false)
-        return evaluation.evaluate(0, instance) && evaluation.aborted == nil
+        return evaluation.evaluate(0, instance) && !evaluation.isAborted
     }
 }
 
@@ -73,6 +79,9 @@ public struct SchemaViolation: Sendable, Hashable, CustomStringConvertible {
     public var keywordLocation: String
     /// What is wrong, for people: "expected a string, got number 3".
     public var message: String
+    /// For a missing property (`required`, `dependentRequired`): its name. The instance location
+    /// is the object's; `field(under:)` names the property itself.
+    package var property: String?
 
     public init(instanceLocation: String, keywordLocation: String, message: String) {
         self.instanceLocation = instanceLocation
@@ -82,6 +91,25 @@ public struct SchemaViolation: Sendable, Hashable, CustomStringConvertible {
 
     /// `$.name: expected a string, got number 3 (#/properties/name/type)`.
     public var description: String { "\(instanceLocation): \(message) (\(keywordLocation))" }
+
+    // Equal when the three public parts are: `property` only restates what the message says.
+    public static func == (a: SchemaViolation, b: SchemaViolation) -> Bool {
+        a.instanceLocation == b.instanceLocation && a.keywordLocation == b.keywordLocation && a.message == b.message
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(instanceLocation)
+        hasher.combine(keywordLocation)
+        hasher.combine(message)
+    }
+
+    /// The field the violation is about, under a name for the whole value: `input.user.age` for
+    /// the instance location `$.user.age`, or for the location `$.user` of a missing `age`.
+    package func field(under root: String) -> String {
+        var text = root + instanceLocation.dropFirst()
+        if let property { text += SchemaEvaluation.location(of: [.key(property)]).dropFirst() }
+        return text
+    }
 }
 
 /// A schema that cannot be compiled, with where in the schema the problem is.

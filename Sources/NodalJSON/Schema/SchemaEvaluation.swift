@@ -24,12 +24,17 @@ struct SchemaEvaluation {
     /// Whether a failed `anyOf`/`oneOf`/`propertyNames` may re-run its subschemas to say why. Off
     /// while doing so, which keeps the extra work to one re-run however deep they nest.
     private var explaining = true
+    /// Where in the instance the evaluation is, while `collecting` (only messages need it).
     private var path: [PathSegment] = []
+    /// How deep in the instance the evaluation is, always (for `$ref` cycles).
+    private var level = 0
     private var depth = 0
     /// `$ref` targets being applied, with the instance depth they apply at.
     private var activeReferences: [(node: Int, level: Int)] = []
     /// Why the evaluation stopped early, if it did; then the result is this violation alone.
     private(set) var aborted: SchemaViolation?
+    /// `aborted != nil`, as a flag: every subschema entered checks it.
+    private(set) var isAborted = false
     /// Subschemas evaluated so far, and how many are allowed (raised once the instance is known
     /// to be large: see `raiseBudget`).
     private var steps = 0
@@ -53,9 +58,12 @@ struct SchemaEvaluation {
     // MARK: Reporting
 
     /// The instance location in the JSONPath syntax `JSONPath` reads.
-    var instanceLocation: String {
+    var instanceLocation: String { Self.location(of: path) }
+
+    /// `segments` in the JSONPath syntax `JSONPath` reads: `$`, `$.user.age`, `$.items[2]`, `$['a key']`.
+    static func location(of segments: [PathSegment]) -> String {
         var text = "$"
-        for segment in path {
+        for segment in segments {
             switch segment {
             case .index(let index):
                 text += "[\(index)]"
@@ -75,7 +83,7 @@ struct SchemaEvaluation {
         return text
     }
 
-    private static func isPlainName(_ key: String) -> Bool {
+    static func isPlainName(_ key: String) -> Bool {
         guard let first = key.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
         return key.utf8.allSatisfy {
             ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z"))
@@ -83,10 +91,11 @@ struct SchemaEvaluation {
         }
     }
 
-    private mutating func report(_ node: Int, _ keyword: String?, _ message: String) {
+    private mutating func report(_ node: Int, _ keyword: String?, _ message: String, property: String? = nil) {
         let location = keyword.map { program.locations[node] + "/" + $0 } ?? program.locations[node]
-        violations.append(
-            SchemaViolation(instanceLocation: instanceLocation, keywordLocation: location, message: message))
+        var violation = SchemaViolation(instanceLocation: instanceLocation, keywordLocation: location, message: message)
+        violation.property = property
+        violations.append(violation)
     }
 
     /// A value as messages quote it: `number 3`, `string "abc"`, `null`.
@@ -103,7 +112,7 @@ struct SchemaEvaluation {
 
     /// Applies node `index` to `instance`; true when valid.
     mutating func evaluate(_ index: Int, _ instance: JSON) -> Bool {
-        if aborted != nil { return false }
+        if isAborted { return false }
         let node = program.nodes[index]
         if node.isFalse {
             if collecting { report(index, nil, "no value is allowed here (the schema is false)") }
@@ -135,7 +144,8 @@ struct SchemaEvaluation {
 
     /// Stops the evaluation: the result becomes this violation alone.
     private mutating func abort(_ node: Int, _ keyword: String?, _ message: String) {
-        guard aborted == nil else { return }
+        guard !isAborted else { return }
+        isAborted = true
         let location = keyword.map { program.locations[node] + "/" + $0 } ?? program.locations[node]
         aborted = SchemaViolation(instanceLocation: instanceLocation, keywordLocation: location, message: message)
     }
@@ -169,9 +179,23 @@ struct SchemaEvaluation {
     }
 
     private mutating func matches(_ index: Int, _ instance: JSON, at segment: PathSegment) -> Bool {
-        path.append(segment)
-        defer { path.removeLast() }
+        let entered = enter(segment)
+        defer { leave(entered) }
         return matches(index, instance)
+    }
+
+    /// Steps into `segment` of the instance. Its path is kept only while collecting, so checking
+    /// whether a value is valid allocates nothing for it; true when the segment was pushed.
+    private mutating func enter(_ segment: PathSegment) -> Bool {
+        level += 1
+        guard collecting else { return false }
+        path.append(segment)
+        return true
+    }
+
+    private mutating func leave(_ entered: Bool) {
+        level -= 1
+        if entered { path.removeLast() }
     }
 
     /// The first violation of `index` by `instance`, when explaining a failed alternative.
@@ -188,15 +212,15 @@ struct SchemaEvaluation {
     }
 
     private mutating func evaluate(_ index: Int, _ instance: JSON, at segment: PathSegment) -> Bool {
-        path.append(segment)
-        defer { path.removeLast() }
+        let entered = enter(segment)
+        defer { leave(entered) }
         return evaluate(index, instance)
     }
 
     private mutating func report(_ node: Int, _ keyword: String?, at segment: PathSegment, _ message: String) {
-        path.append(segment)
+        let entered = enter(segment)
         report(node, keyword, message)
-        path.removeLast()
+        leave(entered)
     }
 
     // The applicators recurse, so each has a function of its own with a small frame, and the
@@ -241,7 +265,7 @@ struct SchemaEvaluation {
 
     @inline(never)
     private mutating func applyReference(_ target: Int, _ node: Int, _ instance: JSON) -> Bool {
-        let level = path.count
+        let level = self.level
         var position = activeReferences.count - 1
         while position >= 0, activeReferences[position].level == level {
             if activeReferences[position].node == target {
@@ -390,11 +414,11 @@ struct SchemaEvaluation {
         for (name, _) in SchemaEquality.members(of: object) where !matches(schema, .string(name), at: .key(name)) {
             valid = false
             if !collecting { return false }
-            path.append(.key(name))
+            let entered = enter(.key(name))
             var message = "invalid property name \(Self.quoted(name))"
             if explaining, let reason = firstViolation(schema, .string(name)) { message += ": " + reason.message }
             report(node, "propertyNames", message)
-            path.removeLast()
+            leave(entered)
         }
         return valid
     }
@@ -610,7 +634,7 @@ struct SchemaEvaluation {
             for name in names where SchemaEquality.member(object, name) == nil {
                 valid = false
                 if !collecting { return false }
-                report(node, "required", "missing required property \(Self.quoted(name))")
+                report(node, "required", "missing required property \(Self.quoted(name))", property: name)
             }
             return valid
         case .dependentRequired(let entries):
@@ -622,7 +646,8 @@ struct SchemaEvaluation {
                     if !collecting { return false }
                     report(
                         node, "dependentRequired",
-                        "missing property \(Self.quoted(other)), required when \(Self.quoted(name)) is present")
+                        "missing property \(Self.quoted(other)), required when \(Self.quoted(name)) is present",
+                        property: other)
                 }
             }
             return valid

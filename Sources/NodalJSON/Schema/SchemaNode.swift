@@ -4,8 +4,9 @@
 
 /// The compiled schema as validation reads it: every node's keywords in one array, and nodes
 /// that are plain values (a range and a flag), so stepping from node to node copies nothing that
-/// is reference counted. What only messages and defaults need is kept beside them.
-struct SchemaProgram: Sendable {
+/// is reference counted. What only messages and defaults need is kept beside them. A class, so a
+/// schema (and each validation of it) holds one reference, not one per array.
+final class SchemaProgram: Sendable {
     struct Node: Sendable {
         var keywords: Range<Int>
         var isFalse: Bool

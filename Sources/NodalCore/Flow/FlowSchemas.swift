@@ -1,0 +1,61 @@
+import NodalJSON
+import Synchronization
+
+/// Compiled schemas by their JSON document. A flow's input and output schemas are compiled the
+/// first time a run (or a check) needs them and found here afterwards: once per flow, not once
+/// per run, batch item or sub-flow step. Bounded: when it holds `capacity` documents it starts over.
+enum SchemaCache {
+    static let capacity = 256
+    private static let compiled = Mutex<[JSON: Result<JSONSchema, JSONSchemaError>]>([:])
+
+    static func schema(for document: JSON) -> Result<JSONSchema, JSONSchemaError> {
+        if let found = compiled.withLock({ $0[document] }) { return found }
+        let result = Result { () throws(JSONSchemaError) in try JSONSchema(document) }
+        compiled.withLock { cache in
+            if cache.count >= capacity { cache.removeAll(keepingCapacity: true) }
+            cache[document] = result
+        }
+        return result
+    }
+}
+
+extension Flow {
+    /// The flow's input schema, compiled; nil when it has none or it admits every value.
+    /// Throws a `FlowError` (field `inputSchema`) when it is not a valid JSON Schema.
+    func compiledInputSchema() throws(FlowError) -> JSONSchema? {
+        try Self.compiled(inputSchema, field: "inputSchema", file: file)
+    }
+
+    /// The flow's output schema, compiled, as `compiledInputSchema()`.
+    func compiledOutputSchema() throws(FlowError) -> JSONSchema? {
+        try Self.compiled(outputSchema, field: "outputSchema", file: file)
+    }
+
+    private static func compiled(_ document: JSON?, field: String, file: String?) throws(FlowError) -> JSONSchema? {
+        guard let document else { return nil }
+        switch SchemaCache.schema(for: document) {
+        case .success(let schema): return schema.admitsEverything ? nil : schema
+        case .failure(let error):
+            throw FlowError(file: file, field: field, "not a valid JSON Schema: \(error)")
+        }
+    }
+
+    /// The run's input with the input schema's defaults filled in, or why it does not match the
+    /// schema (`INVALID_INPUT`, naming each field) or the schema cannot be used (`INVALID_FLOW`).
+    /// Deterministic: a resumed run gets the same answer for the input it was recorded with (the
+    /// filled-in input, on which filling changes nothing).
+    func preparedInput(_ input: JSON) -> Result<JSON, StepError> {
+        let schema: JSONSchema?
+        do { schema = try compiledInputSchema() } catch {
+            return .failure(StepError(code: "INVALID_FLOW", message: error.description))
+        }
+        guard let schema else { return .success(input) }
+        let filled = schema.applyingDefaults(to: input)
+        if schema.isValid(filled) { return .success(filled) }
+        let violations = schema.validate(filled)
+        return .failure(StepError(
+            code: "INVALID_INPUT",
+            message: "the run's input does not match the flow's input schema: " + SchemaMessages.describe(violations, root: "input"),
+            details: SchemaMessages.details(violations, root: "input")))
+    }
+}
