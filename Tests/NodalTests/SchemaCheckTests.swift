@@ -185,6 +185,11 @@ import Testing
                   - { id: sub, flow: inner.yaml, input: { n: { $input: n } } }
                 output: { $step: sub }
                 """,
+            "constant.yaml": """
+                steps:
+                  - { id: sub, flow: inner.yaml, input: { n: four } }
+                output: { $step: sub }
+                """,
         ])
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let flow = try Flow(contentsOfFile: directory + "/outer.yaml")
@@ -195,6 +200,12 @@ import Testing
         #expect(bad.status == .failed)
         #expect(bad.step("sub")?.error?.code == "INVALID_INPUT")
         #expect(bad.step("sub")?.error?.message.contains("input.n: expected an integer") == true, "\(bad.step("sub")?.error?.message ?? "")")
+        // Statically too: the sub-flow's input schema is the step's.
+        let constant = try Flow(contentsOfFile: directory + "/constant.yaml")
+        let error = #expect(throws: FlowError.self) { try engine.validate(constant) }
+        #expect(error?.step == "sub")
+        #expect(error?.field == "input.n")
+        #expect(error?.message.contains("the input schema of sub-flow inner.yaml") == true, "\(error?.message ?? "")")
     }
 
     // MARK: Each step's input, before its call
@@ -367,6 +378,20 @@ import Testing
         #expect(error?.step == "shout")
         #expect(error?.field == "input.text")
         #expect(error?.message.contains("expected a string, got an integer ($.length in the output schema of step 'len'") == true, "\(error?.message ?? "")")
+    }
+
+    @Test func validateFindsAReadOfWhatTheSchemaForbids() throws {
+        let engine = try Self.stdEngine()
+        let flow = try Flow(yaml: """
+            inputSchema: { type: object, properties: { a: { type: number } }, additionalProperties: false }
+            steps:
+              - { id: inc, component: /std/increment, input: { value: { $input: b } } }
+            output: { $step: inc }
+            """)
+        let error = #expect(throws: FlowError.self) { try engine.validate(flow) }
+        #expect(error?.step == "inc")
+        #expect(error?.field == "input.value")
+        #expect(error?.message.contains("reads $.b of the run's input, and the flow's input schema allows nothing there") == true, "\(error?.message ?? "")")
     }
 
     @Test func validateChecksTheFlowOutputAgainstItsSchema() throws {
