@@ -298,10 +298,14 @@ public final class Engine: Sendable {
             }
             // Builtins from other targets (FFI steps: allowlist, library, symbol and signature are
             // checked by NodalFFI's provider) are bound with the step's input.
+            var bound = resolved
             if let name = resolved.nodeID.providedBuiltinName, let provider = providers[name] {
-                return try provider.resolve(step: step, route: resolved.route, file: flow.file, pool: pool)
+                bound = try provider.resolve(step: step, route: resolved.route, file: flow.file, pool: pool)
             }
-            return resolved
+            if let declared = step.schemas {
+                bound.schemas = NodeSchemas.forStep(step.id, declared: declared, component: bound.schemas)
+            }
+            return bound
         }
     }
 

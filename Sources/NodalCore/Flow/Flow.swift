@@ -39,6 +39,9 @@ package struct FlowStep: Sendable {
     package var timeout: Double?
     /// Nodal's `cache` key: reuse a result stored for the same node and input.
     package var cache: Bool = false
+    /// The schemas the step declares itself (`inputSchema`, `outputSchema`), which take the place
+    /// of its component's; nil when it declares none.
+    package var schemas: StepSchemas?
     /// Nodal's `flow` key: the step runs another flow file (its `component` reads `flow:PATH`).
     package var subflow: Subflow?
     /// Steps the input needs before it can be evaluated at all (outside lazy branches), unique.

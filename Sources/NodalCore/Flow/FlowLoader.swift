@@ -57,7 +57,7 @@ extension Flow {
     ]
     static let knownStepKeys: Set<String> = [
         "id", "component", "input", "onError", "mustExecute", "inputSchema", "outputSchema", "description",
-        "metadata", "timeout", "cache", "flow",
+        "metadata", "timeout", "cache", "flow", "input_schema", "output_schema",
     ]
 
     /// A flow's hash covers its sub-flows' files, so a resume notices a changed sub-flow too.
@@ -209,7 +209,8 @@ extension Flow {
         }
         return FlowStep(
             id: id, component: component, input: input, onError: onError, mustExecute: mustExecute,
-            timeout: timeout, cache: cache, eagerDependencies: uniqued(dependencies))
+            timeout: timeout, cache: cache, schemas: try StepSchemas.read(object, id: id, file: file),
+            eagerDependencies: uniqued(dependencies))
     }
 
     /// Reads a sub-flow file named by a step's `flow` key, relative to the parent's folder.
