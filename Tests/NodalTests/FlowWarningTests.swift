@@ -13,7 +13,7 @@ import NodalTestSupport
         steps:
           - id: hello
             component: /builtin/eval
-            input_schema: null
+            skipIf: true
             author: someone else
             input: { flow: { $literal: { steps: [], output: 1 } }, input: {} }
         output: { $step: hello }
@@ -25,7 +25,7 @@ import NodalTestSupport
         #expect(warnings.count == 4, "\(warnings)")
         #expect(warnings[0].hasPrefix("greet.yaml:2: field 'author': unknown flow key, ignored (known: "))
         #expect(warnings[1].hasPrefix("greet.yaml:3: field 'input': unknown flow key, ignored"))
-        #expect(warnings[2].hasPrefix("greet.yaml:8: step 'hello', field 'input_schema': unknown step key, ignored"))
+        #expect(warnings[2].hasPrefix("greet.yaml:8: step 'hello', field 'skipIf': unknown step key, ignored"))
         #expect(warnings[3].hasPrefix("greet.yaml:9: step 'hello', field 'author': unknown step key, ignored"))
         #expect(flow.stepIDs == ["hello"])
     }
