@@ -141,4 +141,20 @@ let pauseTime = await best(3) {
 print(String(format: "pause + resume in memory: %.1f µs per cycle, %.0fx baseline", pauseTime * 1e6, pauseTime / baseline))
 print(String(format: "durability per step: SQLite file %.1f µs, in memory %.1f µs, no store %.1f µs", inSQLite / 10_000 * 1e6, inMemory / 10_000 * 1e6, chain10k / 10_000 * 1e6))
 print(String(format: "100,000-step chain / 10,000-step chain: %.1fx (linear would be 10x)", chain100k / chain10k))
+// Object key lookups stay constant-time as objects grow (a key table past 16 keys): the cost of
+// one lookup in a 10-key and in a 10,000-key object, every key looked up once.
+func lookupCost(keys: Int) async -> Double {
+    var object = JSONObject()
+    for index in 0..<keys { object["key-\(index)"] = .int(index) }
+    let names = (0..<keys).map { "key-\($0)" }
+    let rounds = max(1, 100_000 / keys)
+    var sum = 0
+    let time = await best(5) {
+        for _ in 0..<rounds { for name in names { sum &+= object[name]?.intValue ?? 0 } }
+    }
+    if sum == 42 { print("") }
+    return time / Double(rounds * keys)
+}
+let smallLookup = await lookupCost(keys: 10), bigLookup = await lookupCost(keys: 10_000)
+print(String(format: "object lookup: %.0f ns in 10 keys, %.0f ns in 10,000 keys (%.1fx)", smallLookup * 1e9, bigLookup * 1e9, bigLookup / smallLookup))
 print(String(format: "peak memory: %.0f MB", peakMemoryMB()))
