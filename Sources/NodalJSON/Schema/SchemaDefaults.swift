@@ -61,24 +61,7 @@ struct SchemaDefaultFiller {
     }
 
     /// The node and every node it reaches through `$ref` and `allOf`, each once, nearest first.
-    private func group(_ index: Int) -> [Int] {
-        var group = [index]
-        var position = 0
-        while position < group.count, group.count < 256 {
-            for keyword in program.keywords(of: group[position]) {
-                switch keyword {
-                case .ref(let target):
-                    if !group.contains(target) { group.append(target) }
-                case .allOf(let schemas):
-                    for schema in schemas where !group.contains(schema) { group.append(schema) }
-                default:
-                    break
-                }
-            }
-            position += 1
-        }
-        return group
-    }
+    private func group(_ index: Int) -> [Int] { program.appliedTogether(index) }
 
     /// The `default` of `index`, or else of the first node it reaches through `$ref` or `allOf`.
     private func defaultValue(_ index: Int) -> JSON? {
