@@ -90,7 +90,7 @@ extension Flow {
             if loading?.files.isEmpty == false {
                 throw FlowError(file: file, "not a flow: a flow is a mapping with 'steps' and 'output', and this file has neither (its keys are not shown)")
             }
-            throw FlowError(file: file, "not a flow: a flow is a mapping with 'steps' and 'output', and this one has neither (its keys: \(unknownKeys.prefix(10).joined(separator: ", ")))")
+            throw FlowError(file: file, "not a flow: a flow is a mapping with 'steps' and 'output', and this one has neither (its keys: \(unknownKeys.prefix(10).map { DisplayText.escaped($0) }.joined(separator: ", ")))")
         }
         let strict = loading?.strict ?? false
         var warnings: [FlowWarning] = []
