@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import NodalCore
 @testable import NodalJSON
@@ -126,6 +127,62 @@ import NodalTestSupport
         } throws: { error in
             (error as? FlowError)?.description.hasSuffix("minimum must be a finite number, got inf") == true
         }
+    }
+
+    /// A NaN (YAML's `.nan`: in a test case's input, a literal step input, the flow's output)
+    /// checked against an integer bound crashed the process: `nodal test`, `validate` and `run`
+    /// ended with SIGILL converting NaN to an integer. NaN now keeps no bound.
+    @Test func nanCheckedAgainstNumericBoundsFailsInsteadOfCrashing() async throws {
+        for (keyword, limit) in [("minimum", JSON.int(0)), ("maximum", .int(0)), ("exclusiveMinimum", .int(0)),
+                                 ("exclusiveMaximum", .double(0.5)), ("minimum", .double(-1e300)), ("multipleOf", .int(1))] {
+            let schema = try JSONSchema([keyword: limit])
+            #expect(!schema.isValid(.double(.nan)), "\(keyword)")
+            let violations = schema.validate(.double(.nan))
+            #expect(violations.count == 1 && violations[0].message.hasSuffix("got nan"), "\(keyword): \(violations)")
+        }
+        // Infinities compare as the numbers they are.
+        #expect(try JSONSchema(["maximum": 5]).isValid(.double(-.infinity)))
+        #expect(!(try JSONSchema(["maximum": 5]).isValid(.double(.infinity))))
+
+        let flow = try Flow(yaml: """
+            inputSchema: { type: object, properties: { x: { minimum: 0 } } }
+            outputSchema: { maximum: 10 }
+            steps: []
+            output: .nan
+            test:
+              cases:
+                - { name: nan, input: { x: .nan }, output: { outcome: success } }
+            """, file: "nan.yaml")
+        let engine = Engine()
+        #expect {
+            try engine.validate(flow)
+        } throws: { error in
+            (error as? FlowError)?.description == "nan.yaml, field 'output': expected at most 10, got nan, against the flow's output schema at #/maximum"
+        }
+        let result = await engine.run(flow, input: try #require(flow.testCases.first?.input))
+        #expect(result.error?.code == "INVALID_INPUT")
+        #expect(result.error?.message.hasSuffix("input.x: expected at least 0, got nan") == true, "\(result.error?.message ?? "")")
+        await engine.shutdown()
+    }
+
+    /// `nodal run --inputs-file F --max-concurrency 9223372036854775807` (or
+    /// `BatchOptions(maxConcurrency: .max)` streaming in input order) crashed on the overflow of
+    /// its reorder window.
+    @Test func aStreamedBatchWithoutAConcurrencyLimitRuns() async throws {
+        let flow = try Flow(yaml: "steps: []\noutput: { $input: $ }")
+        let engine = Engine()
+        for concurrency in [Int.max, Int.max / 4 + 1, Int.max - 1] {
+            let (inputs, feed) = AsyncStream.makeStream(of: JSON.self)
+            for index in 0..<3 { feed.yield(.int(index)) }
+            feed.finish()
+            let outputs = Mutex<[JSON]>([])
+            let counts = await engine.runBatch(flow, inputs: inputs, options: BatchOptions(maxConcurrency: concurrency, order: .input)) { item in
+                outputs.withLock { $0.append(item.result.output ?? .null) }
+            }
+            #expect(counts.succeeded == 3)
+            #expect(outputs.withLock { $0 } == [0, 1, 2])
+        }
+        await engine.shutdown()
     }
 
     // MARK: Schemas
