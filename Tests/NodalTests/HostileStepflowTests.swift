@@ -234,6 +234,39 @@ import NodalTestSupport
         await engine.shutdown()
     }
 
+    // MARK: nodal test
+
+    /// A case whose `output` is not a flow result (`output: 42`, meant as the result) or whose
+    /// `outcome` is not a name passed whenever the run succeeded: nothing was checked.
+    @Test func anExpectationThatIsNotAFlowResultFailsItsCase() async throws {
+        let flow = try Flow(yaml: """
+            steps: []
+            output: { $input: x }
+            test:
+              cases:
+                - { name: bare, input: { x: 1 }, output: 42 }
+                - { name: text, input: { x: 1 }, output: "1" }
+                - { name: list, input: { x: 1 }, output: [1] }
+                - { name: number-outcome, input: { x: 1 }, output: { outcome: 5, result: 2 } }
+                - { name: none, input: { x: 1 }, output: null }
+                - { name: right, input: { x: 1 }, output: { outcome: success, result: 1 } }
+            """)
+        let engine = Engine()
+        var problems: [String: String] = [:]
+        for testCase in flow.testCases {
+            let result = await engine.run(flow, input: testCase.input)
+            #expect(result.status == .success)
+            problems[testCase.name] = testCase.mismatch(result) ?? "passed"
+        }
+        #expect(problems["bare"] == "output: expected a flow result such as {outcome: success, result: ...}, got number 42")
+        #expect(problems["text"]?.hasPrefix("output: expected a flow result") == true)
+        #expect(problems["list"]?.hasPrefix("output: expected a flow result") == true)
+        #expect(problems["number-outcome"] == "output.outcome: expected success, failed or paused, got number 5")
+        #expect(problems["none"] == "passed")
+        #expect(problems["right"] == "passed")
+        await engine.shutdown()
+    }
+
     // MARK: nodal test's configuration
 
     /// `test.config_file` was looked for before it was checked to be inside the flow's folder, so
