@@ -77,9 +77,14 @@ extension Flow {
         let filled = schema.applyingDefaults(to: input)
         if schema.isValid(filled) { return .success(filled) }
         let violations = schema.validate(filled)
+        // A default that does not match its own schema: say so, rather than blame the caller for
+        // a value they never gave.
+        let what = filled != input && schema.isValid(input)
+            ? "the run's input matches the flow's input schema, but not with the schema's defaults filled in (a default does not match its own schema): "
+            : "the run's input does not match the flow's input schema: "
         return .failure(StepError(
             code: "INVALID_INPUT",
-            message: "the run's input does not match the flow's input schema: " + SchemaMessages.describe(violations, root: "input"),
+            message: what + SchemaMessages.describe(violations, root: "input"),
             details: SchemaMessages.details(violations, root: "input")))
     }
 }

@@ -95,3 +95,20 @@ struct SchemaDefaultFiller {
         return nil
     }
 }
+
+extension JSONSchema {
+    /// The `default`s that do not match the schema they are written in, each with the place of
+    /// the `default` (`#/properties/n/default`) and the first violation. Filling such a default
+    /// in makes the value invalid, though the caller gave nothing wrong: worth a warning.
+    package func defaultsNotMatchingTheirSchemas() -> [(location: String, violation: SchemaViolation)] {
+        var found: [(location: String, violation: SchemaViolation)] = []
+        for (index, value) in program.defaults.enumerated() {
+            guard let value else { continue }
+            var evaluation = SchemaEvaluation(program: program, root: value, collecting: true)
+            _ = evaluation.evaluate(index, value)
+            guard let first = evaluation.result.first else { continue }
+            found.append((program.locations[index] + "/default", first))
+        }
+        return found
+    }
+}
