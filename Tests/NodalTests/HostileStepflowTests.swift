@@ -301,6 +301,87 @@ import NodalTestSupport
         #expect(written["root"]?["p0"]?["p1"]?["p2"]?["p3"] == [:])
     }
 
+    /// A default that does not match its own schema passed `nodal validate` silently, and every
+    /// run that left the field out was refused with "input.n: expected an integer, got string",
+    /// blaming the caller for a value the flow supplied.
+    @Test func aDefaultThatDoesNotMatchItsSchemaIsNamed() async throws {
+        let flow = try Flow(yaml: """
+            inputSchema:
+              type: object
+              properties:
+                n: { type: integer, default: "not an int" }
+                m: { $ref: "#/$defs/small", default: 5 }
+                ok: { type: string, default: "fine" }
+              $defs: { small: { maximum: 3 } }
+            steps: []
+            output: { $input: $ }
+            """, file: "defaults.yaml")
+        let engine = Engine()
+        let warnings = engine.warnings(for: flow).map(\.description)
+        #expect(warnings.contains(
+            "defaults.yaml: field 'inputSchema': the default at #/properties/n/default does not match its own schema (expected an integer, got string \"not an int\"), so a run that leaves the field out is refused"),
+            "\(warnings)")
+        #expect(warnings.contains { $0.contains("the default at #/properties/m/default does not match its own schema (expected at most 3, got 5)") }, "\(warnings)")
+        #expect(warnings.count == 2, "\(warnings)")
+        let result = await engine.run(flow, input: [:])
+        #expect(result.error?.code == "INVALID_INPUT")
+        #expect(result.error?.message.hasPrefix("the run's input matches the flow's input schema, but not with the schema's defaults filled in") == true,
+                "\(result.error?.message ?? "")")
+        // A caller's own wrong value is still the caller's.
+        let wrong = await engine.run(flow, input: ["n": 1, "m": 9])
+        #expect(wrong.error?.message.hasPrefix("the run's input does not match the flow's input schema: input.m: expected at most 3, got 9") == true,
+                "\(wrong.error?.message ?? "")")
+        #expect(await engine.run(flow, input: ["n": 1, "m": 2]).output == ["n": 1, "m": 2, "ok": "fine"])
+        await engine.shutdown()
+    }
+
+    // MARK: Flows inside steps
+
+    /// A timeout on a map step reaches sleeps two flows down (map, iterate, eval, sleep): the
+    /// step fails with TIMEOUT when the clock reaches it, and no inner sleep is left waiting.
+    @Test(.timeLimit(.minutes(1))) func aTimeoutEndsSleepsNestedInMapIterateAndEval() async throws {
+        let clock = TestClock()
+        let engine = Engine(clock: clock)
+        let flow = try Flow(yaml: """
+            steps:
+              - id: m
+                component: /builtin/map
+                timeout: 2
+                input:
+                  items: [1, 2]
+                  workflow:
+                    $literal:
+                      steps:
+                        - id: it
+                          component: /builtin/iterate
+                          input:
+                            initial_input: { $input: $ }
+                            flow:
+                              $literal:
+                                steps:
+                                  - id: ev
+                                    component: /builtin/eval
+                                    input:
+                                      input: {}
+                                      flow: { $literal: { steps: [{ id: z, component: /builtin/sleep, input: { duration_ms: 3600000 } }], output: { $step: z } } }
+                                output: { result: { $step: ev } }
+                      output: { $step: it }
+            output: { $step: m }
+            """)
+        let run = Task { await engine.run(flow, input: [:]) }
+        // The map step's timeout and one sleep per item.
+        try #require(await StepflowSemanticsTests.sleepers(3, on: clock, before: run))
+        #expect(clock.pendingDelays == [.seconds(2), .seconds(3600), .seconds(3600)])
+        clock.advance(by: .seconds(2))
+        let result = await run.value
+        #expect(result.status == .failed)
+        #expect(result.step("m")?.error?.code == "TIMEOUT")
+        #expect(clock.now.offset == .seconds(2))
+        // The grace period's timer may still be armed; the inner sleeps are not.
+        #expect(!clock.pendingDelays.contains(.seconds(3598)), "\(clock.pendingDelays)")
+        await engine.shutdown()
+    }
+
     // MARK: nodal test
 
     /// A case whose `output` is not a flow result (`output: 42`, meant as the result) or whose
