@@ -38,6 +38,25 @@ import Testing
         #expect(!strict.stderr.contains("\u{1B}") && !strict.stderr.contains("\r"), "\(strict.stderr.debugDescription)")
     }
 
+    /// A case name holding a newline printed raw by `nodal test`: a failing case could print a
+    /// line that reads as a PASS of another, and a name could drive the terminal.
+    @Test func caseNamesCannotForgeTestReportLines() async throws {
+        let folder = try temporaryDirectory(containing: [
+            "flow.yaml": """
+                steps: []
+                output: { $input: x }
+                test:
+                  cases:
+                    - { name: "bad\\nPASS  flow.yaml: all good\\e[32m", input: { x: 1 }, output: { outcome: success, result: 2 } }
+                """,
+        ])
+        let result = try await nodal(["test", "flow.yaml"], in: folder)
+        #expect(result.status == 1)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines == [#"FAIL  flow.yaml: bad\nPASS  flow.yaml: all good\u{1B}[32m: $: expected 2, got 1"#, "0 passed, 1 failed"],
+                "\(result.stdout.debugDescription)")
+    }
+
     /// Each of these ended `nodal` with a signal (SIGILL): NaN against an integer schema bound in
     /// `test`, `validate` and `run`, and a batch without a concurrency limit.
     @Test func hostileNumbersEndWithAnExitStatusNotASignal() async throws {
