@@ -55,8 +55,8 @@ public struct JSONObject: Sendable, Sequence, ExpressibleByDictionaryLiteral {
                 if let newValue {
                     entries[index].value = newValue
                 } else {
-                    entries.remove(at: index)
-                    if positions != nil { rebuildPositions() }
+                    let removed = entries.remove(at: index).key
+                    if positions != nil { forgetPosition(of: removed, at: index) }
                 }
             } else if let newValue {
                 appendUnchecked(key, newValue)
@@ -73,6 +73,16 @@ public struct JSONObject: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         } else if entries.count > Self.indexThreshold {
             rebuildPositions()
         }
+    }
+
+    /// After the entry at `index` was removed: its key leaves the table and the entries after it
+    /// move up one place. Costs what `Array.remove(at:)` costs, the entries after `index`, so
+    /// deleting keys from the end of a big object is cheap (the whole table was rebuilt for each
+    /// removal, which made a loop of deletions quadratic wherever it deleted).
+    private mutating func forgetPosition(of key: String, at index: Int) {
+        guard entries.count > Self.indexThreshold else { positions = nil; return }
+        positions!.removeValue(forKey: key)
+        for later in index..<entries.count { positions![entries[later].key] = later }
     }
 
     private mutating func rebuildPositions() {

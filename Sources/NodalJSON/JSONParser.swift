@@ -272,6 +272,13 @@ package struct JSONParser {
         let string = String(decoding: text, as: UTF8.self)
         if isInteger, let value = Int(string) { return .int(value) }
         guard let value = Double(string) else { throw fail("invalid number") }
+        // JSON has no infinity: a number too large for a double (1e400) is refused, as Stepflow's
+        // serde_json refuses it, rather than read as infinity, which no JSON text can hold (it
+        // would be written back as null). A number too small for one reads as 0, as there.
+        guard value.isFinite else {
+            position = start
+            throw fail("number out of range: \(string.count > 40 ? String(string.prefix(40)) + "…" : string) is too large for a 64-bit floating-point number")
+        }
         return .double(value)
     }
 

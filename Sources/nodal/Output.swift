@@ -13,8 +13,11 @@ func outlivesProcess(_ store: any RunStore) -> Bool {
 }
 
 /// Writes a line to standard error (fd 2 directly: the C `stderr` global is not concurrency-safe).
+/// Prints a line on standard error. Control characters other than line feeds and tabs are
+/// escaped: messages quote keys, ids and errors from flows and plugins, and none of them may drive
+/// the terminal (a colour, a cursor move, a carriage return that overwrites the line).
 func printError(_ message: String) {
-    writeAll(2, message + "\n")
+    writeAll(2, DisplayText.escaped(message, keepingNewlines: true) + "\n")
 }
 
 enum OutputFormat: String, CaseIterable {

@@ -64,7 +64,9 @@ final class ProgressLine: Sendable {
     private func draw() -> Bool {
         state.withLock { state in
             guard !state.stopped else { return false }
-            let running = state.running.prefix(4).joined(separator: ", ") + (state.running.count > 4 ? ", ..." : "")
+            // Step ids come from the flow: escaped, so that none can drive the terminal.
+            let running = state.running.prefix(4).map { DisplayText.escaped($0) }.joined(separator: ", ")
+                + (state.running.count > 4 ? ", ..." : "")
             writeAll(2, "\r\u{1B}[K[\(state.done)/\(state.total)] running: \(running.isEmpty ? "-" : running)")
             return true
         }

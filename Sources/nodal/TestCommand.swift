@@ -39,18 +39,21 @@ struct TestCommand: AsyncParsableCommand {
                 for warning in flow.warnings { printError("warning: \(warning)") }
                 try engine.validate(flow)
             } catch {
-                print("ERROR \(path): \(error)")
+                print("ERROR \(DisplayText.escaped(path)): \(DisplayText.escaped("\(error)", keepingNewlines: true))")
                 failed += 1
                 continue
             }
-            if flow.testCases.isEmpty { print("NOTE  \(path): no test cases") }
+            if flow.testCases.isEmpty { print("NOTE  \(DisplayText.escaped(path)): no test cases") }
             for testCase in flow.testCases {
                 let result = await PluginExitGuard.guarding { await engine.run(flow, input: testCase.input) }
+                // Case names and the values a problem quotes come from the flow and its run:
+                // escaped, so that none can forge a PASS line or drive the terminal.
+                let name = DisplayText.escaped(testCase.name)
                 if let problem = testCase.mismatch(result) {
-                    print("FAIL  \(path): \(testCase.name): \(problem)")
+                    print("FAIL  \(DisplayText.escaped(path)): \(name): \(DisplayText.escaped(problem))")
                     failed += 1
                 } else {
-                    print("PASS  \(path): \(testCase.name)")
+                    print("PASS  \(DisplayText.escaped(path)): \(name)")
                     passed += 1
                 }
             }

@@ -347,7 +347,13 @@ import Testing
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stdout == "\"7\"\n")
         let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
-        #expect(lines == (0..<8).map { Substring("\($0)") }, "every step ran exactly once, in order")
+        // Checkpointed steps do not run again. The kill may land between the last line's append and
+        // its checkpoint (on a loaded machine it often does): that step was in flight and runs
+        // again, at least once as README says; no other may.
+        let once = (0..<8).map { Substring("\($0)") }
+        let last = before.count - 1
+        let inFlightAgain = once[...last] + [once[last]] + once[(last + 1)...]
+        #expect(lines == once || lines == Array(inFlightAgain), "every step ran once, in order (the one in flight at the kill perhaps twice): \(lines)")
 
         let shown = try runProcess(Products.nodal, ["runs", "show", "crashy", "--store", store])
         #expect(shown.stdout.contains(#""status": "success""#))

@@ -35,6 +35,13 @@ enum FlowSchemaCheck {
         var outputSchema: JSONSchema?
         do { inputSchema = try flow.compiledInputSchema() } catch { findings.errors.append(error) }
         do { outputSchema = try flow.compiledOutputSchema() } catch { findings.errors.append(error) }
+        // A default the input schema fills in but does not accept fails every run that leaves
+        // the field out, with a message about a value the caller never gave.
+        for (location, violation) in inputSchema?.defaultsNotMatchingTheirSchemas() ?? [] {
+            findings.warnings.append(FlowWarning(
+                file: flow.file, field: "inputSchema",
+                "the default at \(location) does not match its own schema (\(violation.message)), so a run that leaves the field out is refused"))
+        }
         if case .literal(.null) = flow.output {
             findings.warnings.append(FlowWarning(
                 file: flow.file, field: "output",

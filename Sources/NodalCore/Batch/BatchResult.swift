@@ -42,7 +42,9 @@ public struct BatchOptions: Sendable {
     }
 
     var effectiveConcurrency: Int { max(1, maxConcurrency) }
-    var effectiveReorderBuffer: Int { max(0, reorderBuffer ?? 4 * effectiveConcurrency) }
+    // Saturating: `maxConcurrency: .max` (or `nodal run --max-concurrency 9223372036854775807`)
+    // means no limit, and must not trap on the arithmetic.
+    var effectiveReorderBuffer: Int { max(0, reorderBuffer ?? effectiveConcurrency.multipliedSaturated(by: 4)) }
 }
 
 /// How many items of a batch ended each way. `total` is the sum of the others.

@@ -97,9 +97,12 @@ extension NodalConfig {
         }
         let folder = FileSystem.directoryName(flowPath)
         let path = FileSystem.join(folder, name)
-        guard FileSystem.isFile(path), let real = FileSystem.realPath(path) else {
-            throw FlowError(file: flowPath, field: field, "no configuration file \(path) (the path is relative to the flow's folder)")
-        }
+        // Where the path leads, symlinks resolved as far as it exists: the place is checked before
+        // the file is looked for, so that a flow cannot learn which files exist outside its folder
+        // from which error it gets (as for sub-flow files).
+        let absolute = path.hasPrefix("/") ? path : FileSystem.join(FileSystem.currentDirectory, path)
+        let existing = FileSystem.realPath(absolute)
+        let real = existing ?? FileSystem.resolvingExistingAncestor(FileSystem.lexicallyNormalized(absolute))
         let roots = ([folder] + (user?.allowedFileFolders ?? [])).compactMap(FileSystem.realPath)
         guard roots.contains(where: { FileSystem.isInside(real, folder: $0) }) else {
             throw FlowError(file: flowPath, field: field, """
@@ -107,6 +110,9 @@ extension NodalConfig {
                 own folder (or one your ~/.config/nodal/nodal-config.yml allows with 'files: allow:'). \
                 To use it anyway, name it yourself: --config \(path)
                 """)
+        }
+        guard existing != nil, FileSystem.isFile(real) else {
+            throw FlowError(file: flowPath, field: field, "no configuration file \(path) (the path is relative to the flow's folder)")
         }
         return try NodalConfig(contentsOfFile: path, origin: .discovered)
     }

@@ -16,9 +16,12 @@ public struct FlowError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         var place: [String] = []
-        if let file { place.append(file) }
-        if let step { place.append("step '\(step)'") }
-        if let field, !field.isEmpty { place.append("field '\(field)'") }
+        // Keys and ids come from the file: shown escaped, so that none can forge a line or drive
+        // the terminal (DisplayText).
+        if let file { place.append(DisplayText.escaped(file)) }
+        if let step { place.append("step '\(DisplayText.escaped(step))'") }
+        if let field, !field.isEmpty { place.append("field '\(DisplayText.escaped(field))'") }
+        let message = DisplayText.escaped(message, keepingNewlines: true)
         return place.isEmpty ? message : place.joined(separator: ", ") + ": " + message
     }
 }

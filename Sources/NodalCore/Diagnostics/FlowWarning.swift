@@ -31,10 +31,13 @@ public struct FlowWarning: Sendable, Hashable, CustomStringConvertible {
     /// `flow.yaml:12: step 'fetch', field 'author': unknown step key, ignored (...)`.
     public var description: String {
         var place: [String] = []
-        if let step { place.append("step '\(step)'") }
-        if let field, !field.isEmpty { place.append("field '\(field)'") }
+        // Keys and ids come from the file: shown escaped, so that none can forge a line or drive
+        // the terminal (DisplayText).
+        if let step { place.append("step '\(DisplayText.escaped(step))'") }
+        if let field, !field.isEmpty { place.append("field '\(DisplayText.escaped(field))'") }
+        let message = DisplayText.escaped(message, keepingNewlines: true)
         let detail = place.isEmpty ? message : place.joined(separator: ", ") + ": " + message
-        switch (file, line) {
+        switch (file.map { DisplayText.escaped($0) }, line) {
         case (let file?, let line?): return "\(file):\(line): " + detail
         case (let file?, nil): return "\(file): " + detail
         case (nil, let line?): return "line \(line): " + detail

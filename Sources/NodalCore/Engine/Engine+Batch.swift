@@ -93,7 +93,8 @@ extension Engine {
         let maxInFlight = options.effectiveConcurrency
         // In input order, item i starts only once every item before i - window has been delivered:
         // in flight plus waiting in the reorder buffer never exceed the window.
-        let window = inputOrder ? maxInFlight + options.effectiveReorderBuffer : Int.max
+        let (sum, overflow) = maxInFlight.addingReportingOverflow(options.effectiveReorderBuffer)
+        let window = inputOrder && !overflow ? sum : Int.max
         // One token for the batch: the caller's token is its parent, and cancelling the task that
         // awaits the batch raises it, so runs in flight see either.
         let token = CancellationToken(parent: options.run.cancellation)

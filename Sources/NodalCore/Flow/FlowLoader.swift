@@ -46,9 +46,9 @@ extension Flow {
 
     /// Fills in the line of this file's own warnings from its composed document.
     private mutating func locateWarnings(in node: Node) {
-        for index in warnings.indices where warnings[index].file == file && warnings[index].line == nil {
-            warnings[index].line = YAMLConversion.line(of: warnings[index].location, in: node)
-        }
+        let unplaced = warnings.indices.filter { warnings[$0].file == file && warnings[$0].line == nil }
+        let lines = YAMLConversion.lines(of: unplaced.map { warnings[$0].location }, in: node)
+        for (index, line) in zip(unplaced, lines) { warnings[index].line = line }
     }
 
     static let knownKeys: Set<String> = [
@@ -90,7 +90,7 @@ extension Flow {
             if loading?.files.isEmpty == false {
                 throw FlowError(file: file, "not a flow: a flow is a mapping with 'steps' and 'output', and this file has neither (its keys are not shown)")
             }
-            throw FlowError(file: file, "not a flow: a flow is a mapping with 'steps' and 'output', and this one has neither (its keys: \(unknownKeys.prefix(10).joined(separator: ", ")))")
+            throw FlowError(file: file, "not a flow: a flow is a mapping with 'steps' and 'output', and this one has neither (its keys: \(unknownKeys.prefix(10).map { DisplayText.escaped($0) }.joined(separator: ", ")))")
         }
         let strict = loading?.strict ?? false
         var warnings: [FlowWarning] = []

@@ -4,18 +4,42 @@ import Synchronization
 /// Compiled schemas by their JSON document. A flow's input and output schemas are compiled the
 /// first time a run (or a check) needs them and found here afterwards: once per flow, not once
 /// per run, batch item or sub-flow step. Bounded: when it holds `capacity` documents it starts over.
+///
+/// Documents are told apart by their exact JSON text, not by `JSON`'s `==`: two schemas equal as
+/// JSON values may still compile differently. Key order decides the order defaults are filled in
+/// (and so the keys of a run's input and the blob ids made of it), a schema compares strings by
+/// code point (`"é"` and `"e\u{301}"` are different constants, though equal to Swift), and an
+/// integer is not a double that rounds to it. A document holding a number JSON cannot write (an
+/// infinity or NaN from YAML) is compiled each time instead.
 enum SchemaCache {
     static let capacity = 256
-    private static let compiled = Mutex<[JSON: Result<JSONSchema, JSONSchemaError>]>([:])
+    private static let compiled = Mutex<[[UInt8]: Result<JSONSchema, JSONSchemaError>]>([:])
 
     static func schema(for document: JSON) -> Result<JSONSchema, JSONSchemaError> {
-        if let found = compiled.withLock({ $0[document] }) { return found }
-        let result = Result { () throws(JSONSchemaError) in try JSONSchema(document) }
+        let compile = { Result { () throws(JSONSchemaError) in try JSONSchema(document) } }
+        guard !holdsNonFiniteNumber(document) else { return compile() }
+        let key = document.serializedBytes()
+        if let found = compiled.withLock({ $0[key] }) { return found }
+        let result = compile()
         compiled.withLock { cache in
             if cache.count >= capacity { cache.removeAll(keepingCapacity: true) }
-            cache[document] = result
+            cache[key] = result
         }
         return result
+    }
+
+    /// Whether `value` holds an infinity or NaN, which its JSON text writes as null.
+    private static func holdsNonFiniteNumber(_ value: JSON) -> Bool {
+        var stack = [value]
+        while let next = stack.popLast() {
+            switch next {
+            case .double(let number) where !number.isFinite: return true
+            case .array(let elements): stack.append(contentsOf: elements)
+            case .object(let object): for entry in object.entries { stack.append(entry.value) }
+            default: continue
+            }
+        }
+        return false
     }
 }
 
@@ -53,9 +77,14 @@ extension Flow {
         let filled = schema.applyingDefaults(to: input)
         if schema.isValid(filled) { return .success(filled) }
         let violations = schema.validate(filled)
+        // A default that does not match its own schema: say so, rather than blame the caller for
+        // a value they never gave.
+        let what = filled != input && schema.isValid(input)
+            ? "the run's input matches the flow's input schema, but not with the schema's defaults filled in (a default does not match its own schema): "
+            : "the run's input does not match the flow's input schema: "
         return .failure(StepError(
             code: "INVALID_INPUT",
-            message: "the run's input does not match the flow's input schema: " + SchemaMessages.describe(violations, root: "input"),
+            message: what + SchemaMessages.describe(violations, root: "input"),
             details: SchemaMessages.details(violations, root: "input")))
     }
 }

@@ -184,25 +184,43 @@ enum YAMLConversion {
         return Double(text).map(JSON.double)
     }
 
-    /// The 1-based line of the key or item at `path` in a composed document, nil when the path
-    /// is not there (a JSON document Yams reads differently, say).
-    static func line(of path: [DocumentPathElement], in root: Node) -> Int? {
-        var node = root
-        var line = root.mark?.line
-        for element in path {
-            switch (element, node) {
-            case (.key(let name), .mapping(let mapping)):
-                guard let pair = mapping.first(where: { $0.key.scalar?.string == name }) else { return nil }
-                line = pair.key.mark?.line
-                node = pair.value
-            case (.index(let index), .sequence(let sequence)) where index >= 0 && index < sequence.count:
-                node = sequence[index]
-                line = node.mark?.line
-            default:
-                return nil
+    /// The 1-based line of the key or item at each path in a composed document, nil where the path
+    /// is not there (a JSON document Yams reads differently, say). Linear in the paths and the
+    /// mappings they pass through: each mapping's keys are indexed once, so a flow with thousands
+    /// of unknown keys is placed as fast as one with a few (the first of repeated keys counts).
+    static func lines(of paths: [[DocumentPathElement]], in root: Node) -> [Int?] {
+        var tables: [[DocumentPathElement]: [String: (line: Int?, value: Node)]] = [:]
+        return paths.map { path in
+            var node = root
+            var line = root.mark?.line
+            for (depth, element) in path.enumerated() {
+                switch (element, node) {
+                case (.key(let name), .mapping(let mapping)):
+                    let prefix = Array(path[..<depth])
+                    let table: [String: (line: Int?, value: Node)]
+                    if let known = tables[prefix] {
+                        table = known
+                    } else {
+                        var built: [String: (line: Int?, value: Node)] = [:]
+                        for pair in mapping {
+                            guard let key = pair.key.scalar?.string, built[key] == nil else { continue }
+                            built[key] = (pair.key.mark?.line, pair.value)
+                        }
+                        tables[prefix] = built
+                        table = built
+                    }
+                    guard let entry = table[name] else { return nil }
+                    line = entry.line
+                    node = entry.value
+                case (.index(let index), .sequence(let sequence)) where index >= 0 && index < sequence.count:
+                    node = sequence[index]
+                    line = node.mark?.line
+                default:
+                    return nil
+                }
             }
+            return line
         }
-        return line
     }
 
     static func location(_ node: Node) -> String {

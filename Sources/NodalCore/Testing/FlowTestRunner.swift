@@ -12,8 +12,20 @@ import NodalJSON
 extension FlowTestCase {
     /// nil when the result is what the case expects, else why not.
     public func mismatch(_ result: RunResult) -> String? {
-        let expected = self.expected ?? ["outcome": "success"]
-        let outcome = expected["outcome"]?.stringValue ?? "success"
+        var expected = self.expected ?? ["outcome": "success"]
+        if expected.isNull { expected = ["outcome": "success"] }
+        // An expectation that is not a flow result would otherwise check nothing: `output: 42`
+        // (meant as the result) or `outcome: 5` passed whenever the run succeeded.
+        guard case .object = expected else {
+            return "output: expected a flow result such as {outcome: success, result: ...}, got \(expected.typeName) \(expected.shortDescription())"
+        }
+        let outcome: String
+        switch expected["outcome"] {
+        case nil, .null?: outcome = "success"
+        case .string(let text)?: outcome = text
+        case let other?:
+            return "output.outcome: expected success, failed or paused, got \(other.typeName) \(other.shortDescription())"
+        }
         switch outcome {
         case "success":
             if let pause = result.pause {

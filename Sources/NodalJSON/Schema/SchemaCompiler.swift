@@ -231,7 +231,7 @@ struct SchemaCompiler {
         ] as [(String, (SchemaNumber) -> SchemaKeyword)] {
             guard let value = object[name] else { continue }
             guard let number = SchemaNumber(value) else {
-                throw failure(index, name, reason: "\(name) must be a number, got \(value.typeName)")
+                throw failure(index, name, reason: "\(name) must be a \(Self.finiteNumber(value)), got \(Self.describeNumber(value))")
             }
             keywords.append(make(number))
         }
@@ -239,7 +239,7 @@ struct SchemaCompiler {
             guard let number = SchemaNumber(value), number.isPositive else {
                 throw failure(
                     index, "multipleOf",
-                    reason: "multipleOf must be a number above 0, got \(value.shortDescription(limit: 60))")
+                    reason: "multipleOf must be a \(Self.finiteNumber(value)) above 0, got \(Self.describeNumber(value))")
             }
             keywords.append(.multipleOf(number))
         }
@@ -371,6 +371,21 @@ struct SchemaCompiler {
     }
 
     // MARK: Keyword arguments
+
+    /// "finite number" for an infinity or NaN (which YAML can write: `.inf`, `1e400`), else "number".
+    private static func finiteNumber(_ value: JSON) -> String {
+        if case .double(let number) = value, !number.isFinite { return "finite number" }
+        return "number"
+    }
+
+    /// A keyword's value as messages quote it: `string "3"`, `inf`, `0`.
+    private static func describeNumber(_ value: JSON) -> String {
+        switch value {
+        case .double(let number) where !number.isFinite: "\(number)"
+        case .int, .double, .null: value.shortDescription(limit: 60)
+        default: "\(value.typeName) \(value.shortDescription(limit: 60))"
+        }
+    }
 
     private func types(_ value: JSON, _ index: Int) throws(JSONSchemaError) -> SchemaTypes {
         func named(_ name: JSON) throws(JSONSchemaError) -> SchemaTypes {

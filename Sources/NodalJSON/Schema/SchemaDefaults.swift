@@ -19,23 +19,29 @@ extension JSONSchema {
 
 struct SchemaDefaultFiller {
     let program: SchemaProgram
-    /// Nodes being applied to a value that a default created: applying one of them again below
-    /// itself would go on forever.
-    private var filling: [Int] = []
+    /// Nodes being applied to a value that a default created, with the nodes they reach through
+    /// `$ref` and `allOf`: applying one of them again below itself would go on forever. (Counting
+    /// only the property nodes themselves is not enough: several properties whose schemas all
+    /// `$ref` one definition would be applied in every order, a number of times that grows as the
+    /// factorial of the properties.)
+    private var filling: Set<Int> = []
 
     init(program: SchemaProgram) { self.program = program }
 
     /// `value` with node `index`'s defaults filled in, or nil when there was nothing to fill.
     mutating func filled(_ index: Int, _ value: JSON, depth: Int, fromDefault: Bool) -> JSON? {
         guard case .object(let object) = value, depth < JSONSchema.maximumDepth else { return nil }
+        let members = group(index)
+        var entered: [Int] = []
         if fromDefault {
-            if filling.contains(index) { return nil }
-            filling.append(index)
+            if members.contains(where: filling.contains) { return nil }
+            entered = members
+            filling.formUnion(members)
         }
-        defer { if fromDefault { filling.removeLast() } }
+        defer { filling.subtract(entered) }
         var entries = object.entries
         var changed = false
-        for member in group(index) {
+        for member in members {
             for keyword in program.keywords(of: member) {
                 guard case .properties(let table) = keyword else { continue }
                 for (name, schema) in table.entries {
@@ -70,5 +76,22 @@ struct SchemaDefaultFiller {
             if let value = program.defaults[member] { return value }
         }
         return nil
+    }
+}
+
+extension JSONSchema {
+    /// The `default`s that do not match the schema they are written in, each with the place of
+    /// the `default` (`#/properties/n/default`) and the first violation. Filling such a default
+    /// in makes the value invalid, though the caller gave nothing wrong: worth a warning.
+    package func defaultsNotMatchingTheirSchemas() -> [(location: String, violation: SchemaViolation)] {
+        var found: [(location: String, violation: SchemaViolation)] = []
+        for (index, value) in program.defaults.enumerated() {
+            guard let value else { continue }
+            var evaluation = SchemaEvaluation(program: program, root: value, collecting: true)
+            _ = evaluation.evaluate(index, value)
+            guard let first = evaluation.result.first else { continue }
+            found.append((program.locations[index] + "/default", first))
+        }
+        return found
     }
 }

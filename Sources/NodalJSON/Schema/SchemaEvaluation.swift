@@ -528,20 +528,20 @@ struct SchemaEvaluation {
             return false
 
         case .minimum(let limit):
-            guard let order = NumberComparison.compare(instance, limit), order < 0 else { return true }
-            if collecting { report(node, "minimum", "expected at least \(limit.text), got \(instance)") }
+            if NumberComparison.keeps(instance, limit, { $0 >= 0 }) { return true }
+            if collecting { report(node, "minimum", "expected at least \(limit.text), got \(Self.number(instance))") }
             return false
         case .maximum(let limit):
-            guard let order = NumberComparison.compare(instance, limit), order > 0 else { return true }
-            if collecting { report(node, "maximum", "expected at most \(limit.text), got \(instance)") }
+            if NumberComparison.keeps(instance, limit, { $0 <= 0 }) { return true }
+            if collecting { report(node, "maximum", "expected at most \(limit.text), got \(Self.number(instance))") }
             return false
         case .exclusiveMinimum(let limit):
-            guard let order = NumberComparison.compare(instance, limit), order <= 0 else { return true }
-            if collecting { report(node, "exclusiveMinimum", "expected more than \(limit.text), got \(instance)") }
+            if NumberComparison.keeps(instance, limit, { $0 > 0 }) { return true }
+            if collecting { report(node, "exclusiveMinimum", "expected more than \(limit.text), got \(Self.number(instance))") }
             return false
         case .exclusiveMaximum(let limit):
-            guard let order = NumberComparison.compare(instance, limit), order >= 0 else { return true }
-            if collecting { report(node, "exclusiveMaximum", "expected less than \(limit.text), got \(instance)") }
+            if NumberComparison.keeps(instance, limit, { $0 < 0 }) { return true }
+            if collecting { report(node, "exclusiveMaximum", "expected less than \(limit.text), got \(Self.number(instance))") }
             return false
         case .multipleOf(let divisor):
             switch instance {
@@ -549,7 +549,7 @@ struct SchemaEvaluation {
             default: return true
             }
             if NumberComparison.isMultiple(instance, of: divisor) { return true }
-            if collecting { report(node, "multipleOf", "expected a multiple of \(divisor.text), got \(instance)") }
+            if collecting { report(node, "multipleOf", "expected a multiple of \(divisor.text), got \(Self.number(instance))") }
             return false
 
         case .minLength(let limit):
@@ -669,6 +669,13 @@ struct SchemaEvaluation {
         }
         if schemas.count > 8 { reasons.append("…") }
         return reasons.isEmpty ? "" : " (" + reasons.joined(separator: "; ") + ")"
+    }
+
+    /// A number as messages quote it; an infinity or NaN (from YAML) by name, not as the null
+    /// JSON text writes for it.
+    private static func number(_ value: JSON) -> String {
+        if case .double(let number) = value, !number.isFinite { return "\(number)" }
+        return value.serialized()
     }
 
     private static func quoted(_ name: String) -> String {

@@ -33,8 +33,20 @@ enum SchemaNumber: Sendable {
 }
 
 enum NumberComparison {
-    /// -1, 0 or 1 as `value` is below, equal to or above `limit`. Nil when `value` is not a number.
+    /// Whether `value` keeps a bound: `accepts` is given -1, 0 or 1 as `value` is below, equal to
+    /// or above `limit`. A value that is not a number keeps every bound (the keyword does not apply
+    /// to it), and NaN, which no JSON text holds but YAML can write (`.nan`), keeps none: it is
+    /// neither below, equal to nor above any number.
+    static func keeps(_ value: JSON, _ limit: SchemaNumber, _ accepts: (Int) -> Bool) -> Bool {
+        if case .double(let number) = value, number.isNaN { return false }
+        guard let order = compare(value, limit) else { return true }
+        return accepts(order)
+    }
+
+    /// -1, 0 or 1 as `value` is below, equal to or above `limit`. Nil when `value` is not a number
+    /// or is NaN.
     static func compare(_ value: JSON, _ limit: SchemaNumber) -> Int? {
+        if case .double(let number) = value, number.isNaN { return nil }
         switch (value, limit) {
         case (.int(let a), .int(let b)): return a < b ? -1 : (a == b ? 0 : 1)
         case (.double(let a), .double(let b)): return a < b ? -1 : (a == b ? 0 : 1)
@@ -44,8 +56,10 @@ enum NumberComparison {
         }
     }
 
-    /// Exact comparison of an integer with a finite double.
+    /// Exact comparison of an integer with a finite double (NaN counts as above every integer,
+    /// rather than trapping on the conversion below).
     static func compare(_ a: Int, _ b: Double) -> Int {
+        if b.isNaN { return -1 }
         if b >= 9_223_372_036_854_775_808.0 { return -1 }  // 2^63: above every Int
         if b < -9_223_372_036_854_775_808.0 { return 1 }
         let whole = b.rounded(.down)  // now in Int's range
