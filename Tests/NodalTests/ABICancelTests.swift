@@ -105,9 +105,16 @@ import Testing
     }
 
     @Test func cancelledAfterATimeoutIsATimeout() async throws {
-        let engine = try Self.engine()
+        // The timeout runs on a test clock, so a loaded machine cannot reorder it with the call.
+        let clock = TestClock()
+        let engine = Engine(clock: clock)
+        try engine.loadPlugin(at: try buildCPlugin(Self.plugin, name: "cancel", in: try temporaryDirectory()))
         let flow = try Flow(yaml: "steps: [{id: wait, component: /cancel/waiter, timeout: 0.05}]\noutput: {$step: wait}")
-        let result = await engine.run(flow, input: [:], options: RunOptions(gracePeriod: .seconds(30)))
+        let run = Task { await engine.run(flow, input: [:], options: RunOptions(gracePeriod: .seconds(30))) }
+        await clock.waitForSleepers(count: 1)
+        #expect(clock.pendingDelays == [.milliseconds(50)])
+        clock.advance(by: .milliseconds(50))
+        let result = await run.value
         #expect(result.status == .failed)
         #expect(result.step("wait")?.error?.code == "TIMEOUT")
     }
