@@ -24,6 +24,10 @@ public struct Flow: Sendable {
     /// The flows this one is nested in when it was read (sub-flow steps, `eval`, `map` and
     /// `iterate` steps), outermost first; empty for a top-level flow. Bounded by `Limits.nesting`.
     package var nesting: [String] = []
+    /// The flow's `schemas` object (Stepflow's consolidated schemas), when it has one: its input
+    /// and output schemas may refer to its shared definitions as `#/schemas/$defs/NAME`, a pointer
+    /// from the flow's root, so they are compiled inside it (`FlowSchemas.swift`).
+    package var schemasDocument: JSON?
 
     public var stepIDs: [String] { steps.map(\.id) }
 }

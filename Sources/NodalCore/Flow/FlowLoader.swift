@@ -105,6 +105,7 @@ extension Flow {
         // Stepflow has spelled these three ways over time.
         inputSchema = root["inputSchema"] ?? root["input_schema"] ?? root["schemas"]?["properties"]?["input"]
         outputSchema = root["outputSchema"] ?? root["output_schema"] ?? root["schemas"]?["properties"]?["output"]
+        if case .object? = root["schemas"] { schemasDocument = root["schemas"] }
 
         // First pass: step ids, so references can be checked in any order.
         let rawSteps: [JSON]

@@ -47,12 +47,43 @@ extension Flow {
     /// The flow's input schema, compiled; nil when it has none or it admits every value.
     /// Throws a `FlowError` (field `inputSchema`) when it is not a valid JSON Schema.
     func compiledInputSchema() throws(FlowError) -> JSONSchema? {
-        try Self.compiled(inputSchema, field: "inputSchema", file: file)
+        try Self.compiled(inFlowSchemas(inputSchema, as: "input"), field: "inputSchema", file: file)
     }
 
     /// The flow's output schema, compiled, as `compiledInputSchema()`.
     func compiledOutputSchema() throws(FlowError) -> JSONSchema? {
-        try Self.compiled(outputSchema, field: "outputSchema", file: file)
+        try Self.compiled(inFlowSchemas(outputSchema, as: "output"), field: "outputSchema", file: file)
+    }
+
+    /// The document to compile for `schema`: itself, or, when it refers into the flow's `schemas`
+    /// object (`$ref: "#/schemas/$defs/Address"`, Stepflow's shared definitions, whose pointers
+    /// start at the flow's root), a document laid out as the flow is, `{schemas: ..., $ref:
+    /// "#/schemas/properties/NAME"}`, in which those pointers lead where they lead in the flow.
+    private func inFlowSchemas(_ schema: JSON?, as name: String) -> JSON? {
+        guard let schema, case .object(var schemas)? = schemasDocument, Self.refersToFlowSchemas(schema) else {
+            return schema
+        }
+        var properties = schemas["properties"]?.objectValue ?? JSONObject()
+        properties[name] = schema
+        schemas["properties"] = .object(properties)
+        return ["schemas": .object(schemas), "$ref": .string("#/schemas/properties/\(name)")]
+    }
+
+    /// Whether `value` holds a `$ref` that starts at the flow's `schemas` (`#/schemas/...`).
+    private static func refersToFlowSchemas(_ value: JSON) -> Bool {
+        var stack = [value]
+        while let next = stack.popLast() {
+            switch next {
+            case .object(let object):
+                if case .string(let reference)? = object["$ref"], reference.hasPrefix("#/schemas/") { return true }
+                for entry in object.entries { stack.append(entry.value) }
+            case .array(let elements):
+                stack.append(contentsOf: elements)
+            default:
+                continue
+            }
+        }
+        return false
     }
 
     private static func compiled(_ document: JSON?, field: String, file: String?) throws(FlowError) -> JSONSchema? {
