@@ -301,6 +301,46 @@ import NodalTestSupport
         #expect(written["root"]?["p0"]?["p1"]?["p2"]?["p3"] == [:])
     }
 
+    /// Stepflow's consolidated `schemas` share definitions that the input and output schemas
+    /// refer to as `#/schemas/$defs/NAME`, a pointer from the flow's root. Nodal compiled the input
+    /// schema on its own, so such a flow was refused ("$ref '#/schemas/$defs/Name' points to
+    /// nothing in the document"): a Stepflow flow that did not run unchanged.
+    @Test func stepflowsSharedSchemaDefinitionsResolve() async throws {
+        let flow = try Flow(yaml: """
+            schemas:
+              type: object
+              $defs:
+                Name: { type: string, minLength: 1 }
+                Person: { type: object, required: [name], properties: { name: { $ref: "#/schemas/$defs/Name" } } }
+              properties:
+                input: { type: object, required: [who], properties: { who: { $ref: "#/schemas/$defs/Person" } } }
+                output: { $ref: "#/schemas/$defs/Name" }
+            steps: []
+            output: { $input: who.name }
+            """, file: "shared.yaml")
+        let engine = Engine()
+        try engine.validate(flow)
+        #expect(await engine.run(flow, input: ["who": ["name": "Ada"]]).output == "Ada")
+        let refused = await engine.run(flow, input: ["who": ["name": ""]])
+        #expect(refused.error?.code == "INVALID_INPUT")
+        #expect(refused.error?.message.hasSuffix("input.who.name: expected at least 1 character, got 0") == true, "\(refused.error?.message ?? "")")
+        let strict = await engine.run(flow, input: ["who": ["name": "Ada"]], options: RunOptions(strictOutputs: true))
+        #expect(strict.status == .success, "\(strict.error?.message ?? "")")
+
+        // A schema under `schemas` with definitions of its own, referred to from itself, reads as before.
+        let local = try Flow(yaml: """
+            schemas:
+              type: object
+              properties:
+                input: { $defs: { N: { type: integer } }, type: object, properties: { n: { $ref: "#/$defs/N" } } }
+            steps: []
+            output: { $input: n }
+            """)
+        #expect(await engine.run(local, input: ["n": 2]).output == 2)
+        #expect(await engine.run(local, input: ["n": "2"]).error?.code == "INVALID_INPUT")
+        await engine.shutdown()
+    }
+
     /// A default that does not match its own schema passed `nodal validate` silently, and every
     /// run that left the field out was refused with "input.n: expected an integer, got string",
     /// blaming the caller for a value the flow supplied.
