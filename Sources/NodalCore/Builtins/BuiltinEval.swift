@@ -28,13 +28,14 @@ enum BuiltinEval {
         case .success:
             return ["outcome": "success", "result": result.output ?? .null]
         default:
-            return [
-                "outcome": "failed",
-                "error": [
-                    "code": .string(result.error?.code ?? result.status.rawValue.uppercased()),
-                    "message": .string(result.error?.message ?? "the flow ended \(result.status.rawValue)"),
-                ],
+            var error: JSONObject = [
+                "code": .string(result.error?.code ?? result.status.rawValue.uppercased()),
+                "message": .string(result.error?.message ?? "the flow ended \(result.status.rawValue)"),
             ]
+            // Stepflow's flow error carries the failed step's `data` too (a mock's error data,
+            // a plugin's details), which expected results may match.
+            if let details = result.error?.details, !details.isNull { error["data"] = details }
+            return ["outcome": "failed", "error": .object(error)]
         }
     }
 }

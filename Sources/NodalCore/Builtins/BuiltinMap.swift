@@ -27,8 +27,8 @@ enum BuiltinMap {
             case .success:
                 return ["outcome": "success", "result": item.result.output ?? .null]
             default:
-                let error = item.result.error
-                return ["outcome": "failed", "error": ["code": .string(error?.code ?? "FAILED"), "message": .string(error?.message ?? "")]]
+                // A failed item reads as eval's failed flow result does, `data` included.
+                return BuiltinEval.flowResult(item.result)
             }
         }
         return ["results": .array(results), "successful": .int(batch.counts.succeeded), "failed": .int(batch.counts.total - batch.counts.succeeded)]
