@@ -422,6 +422,31 @@ import NodalTestSupport
         await engine.shutdown()
     }
 
+    /// A failed flow result in eval's and map's output had only the code and message: the failed
+    /// step's data (a mock's error data, a plugin's details), which Stepflow's flow error carries
+    /// and expected results match, was dropped.
+    @Test func failedFlowResultsInsideStepsKeepTheErrorsData() async throws {
+        let engine = Engine()
+        engine.register(route: "/app/fail") { _, _ in
+            throw StepError(code: "NOT_FOUND", message: "no such id", details: ["id": 7])
+        }
+        let flow = try Flow(yaml: """
+            steps:
+              - id: ev
+                component: /builtin/eval
+                input: { input: {}, flow: { $literal: { steps: [{ id: f, component: /app/fail }], output: { $step: f } } } }
+              - id: m
+                component: /builtin/map
+                input: { items: [1], workflow: { $literal: { steps: [{ id: f, component: /app/fail }], output: { $step: f } } } }
+            output: { eval: { $step: ev, path: result }, map: { $step: m, path: "results[0]" } }
+            """)
+        let result = await engine.run(flow, input: [:])
+        let expected: JSON = ["outcome": "failed", "error": ["code": "NOT_FOUND", "message": "no such id", "data": ["id": 7]]]
+        #expect(result.output?["eval"] == expected)
+        #expect(result.output?["map"] == expected)
+        await engine.shutdown()
+    }
+
     // MARK: nodal test
 
     /// A case whose `output` is not a flow result (`output: 42`, meant as the result) or whose
