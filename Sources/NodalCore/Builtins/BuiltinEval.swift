@@ -17,7 +17,7 @@ enum BuiltinEval {
             throw StepError(code: "INVALID_INPUT", message: "eval needs 'input': the input of the flow to run (write {} for none)")
         }
         let runID = "\(context.runID).\(context.stepID)"
-        let result = await engine.run(flow, input: flowInput, options: .innerRun(id: runID))
+        let result = await engine.run(flow, input: flowInput, options: .innerRun(id: runID, of: context))
         try Task.checkCancellation()
         return ["result": flowResult(result), "run_id": .string(runID)]
     }

@@ -34,7 +34,7 @@ enum BuiltinIterate {
         while iteration < maxIterations {
             iteration += 1
             try Task.checkCancellation()
-            let result = await engine.run(flow, input: value, options: .innerRun(id: "\(context.runID).\(context.stepID).\(iteration)"))
+            let result = await engine.run(flow, input: value, options: .innerRun(id: "\(context.runID).\(context.stepID).\(iteration)", of: context))
             try Task.checkCancellation()
             guard result.status == .success else {
                 throw StepError(

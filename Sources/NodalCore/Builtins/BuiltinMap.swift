@@ -20,7 +20,8 @@ enum BuiltinMap {
             maxConcurrency = value
         }
         let batch = await engine.runBatch(flow, inputs: items, options: BatchOptions(
-            maxConcurrency: maxConcurrency, order: .input, batchID: "\(context.runID).\(context.stepID)"))
+            maxConcurrency: maxConcurrency, order: .input, batchID: "\(context.runID).\(context.stepID)",
+            run: .innerRun(id: "\(context.runID).\(context.stepID)", of: context)))
         try Task.checkCancellation()
         let results: [JSON] = batch.items.map { item in
             switch item.result.status {

@@ -47,12 +47,17 @@ public struct NodeContext: Sendable {
     /// The flows the step's flow is nested in (`Flow.nesting`): `eval`, `map` and `iterate` add
     /// one for the flow they run and refuse to go past `Limits.nesting`.
     package var nesting: [String]
+    /// The run checks outputs against their schemas (`RunOptions.strictOutputs`): so do the runs
+    /// of `eval`, `map` and `iterate` inside it.
+    package var strictOutputs: Bool
 
     package init(
         runID: String, stepID: String, component: String, store: (any RunStore)? = nil, flowFile: String? = nil,
-        resumeKey: String? = nil, resumeValue: JSON? = nil, canPause: Bool = true, nesting: [String] = []
+        resumeKey: String? = nil, resumeValue: JSON? = nil, canPause: Bool = true, nesting: [String] = [],
+        strictOutputs: Bool = false
     ) {
         self.nesting = nesting
+        self.strictOutputs = strictOutputs
         self.runID = runID
         self.stepID = stepID
         self.component = component

@@ -59,9 +59,12 @@ public struct RunOptions: Sendable {
 
 extension RunOptions {
     /// For the runs a builtin makes (eval, iterate): recorded nowhere, and unable to pause.
-    static func innerRun(id: String) -> RunOptions {
+    /// The options of a run an `eval`, `map` or `iterate` step makes: no interrupts, and outputs
+    /// checked when the step's own run checks them.
+    static func innerRun(id: String, of context: NodeContext) -> RunOptions {
         var options = RunOptions(runID: id)
         options.allowsInterrupts = false
+        options.strictOutputs = context.strictOutputs
         return options
     }
 }

@@ -513,7 +513,7 @@ final class FlowRun {
         return NodeContext(
             runID: runID, stepID: id, component: flow.steps[index].component, store: options.store, flowFile: flow.file,
             resumeKey: nestingPrefix + id, resumeValue: resumeValues[id], canPause: options.allowsInterrupts,
-            nesting: flow.nesting)
+            nesting: flow.nesting, strictOutputs: options.strictOutputs)
     }
 
     // MARK: Signals
