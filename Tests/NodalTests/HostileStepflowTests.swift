@@ -447,6 +447,28 @@ import NodalTestSupport
         await engine.shutdown()
     }
 
+    /// `--strict-outputs` (`RunOptions.strictOutputs`) checked sub-flows' outputs but not those of
+    /// the flows `eval`, `map` and `iterate` run: an inner flow whose output broke its own output
+    /// schema succeeded under strict mode.
+    @Test func strictOutputsReachTheFlowsRunInsideSteps() async throws {
+        let inner = "{ $literal: { outputSchema: { type: string }, steps: [{ id: n, component: /builtin/noop, input: 5 }], output: { $step: n } } }"
+        let iterateInner = "{ $literal: { outputSchema: { required: [result] }, steps: [{ id: n, component: /builtin/noop, input: { next: 1 } }], output: { $step: n } } }"
+        let flow = try Flow(yaml: """
+            steps:
+              - { id: ev, component: /builtin/eval, input: { input: {}, flow: \(inner) } }
+              - { id: m, component: /builtin/map, input: { items: [1], workflow: \(inner) } }
+              - { id: it, component: /builtin/iterate, onError: { action: useDefault, defaultValue: refused }, input: { initial_input: 0, max_iterations: 3, flow: \(iterateInner) } }
+            output: { ev: { $step: ev, path: result.outcome }, m: { $step: m, path: failed }, it: { $step: it } }
+            """)
+        let engine = Engine()
+        let lenient = await engine.run(flow, input: [:])
+        #expect(lenient.output == ["ev": "success", "m": 0, "it": ["result": 1, "iterations": 3, "terminated": true]])
+        let strict = await engine.run(flow, input: [:], options: RunOptions(strictOutputs: true))
+        #expect(strict.output == ["ev": "failed", "m": 1, "it": "refused"], "\(strict.output ?? .null)")
+        #expect(strict.step("it")?.error?.code == "INVALID_OUTPUT")
+        await engine.shutdown()
+    }
+
     // MARK: nodal test
 
     /// A case whose `output` is not a flow result (`output: 42`, meant as the result) or whose
