@@ -142,7 +142,7 @@ extension Flow {
                     file: file, step: id, field: key, location: [.key("steps"), .index(position), .key(key)],
                     "unknown step key, ignored (\(known))"))
             }
-            var step = try Self.step(object, indexes: indexes, file: file)
+            var step = try Self.step(object, position: position, indexes: indexes, flowSchemas: root["schemas"], file: file)
             if let path = raw["flow"]?.stringValue {
                 let subflow = try Self.readSubflow(path, step: step.id, parentFile: file)
                 warnings += subflow.warnings
@@ -166,7 +166,9 @@ extension Flow {
         try Self.checkForCycles(steps, file: file)
     }
 
-    private static func step(_ object: JSONObject, indexes: [String: Int], file: String?) throws(FlowError) -> FlowStep {
+    private static func step(
+        _ object: JSONObject, position: Int, indexes: [String: Int], flowSchemas: JSON?, file: String?
+    ) throws(FlowError) -> FlowStep {
         let id = object["id"]!.stringValue!
         let component: String
         switch (object["component"], object["flow"]) {
@@ -210,7 +212,7 @@ extension Flow {
         }
         return FlowStep(
             id: id, component: component, input: input, onError: onError, mustExecute: mustExecute,
-            timeout: timeout, cache: cache, schemas: try StepSchemas.read(object, id: id, file: file),
+            timeout: timeout, cache: cache, schemas: try StepSchemas.read(object, id: id, position: position, flowSchemas: flowSchemas, file: file),
             eagerDependencies: uniqued(dependencies))
     }
 

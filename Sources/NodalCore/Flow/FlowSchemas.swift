@@ -60,13 +60,26 @@ extension Flow {
     /// start at the flow's root), a document laid out as the flow is, `{schemas: ..., $ref:
     /// "#/schemas/properties/NAME"}`, in which those pointers lead where they lead in the flow.
     private func inFlowSchemas(_ schema: JSON?, as name: String) -> JSON? {
-        guard let schema, case .object(var schemas)? = schemasDocument, Self.refersToFlowSchemas(schema) else {
-            return schema
+        schema.map { Self.document($0, at: ["schemas", "properties", name], flowSchemas: schemasDocument) }
+    }
+
+    /// `schema`, written at `place` in a flow whose `schemas` object is `flowSchemas`, as a
+    /// document to compile: itself, unless it refers into the flow's `schemas`
+    /// (`#/schemas/$defs/NAME`); then a document laid out as the flow is, holding the flow's
+    /// `schemas` and `schema` at `place`, whose root refers to it, so that such pointers (and the
+    /// locations messages give) lead where they lead in the flow.
+    package static func document(_ schema: JSON, at place: [String], flowSchemas: JSON?) -> JSON {
+        guard case .object? = flowSchemas, refersToFlowSchemas(schema), let first = place.first else { return schema }
+        func placing(_ value: JSON, in container: JSON?, at tokens: ArraySlice<String>) -> JSON {
+            guard let token = tokens.first else { return value }
+            var object = container?.objectValue ?? JSONObject()
+            object[token] = placing(value, in: object[token], at: tokens.dropFirst())
+            return .object(object)
         }
-        var properties = schemas["properties"]?.objectValue ?? JSONObject()
-        properties[name] = schema
-        schemas["properties"] = .object(properties)
-        return ["schemas": .object(schemas), "$ref": .string("#/schemas/properties/\(name)")]
+        var root: JSONObject = ["schemas": flowSchemas!]
+        root[first] = placing(schema, in: root[first], at: place.dropFirst())
+        root["$ref"] = .string("#" + place.map { "/" + $0.replacing("~", with: "~0").replacing("/", with: "~1") }.joined())
+        return .object(root)
     }
 
     /// Whether `value` holds a `$ref` that starts at the flow's `schemas` (`#/schemas/...`).

@@ -67,9 +67,18 @@ package struct StepSchemas: Sendable {
 
     /// Nil when the step declares neither. A declared schema that is not a JSON Schema is an error
     /// naming the step and key.
-    package static func read(_ step: JSONObject, id: String, file: String?) throws(FlowError) -> StepSchemas? {
+    /// A schema that refers to the flow's shared definitions (`#/schemas/$defs/NAME`) is compiled
+    /// in a document laid out as the flow is (`Flow.document(_:at:flowSchemas:)`), the step at
+    /// `position` of its `steps`.
+    package static func read(
+        _ step: JSONObject, id: String, position: Int = 0, flowSchemas: JSON? = nil, file: String?
+    ) throws(FlowError) -> StepSchemas? {
         func declared(_ keys: [String]) -> (key: String, schema: JSON)? {
-            for key in keys { if let value = step[key], !value.isNull { return (key, value) } }
+            for key in keys {
+                if let value = step[key], !value.isNull {
+                    return (key, Flow.document(value, at: ["steps", String(position), key], flowSchemas: flowSchemas))
+                }
+            }
             return nil
         }
         let input = declared(["inputSchema", "input_schema"]), output = declared(["outputSchema", "output_schema"])
