@@ -101,6 +101,8 @@ struct SchemaEvaluation {
     /// A value as messages quote it: `number 3`, `string "abc"`, `null`.
     static func describe(_ value: JSON) -> String {
         if case .null = value { return "null" }
+        // An infinity or NaN (from YAML) by name, not as the null its JSON text is.
+        if case .double(let number) = value, !number.isFinite { return "number \(number)" }
         return value.typeName + " " + value.shortDescription(limit: 60)
     }
 
