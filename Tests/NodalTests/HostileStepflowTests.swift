@@ -341,6 +341,37 @@ import NodalTestSupport
         await engine.shutdown()
     }
 
+    /// A step's own schema that refers to the flow's shared definitions was refused the same way
+    /// ("not a valid JSON Schema ... points to nothing"); a NaN checked against it read as
+    /// "got number null".
+    @Test func stepSchemasReachTheFlowsSharedDefinitions() async throws {
+        let flow = try Flow(yaml: """
+            schemas: { $defs: { Word: { type: string, minLength: 2 } } }
+            steps:
+              - { id: a, component: /builtin/noop, input: { $input: w }, inputSchema: { $ref: "#/schemas/$defs/Word" } }
+            output: { $step: a }
+            """, file: "steps.yaml")
+        let engine = Engine()
+        try engine.validate(flow)
+        #expect(await engine.run(flow, input: ["w": "ok"]).output == "ok")
+        let short = await engine.run(flow, input: ["w": "x"])
+        #expect(short.error?.code == "INVALID_INPUT")
+        #expect(short.error?.message.contains("expected at least 2 characters, got 1") == true, "\(short.error?.message ?? "")")
+        let nan = try Flow(yaml: """
+            schemas: { $defs: { Word: { type: string } } }
+            steps:
+              - { id: a, component: /builtin/noop, input: .nan, inputSchema: { $ref: "#/schemas/$defs/Word" } }
+            output: { $step: a }
+            """, file: "nan.yaml")
+        #expect {
+            try engine.validate(nan)
+        } throws: { error in
+            (error as? FlowError)?.description
+                == "nan.yaml, step 'a', field 'input': expected a string, got number nan, against the input schema of step 'a' at #/schemas/$defs/Word/type"
+        }
+        await engine.shutdown()
+    }
+
     /// A default that does not match its own schema passed `nodal validate` silently, and every
     /// run that left the field out was refused with "input.n: expected an integer, got string",
     /// blaming the caller for a value the flow supplied.
