@@ -8,8 +8,8 @@ public struct Flow: Sendable {
     public var description: String?
     /// The file the flow was read from, for errors and relative paths.
     public var file: String?
-    public var inputSchema: JSON?
-    public var outputSchema: JSON?
+    public var inputSchema: JSON? { didSet { compiledSchemas = compilingSchemas() } }
+    public var outputSchema: JSON? { didSet { compiledSchemas = compilingSchemas() } }
     public var testCases: [FlowTestCase]
     /// SHA-256 (hex) of the text the flow was read from: a resumed run compares it to refuse a
     /// flow that changed since. Nil for flows built from a document.
@@ -27,7 +27,9 @@ public struct Flow: Sendable {
     /// The flow's `schemas` object (Stepflow's consolidated schemas), when it has one: its input
     /// and output schemas may refer to its shared definitions as `#/schemas/$defs/NAME`, a pointer
     /// from the flow's root, so they are compiled inside it (`FlowSchemas.swift`).
-    package var schemasDocument: JSON?
+    package var schemasDocument: JSON? { didSet { compiledSchemas = compilingSchemas() } }
+    /// `inputSchema` and `outputSchema` compiled, once when read and again when either changes.
+    var compiledSchemas = CompiledFlowSchemas()
 
     public var stepIDs: [String] { steps.map(\.id) }
 }

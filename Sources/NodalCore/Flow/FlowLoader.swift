@@ -164,6 +164,7 @@ extension Flow {
         output = try parser.parse(root["output"] ?? .null, field: "output")
         testCases = try Self.testCases(root["test"], file: file)
         try Self.checkForCycles(steps, file: file)
+        compiledSchemas = compilingSchemas()
     }
 
     private static func step(

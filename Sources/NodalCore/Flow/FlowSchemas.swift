@@ -1,58 +1,25 @@
 import NodalJSON
-import Synchronization
 
-/// Compiled schemas by their JSON document. A flow's input and output schemas are compiled the
-/// first time a run (or a check) needs them and found here afterwards: once per flow, not once
-/// per run, batch item or sub-flow step. Bounded: when it holds `capacity` documents it starts over.
-///
-/// Documents are told apart by their exact JSON text, not by `JSON`'s `==`: two schemas equal as
-/// JSON values may still compile differently. Key order decides the order defaults are filled in
-/// (and so the keys of a run's input and the blob ids made of it), a schema compares strings by
-/// code point (`"é"` and `"e\u{301}"` are different constants, though equal to Swift), and an
-/// integer is not a double that rounds to it. A document holding a number JSON cannot write (an
-/// infinity or NaN from YAML) is compiled each time instead.
-enum SchemaCache {
-    static let capacity = 256
-    private static let compiled = Mutex<[[UInt8]: Result<JSONSchema, JSONSchemaError>]>([:])
-
-    static func schema(for document: JSON) -> Result<JSONSchema, JSONSchemaError> {
-        let compile = { Result { () throws(JSONSchemaError) in try JSONSchema(document) } }
-        guard !holdsNonFiniteNumber(document) else { return compile() }
-        let key = document.serializedBytes()
-        if let found = compiled.withLock({ $0[key] }) { return found }
-        let result = compile()
-        compiled.withLock { cache in
-            if cache.count >= capacity { cache.removeAll(keepingCapacity: true) }
-            cache[key] = result
-        }
-        return result
-    }
-
-    /// Whether `value` holds an infinity or NaN, which its JSON text writes as null.
-    private static func holdsNonFiniteNumber(_ value: JSON) -> Bool {
-        var stack = [value]
-        while let next = stack.popLast() {
-            switch next {
-            case .double(let number) where !number.isFinite: return true
-            case .array(let elements): stack.append(contentsOf: elements)
-            case .object(let object): for entry in object.entries { stack.append(entry.value) }
-            default: continue
-            }
-        }
-        return false
-    }
+/// A flow's input and output schemas, compiled (or why they cannot be), kept on the flow.
+struct CompiledFlowSchemas: Sendable {
+    var input: Result<JSONSchema?, FlowError> = .success(nil)
+    var output: Result<JSONSchema?, FlowError> = .success(nil)
 }
 
 extension Flow {
     /// The flow's input schema, compiled; nil when it has none or it admits every value.
     /// Throws a `FlowError` (field `inputSchema`) when it is not a valid JSON Schema.
-    func compiledInputSchema() throws(FlowError) -> JSONSchema? {
-        try Self.compiled(inFlowSchemas(inputSchema, as: "input"), field: "inputSchema", file: file)
-    }
+    func compiledInputSchema() throws(FlowError) -> JSONSchema? { try compiledSchemas.input.get() }
 
     /// The flow's output schema, compiled, as `compiledInputSchema()`.
-    func compiledOutputSchema() throws(FlowError) -> JSONSchema? {
-        try Self.compiled(inFlowSchemas(outputSchema, as: "output"), field: "outputSchema", file: file)
+    func compiledOutputSchema() throws(FlowError) -> JSONSchema? { try compiledSchemas.output.get() }
+
+    /// Compiles the input and output schemas as they are now. Called when the flow is read and
+    /// whenever one of them changes, so runs and batch items never compile or look them up.
+    func compilingSchemas() -> CompiledFlowSchemas {
+        CompiledFlowSchemas(
+            input: Result { () throws(FlowError) in try Self.compiled(inFlowSchemas(inputSchema, as: "input"), field: "inputSchema", file: file) },
+            output: Result { () throws(FlowError) in try Self.compiled(inFlowSchemas(outputSchema, as: "output"), field: "outputSchema", file: file) })
     }
 
     /// The document to compile for `schema`: itself, or, when it refers into the flow's `schemas`
@@ -101,9 +68,10 @@ extension Flow {
 
     private static func compiled(_ document: JSON?, field: String, file: String?) throws(FlowError) -> JSONSchema? {
         guard let document else { return nil }
-        switch SchemaCache.schema(for: document) {
-        case .success(let schema): return schema.admitsEverything ? nil : schema
-        case .failure(let error):
+        do {
+            let schema = try JSONSchema(document)
+            return schema.admitsEverything ? nil : schema
+        } catch {
             throw FlowError(file: file, field: field, "not a valid JSON Schema: \(error)")
         }
     }
