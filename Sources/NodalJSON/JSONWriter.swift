@@ -75,6 +75,12 @@ extension JSON {
         guard value.isFinite else { out.append(contentsOf: Array("null".utf8)); return }
         if value.sign == .minus { out.append(UInt8(ascii: "-")) }
         if value == 0 { out.append(contentsOf: Array("0.0".utf8)); return }
+        // Whole numbers of up to 16 digits read as their digits and ".0": no text formatting.
+        if value.rounded(.towardZero) == value, abs(value) < 1e16 {
+            writeInt(Int(abs(value)), to: &out)
+            out.append(contentsOf: [UInt8(ascii: "."), UInt8(ascii: "0")])
+            return
+        }
         let (digits, pointPosition) = shortestDigits(abs(value))
         let length = digits.count
         let zeros = pointPosition - length  // ryu's k: value = digits × 10^k
