@@ -42,8 +42,11 @@ extern "C" {
  *   1.0: the first version.
  *   1.1: nodal_plugin.license and nodal_plugin.homepage; host->log and host->report_progress
  *        return a status (they returned void in 1.0); stale call handles are detected
- *        (NODAL_INVALID). */
-#define NODAL_ABI_MINOR 1
+ *        (NODAL_INVALID).
+ *   1.2: host extensions through host->get_extension: JSON (NODAL_EXT_JSON), blobs
+ *        (NODAL_EXT_BLOBS) and runs (NODAL_EXT_RUNS), in the sections at the end of this header.
+ *        Nothing of 1.1 changed: a plugin built against 1.1 loads and runs as before. */
+#define NODAL_ABI_MINOR 2
 
 #define NODAL_ENTRY_SYMBOL "nodal_plugin_entry_v1"
 
@@ -278,6 +281,263 @@ static inline const char *nodal_swift_toolchain(void) {
     return "unknown";
 #endif
 }
+
+
+/* ========================================================================================== */
+/* Host extensions (ABI 1.2)                                                                  */
+/*                                                                                            */
+/* Optional services reached with host->get_extension(host, ID). Each is a struct of function */
+/* pointers that starts with struct_size and grows only at the end, like every struct here:    */
+/* read a function only when struct_size covers it, and treat a NULL result of get_extension  */
+/* as "this host does not offer it" (older hosts, other hosts). A plugin that needs none of    */
+/* them never looks them up.                                                                  */
+/*                                                                                            */
+/* Rules all three share:                                                                     */
+/*   - Every function takes the `nodal_call` of the invoke it is called from, and works only   */
+/*     while that call is in flight (from the invoke's thread or threads it started). With a  */
+/*     NULL or finished call it does nothing and reports NODAL_INVALID (or an empty result).   */
+/*   - Whatever the host hands back (documents, strings, buffers, JSON replies) is owned by the */
+/*     host and stays valid until the invoke returns; then the host frees all of it at once.   */
+/*     The plugin never frees it, and copies what it wants to keep past the call.              */
+/*   - Nothing the plugin allocates is handed to the host; arguments are borrowed (copied      */
+/*     before the function returns).                                                          */
+/* ========================================================================================== */
+
+/* ------------------------------------------------------------------------------------------ */
+/* JSON: read the input and write the output without a JSON library                            */
+/* ------------------------------------------------------------------------------------------ */
+
+#define NODAL_EXT_JSON "org.nodal.json.v1"
+
+/* A value in a read-only document of the call: a handle, not a pointer. 0 (NODAL_JSON_NONE) is
+ * "no value": what a lookup that found nothing returns. Every reader accepts 0 and answers as for
+ * a missing value, so lookups chain without checks in between. Handles of a finished call are
+ * not valid in another call. */
+typedef uint64_t nodal_json_value;
+#define NODAL_JSON_NONE ((nodal_json_value)0)
+
+/* A writer of the call (0 is no writer), building one JSON value. */
+typedef uint64_t nodal_json_writer;
+
+/* Value types, as nodal_json.type returns them. */
+typedef int32_t nodal_json_type;
+#define NODAL_JSON_MISSING 0 /* NODAL_JSON_NONE, or a handle that is not valid in this call */
+#define NODAL_JSON_NULL 1
+#define NODAL_JSON_BOOL 2
+#define NODAL_JSON_NUMBER 3
+#define NODAL_JSON_STRING 4
+#define NODAL_JSON_ARRAY 5
+#define NODAL_JSON_OBJECT 6
+
+typedef struct nodal_json nodal_json;
+
+struct nodal_json {
+    uint32_t struct_size; /* sizeof(nodal_json) as the host compiled it */
+    uint32_t reserved;    /* zero */
+
+    /* The call's input, as a document (parsed once per call, on first use).
+     * Thread: any thread, while the call is in flight.
+     * Returns the root value, or NODAL_JSON_NONE if `call` is not in flight. */
+    nodal_json_value (*input)(nodal_call *call);
+
+    /* Parses other JSON text (a reply of the runs extension, a blob) into a document of the call.
+     * Thread: any thread, while the call is in flight.
+     * Ownership: `json` is borrowed (`len` bytes, need not be NUL-terminated). On failure, when
+     * `error` is not NULL, *error is set to a message naming the line and column (owned by the
+     * host, valid until the call ends).
+     * Returns the root value, or NODAL_JSON_NONE if the text is not JSON, `json` is NULL, or
+     * `call` is not in flight. */
+    nodal_json_value (*parse)(nodal_call *call, const char *json, size_t len, const char **error);
+
+    /* Looks a value up by path from `value`: object keys separated by dots and array indexes in
+     * brackets ("items[2].name", "a.b"); a leading "$" or "$." is allowed; a key with dots or
+     * brackets is written ["odd.key"]; "" is `value` itself.
+     * Thread: any thread, while the call is in flight. Ownership: `path` is borrowed.
+     * Returns the value found, or NODAL_JSON_NONE if nothing is there, the path is malformed,
+     * `path` is NULL, or `value` is NODAL_JSON_NONE. */
+    nodal_json_value (*get)(nodal_call *call, nodal_json_value value, const char *path);
+
+    /* The type of `value` (NODAL_JSON_MISSING for NODAL_JSON_NONE or a handle not of this call). */
+    nodal_json_type (*type)(nodal_call *call, nodal_json_value value);
+
+    /* A string value's UTF-8 bytes, NUL-terminated; its length (which counts an embedded NUL the
+     * JSON escaped as \u0000, but not the terminator) goes to *len when `len` is not NULL.
+     * Ownership: the host's, valid until the call ends.
+     * Returns NULL (and sets *len to 0) if `value` is not a string. */
+    const char *(*string)(nodal_call *call, nodal_json_value value, size_t *len);
+
+    /* A number value as a double, into *out.
+     * Returns NODAL_OK, or NODAL_INVALID (leaving *out alone) if `value` is not a number or
+     * `out` is NULL. */
+    nodal_status (*number)(nodal_call *call, nodal_json_value value, double *out);
+
+    /* A number value as an exact int64_t, into *out (2.0 counts; 2.5 and 1e300 do not).
+     * Returns NODAL_OK, or NODAL_INVALID (leaving *out alone) if `value` is not a number that is
+     * an integer within int64_t's range, or `out` is NULL. */
+    nodal_status (*integer)(nodal_call *call, nodal_json_value value, int64_t *out);
+
+    /* A boolean value, 1 or 0, into *out.
+     * Returns NODAL_OK, or NODAL_INVALID (leaving *out alone) if `value` is not a boolean or
+     * `out` is NULL. */
+    nodal_status (*boolean)(nodal_call *call, nodal_json_value value, int32_t *out);
+
+    /* How many elements an array has, or members an object has; 0 for anything else. */
+    size_t (*count)(nodal_call *call, nodal_json_value value);
+
+    /* Element `index` (from 0) of an array. Returns NODAL_JSON_NONE past the end or if `value`
+     * is not an array. */
+    nodal_json_value (*element)(nodal_call *call, nodal_json_value value, size_t index);
+
+    /* Member `index` (from 0, in document order) of an object: its value, and its key into *key
+     * (NUL-terminated, the host's until the call ends) and *key_len when those are not NULL.
+     * Returns NODAL_JSON_NONE past the end or if `value` is not an object (then *key is NULL). */
+    nodal_json_value (*member)(nodal_call *call, nodal_json_value value, size_t index,
+                               const char **key, size_t *key_len);
+
+    /* ---- Writing ---- */
+
+    /* Starts a writer for one JSON value. Writers belong to the call and end with it.
+     * Returns the writer, or 0 if `call` is not in flight. */
+    nodal_json_writer (*writer)(nodal_call *call);
+
+    /* The writer's calls build the value in order, as a streaming writer does: begin_object, then
+     * for each member a key followed by a value (a scalar, or a nested begin ... end), then
+     * end_object; begin_array, values, end_array. The host escapes strings and formats numbers.
+     * Each returns NODAL_OK, or NODAL_INVALID when the step is out of place (a value where a key
+     * is due, an end that matches no begin, a second top-level value), a string is not valid
+     * UTF-8, a number is NaN or infinite, or a pointer is NULL. A writer that refused a step stays
+     * failed: every later call, and writer_json, report it, so checking the last status suffices.
+     * Thread: any thread while the call is in flight, one thread at a time per writer.
+     * Ownership: strings are borrowed (`len` bytes, need not be NUL-terminated). */
+    nodal_status (*begin_object)(nodal_call *call, nodal_json_writer writer);
+    nodal_status (*end_object)(nodal_call *call, nodal_json_writer writer);
+    nodal_status (*begin_array)(nodal_call *call, nodal_json_writer writer);
+    nodal_status (*end_array)(nodal_call *call, nodal_json_writer writer);
+    nodal_status (*key)(nodal_call *call, nodal_json_writer writer, const char *key, size_t len);
+    nodal_status (*write_string)(nodal_call *call, nodal_json_writer writer, const char *text, size_t len);
+    nodal_status (*write_number)(nodal_call *call, nodal_json_writer writer, double number);
+    nodal_status (*write_integer)(nodal_call *call, nodal_json_writer writer, int64_t number);
+    nodal_status (*write_bool)(nodal_call *call, nodal_json_writer writer, int32_t value);
+    nodal_status (*write_null)(nodal_call *call, nodal_json_writer writer);
+    /* Copies a value of one of the call's documents (an input field passed through). */
+    nodal_status (*write_value)(nodal_call *call, nodal_json_writer writer, nodal_json_value value);
+
+    /* The finished JSON text, for host->write_output (or a runs or blobs function): `*len` bytes,
+     * also NUL-terminated. Ownership: the host's, valid until the call ends or the writer is
+     * written to again.
+     * Returns NULL (and sets *len to 0) if the value is not complete (an object or array still
+     * open, nothing written) or the writer failed. */
+    const char *(*writer_json)(nodal_call *call, nodal_json_writer writer, size_t *len);
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Blobs: content-addressed values kept in the run's store                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+#define NODAL_EXT_BLOBS "org.nodal.blobs.v1"
+
+/* A blob id: 64 lowercase hexadecimal digits (SHA-256), the same ids /builtin/put_blob gives,
+ * plus the terminating NUL. */
+#define NODAL_BLOB_ID_SIZE 65
+
+typedef struct nodal_blobs nodal_blobs;
+
+struct nodal_blobs {
+    uint32_t struct_size; /* sizeof(nodal_blobs) as the host compiled it */
+    uint32_t reserved;    /* zero */
+
+    /* Stores a JSON value and writes its id into `id_out` (NODAL_BLOB_ID_SIZE bytes). The id is
+     * the one /builtin/put_blob gives the same value: SHA-256 of its compact JSON.
+     * `blob_type` is "data" (or NULL) or "flow"; a "flow" blob must read as a flow, which
+     * runs.submit can then run by its id.
+     * Thread: any thread while the call is in flight; may block on the store (do not call it from
+     * a NODAL_NODE_NON_BLOCKING node's invoke when the store is a file).
+     * Ownership: `json` and `blob_type` are borrowed.
+     * Returns NODAL_OK; NODAL_ERROR when the value was refused or could not be stored (the reason
+     * is then in *error, when `error` is not NULL: the host's, valid until the call ends);
+     * NODAL_INVALID if a pointer is NULL or `call` is not in flight. */
+    nodal_status (*put_json)(nodal_call *call, const char *json, size_t len, const char *blob_type,
+                             char id_out[NODAL_BLOB_ID_SIZE], const char **error);
+
+    /* Stores bytes (any content) with a type of the plugin's choosing ("bytes" if NULL; a media
+     * type such as "image/png" is a good one). The id is SHA-256 of the bytes.
+     * Thread, ownership and returns as put_json. */
+    nodal_status (*put_bytes)(nodal_call *call, const void *bytes, size_t len, const char *blob_type,
+                              char id_out[NODAL_BLOB_ID_SIZE], const char **error);
+
+    /* Reads a blob by id (64 hexadecimal digits, optionally after "sha256:"): its content into
+     * *data and *len (compact JSON text for a JSON blob, NUL-terminated either way), and its type
+     * into *blob_type when that is not NULL ("data", "flow", or the type given to put_bytes).
+     * Ownership: all of it the host's, valid until the call ends.
+     * Returns NODAL_OK; NODAL_ERROR if there is no such blob or the store failed (reason in
+     * *error as for put_json); NODAL_INVALID if a pointer is NULL or `call` is not in flight. */
+    nodal_status (*get)(nodal_call *call, const char *blob_id, const char **data, size_t *len,
+                        const char **blob_type, const char **error);
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Runs: submit flows and watch them, from inside a node (Stepflow's runs/submit and runs/get)  */
+/* ------------------------------------------------------------------------------------------ */
+
+#define NODAL_EXT_RUNS "org.nodal.runs.v1"
+
+typedef struct nodal_runs nodal_runs;
+
+/* Requests and replies are JSON, field for field those of Stepflow's `runs/submit` and
+ * `runs/get` methods, so a plugin can forward them unchanged.
+ *
+ * A reply (on NODAL_OK) is a run status:
+ *   {"runId", "flowId", "flowName", "status": "pending" | "running" | "success" | "failed" |
+ *    "cancelled", "items": {"total", "pending", "running", "success", "failed", "cancelled"},
+ *    "createdAt", "completedAt" (ISO 8601 UTC; completedAt only once finished),
+ *    "parentRunId", "rootRunId",
+ *    "results": [{"itemIndex", "result": {"outcome": "success", "value"} |
+ *                                        {"outcome": "failed", "error": {"code", "message"}},
+ *                 "completedAt"}]   (only when asked for, and only for finished items)}
+ * On NODAL_ERROR the reply is {"code", "message"}: the request was refused (a missing field, an
+ * unknown flow id, a run that is not found) and nothing was started.
+ *
+ * A run submitted here is a sub-run of the calling step's run: it records that run as its parent
+ * and the parent's root as its root; cancelling the parent run cancels it (and its own
+ * sub-runs); its steps are checkpointed in the parent's store like any run's. It outlives the
+ * call when not waited for. */
+struct nodal_runs {
+    uint32_t struct_size; /* sizeof(nodal_runs) as the host compiled it */
+    uint32_t reserved;    /* zero */
+
+    /* Starts a run of a flow stored as a blob, one item per input.
+     * Request: {"flowId": blob id (from blobs.put_json with type "flow", or /builtin/put_blob),
+     *           "inputs": [item input, ...], "wait": bool (default false),
+     *           "maxConcurrency": items at once (default: all), "overrides": {step id:
+     *           {"timeoutSecs"?, "onError"?}}, "variables"?: {name: value}}
+     * With "wait": true it returns once every item finished, with the results; otherwise at
+     * once, with the run pending or running.
+     * Thread: the invoke's thread (or one it started), while the call is in flight. Waiting
+     * blocks that thread; the host makes up for it (another thread serves the blocking-call pool
+     * meanwhile), so the sub-run's own nodes run even when every pool thread is waiting. A
+     * NODAL_NODE_NON_BLOCKING node may submit but not wait: its "wait": true is refused.
+     * The call's cancellation (run cancelled, step timeout) ends the wait early: the reply is
+     * then the status as it stands and the sub-run is cancelled with the parent.
+     * Ownership: `request` is borrowed; *reply and *reply_len are set to the host's JSON (also
+     * NUL-terminated), valid until the call ends.
+     * Returns NODAL_OK (reply: run status), NODAL_ERROR (reply: {code, message}), or NODAL_INVALID
+     * if a pointer is NULL or `call` is not in flight (reply untouched). */
+    nodal_status (*submit)(nodal_call *call, const char *request, size_t request_len,
+                           const char **reply, size_t *reply_len);
+
+    /* Reads a run's status.
+     * Request: {"runId", "wait": bool (default false: the status now), "includeResults": bool
+     *           (default false), "resultOrder": "byIndex" (default) | "byCompletion"}
+     * Any run this engine started through the extension can be read, from any step.
+     * Thread, waiting, ownership and returns as submit. */
+    nodal_status (*get)(nodal_call *call, const char *request, size_t request_len,
+                        const char **reply, size_t *reply_len);
+
+    /* Cancels a run (its items in flight end cancelled, the rest do not start).
+     * Request: {"runId"}. Returns as get, with the status after the cancellation was asked. */
+    nodal_status (*cancel)(nodal_call *call, const char *request, size_t request_len,
+                           const char **reply, size_t *reply_len);
+};
 
 #ifdef __cplusplus
 }

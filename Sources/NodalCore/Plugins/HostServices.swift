@@ -107,9 +107,10 @@ enum HostServices {
                 return NODAL_OK
             } ?? NODAL_INVALID
         }
-        table.pointee.get_extension = { _, _ in
-            // No extensions are offered yet; NULL means "not available", as the header promises.
-            nil
+        table.pointee.get_extension = { host, id in
+            // NULL means "not available", as the header promises, for a NULL host or id too.
+            guard host != nil, let id else { return nil }
+            return HostExtensions.table(for: String(cString: id))
         }
         return table
     }()
