@@ -241,21 +241,22 @@ public final class SQLiteRunStore: RunStorage {
     // MARK: Runs
 
     private static let runColumns =
-        "id, flow_name, flow_path, flow_hash, input, status, created_at, updated_at, result"
+        "id, flow_name, flow_path, flow_hash, input, status, created_at, updated_at, result, parent_run_id, root_run_id"
 
     package func putRun(_ run: RunRecord) async throws {
         try await serialized("saving run \(run.id)") {
             try await query(
                 """
-                INSERT INTO runs (\(Self.runColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                INSERT INTO runs (\(Self.runColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                 ON CONFLICT (id) DO UPDATE SET flow_name = excluded.flow_name, flow_path = excluded.flow_path,
                     flow_hash = excluded.flow_hash, input = excluded.input, status = excluded.status,
-                    created_at = excluded.created_at, updated_at = excluded.updated_at, result = excluded.result
+                    created_at = excluded.created_at, updated_at = excluded.updated_at, result = excluded.result,
+                    parent_run_id = excluded.parent_run_id, root_run_id = excluded.root_run_id
                 """,
                 [
                     .text(run.id), .text(run.flowName), .optionalText(run.flowPath), .optionalText(run.flowHash),
                     .json(run.input), .text(run.status.rawValue), .time(run.createdAt), .time(run.updatedAt),
-                    .optionalJSON(run.result),
+                    .optionalJSON(run.result), .optionalText(run.parentRunID), .optionalText(run.rootRunID),
                 ])
         }
     }
@@ -302,7 +303,8 @@ public final class SQLiteRunStore: RunStorage {
             id: try row.text("id"), flowName: try row.text("flow_name"), flowPath: row.optionalText("flow_path"),
             flowHash: row.optionalText("flow_hash"), input: try row.json("input"), status: try row.runStatus("status"),
             createdAt: try row.time("created_at"), updatedAt: try row.time("updated_at"),
-            result: try row.optionalJSON("result"))
+            result: try row.optionalJSON("result"), parentRunID: row.optionalText("parent_run_id"),
+            rootRunID: row.optionalText("root_run_id"))
     }
 
     // MARK: Leases
@@ -496,6 +498,50 @@ public final class SQLiteRunStore: RunStorage {
         }
     }
 
+    @discardableResult
+    public func putBlob(_ value: JSON, type: BlobType) async throws -> String {
+        guard type == .flow else { return try await putBlob(value) }
+        let bytes = value.serializedBytes()
+        let id = ContentHash.sha256Hex(bytes)
+        try await serialized("saving blob \(id)") {
+            // A value stored as data before becomes a flow blob; NULL and 'data' both read as data.
+            try await query(
+                """
+                INSERT INTO blobs (id, data, size, created_at, type) VALUES (?1, ?2, ?3, ?4, 'flow')
+                ON CONFLICT (id) DO UPDATE SET type = 'flow'
+                """,
+                [.text(id), .text(String(decoding: bytes, as: UTF8.self)), .int(bytes.count), .time(Date())])
+        }
+        return id
+    }
+
+    @discardableResult
+    public func putBytes(_ bytes: [UInt8], type: String) async throws -> String {
+        let id = ContentHash.sha256Hex(bytes)
+        try await serialized("saving bytes blob \(id)") {
+            try await query(
+                """
+                INSERT INTO byte_blobs (id, type, data, size, created_at) VALUES (?1, ?2, coalesce(?3, zeroblob(0)), ?4, ?5)
+                ON CONFLICT (id) DO NOTHING
+                """,
+                // sqlite-nio binds an empty buffer as NULL (no base address): coalesce makes it empty.
+                [.text(id), .text(type), .blob(ByteBuffer(bytes: bytes)), .int(bytes.count), .time(Date())])
+        }
+        return id
+    }
+
+    public func storedBlob(id: String) async throws -> StoredBlob? {
+        try await serialized("reading blob \(id)") {
+            if let row = try await query("SELECT data, type FROM blobs WHERE id = ?1", [.text(id)]).first {
+                return StoredBlob(content: .json(try row.json("data")), type: row.optionalText("type") ?? BlobType.data.rawValue)
+            }
+            guard let row = try await query("SELECT data, type FROM byte_blobs WHERE id = ?1", [.text(id)]).first else {
+                return nil
+            }
+            return StoredBlob(content: .bytes(try row.bytes("data")), type: try row.text("type"))
+        }
+    }
+
     // MARK: Result cache
 
     public func cachedResult(key: String) async throws -> CacheEntry? {
@@ -611,6 +657,13 @@ extension SQLiteRow {
             throw RunStoreError(.corruptRecord, "column '\(column)' of the run store is not text")
         }
         return text
+    }
+
+    func bytes(_ column: String) throws -> [UInt8] {
+        switch try value(column) {
+        case .blob(let buffer): return Array(buffer.readableBytesView)
+        default: throw RunStoreError(.corruptRecord, "column '\(column)' of the run store is not a blob")
+        }
     }
 
     func runStatus(_ column: String) throws -> RunRecord.Status {

@@ -125,5 +125,25 @@ enum SQLiteSchema {
             ) WITHOUT ROWID
             """,
         ],
+        // 3: sub-runs and typed blobs. Items of a sub-run (a run a plugin submitted through the
+        // runs extension) record the run that submitted them and the root of that chain (NULL for
+        // runs started from outside, as every run written before this version). JSON blobs gain a
+        // type (NULL, as in older files, reads as "data"); bytes blobs get a table of their own, so
+        // the JSON blobs' rows stay as they were.
+        [
+            "ALTER TABLE runs ADD COLUMN parent_run_id TEXT",
+            "ALTER TABLE runs ADD COLUMN root_run_id TEXT",
+            "CREATE INDEX runs_by_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL",
+            "ALTER TABLE blobs ADD COLUMN type TEXT",
+            """
+            CREATE TABLE byte_blobs (
+                id TEXT PRIMARY KEY,
+                type TEXT NOT NULL,
+                data BLOB NOT NULL,
+                size INTEGER NOT NULL,
+                created_at INTEGER NOT NULL
+            ) WITHOUT ROWID
+            """,
+        ],
     ]
 }

@@ -25,6 +25,9 @@ public final class InMemoryRunStore: RunStorage {
         var pauses: [String: Ordered<PauseRecord>] = [:]
         var leases: [String: RunLease] = [:]
         var blobs: [String: JSON] = [:]
+        /// The JSON blobs stored as flows (the others are data).
+        var flowBlobs: Set<String> = []
+        var byteBlobs: [String: (type: String, bytes: [UInt8])] = [:]
         var cache = LRUCache()
 
         func checkOpen() throws(RunStoreError) {
@@ -237,6 +240,38 @@ public final class InMemoryRunStore: RunStorage {
         try state.withLock { state throws(RunStoreError) in
             try state.checkOpen()
             return state.blobs[id]
+        }
+    }
+
+    @discardableResult
+    public func putBlob(_ value: JSON, type: BlobType) throws -> String {
+        let id = try putBlob(value)
+        if type == .flow {
+            try state.withLock { state throws(RunStoreError) in
+                try state.checkOpen()
+                state.flowBlobs.insert(id)
+            }
+        }
+        return id
+    }
+
+    @discardableResult
+    public func putBytes(_ bytes: [UInt8], type: String) throws -> String {
+        let id = ContentHash.sha256Hex(bytes)
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            if state.byteBlobs[id] == nil { state.byteBlobs[id] = (type, bytes) }
+        }
+        return id
+    }
+
+    public func storedBlob(id: String) throws -> StoredBlob? {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            if let json = state.blobs[id] {
+                return StoredBlob(content: .json(json), type: (state.flowBlobs.contains(id) ? BlobType.flow : .data).rawValue)
+            }
+            return state.byteBlobs[id].map { StoredBlob(content: .bytes($0.bytes), type: $0.type) }
         }
     }
 

@@ -38,6 +38,19 @@ public protocol RunStore: Sendable {
     func putBlob(_ value: JSON) async throws -> String
     /// The blob with this id, or `nil`. Object keys come back in the order they were stored.
     func blob(id: String) async throws -> JSON?
+    /// Stores a JSON value as ``putBlob(_:)`` does (the same id) and records its type: ``BlobType/data``
+    /// or ``BlobType/flow`` (a value the caller checked reads as a flow). A value put again as a
+    /// flow becomes a flow blob; put again as data, it keeps its type.
+    @discardableResult
+    func putBlob(_ value: JSON, type: BlobType) async throws -> String
+    /// Stores bytes with a type of the caller's choosing (a media type such as `image/png`) under
+    /// their SHA-256 (64 lowercase hex digits) and returns the id. Putting the same bytes again is a
+    /// no-op (the first type stays).
+    @discardableResult
+    func putBytes(_ bytes: [UInt8], type: String) async throws -> String
+    /// The blob with this id, JSON or bytes, with its type; `nil` when there is none. JSON blobs
+    /// are found first, then bytes.
+    func storedBlob(id: String) async throws -> StoredBlob?
 
     // MARK: Result cache
 
@@ -139,11 +152,20 @@ public struct RunRecord: Sendable, Hashable {
     public var updatedAt: Date
     /// The finished run's result (`RunResult.json`).
     public var result: JSON?
+    /// For an item of a sub-run (a run a plugin submitted through the runs extension): the run of
+    /// the step that submitted it. Nil for a run started from outside.
+    public var parentRunID: String?
+    /// For an item of a sub-run: the run at the top of the chain of parents (the parent itself
+    /// when that was started from outside). Nil for a run started from outside.
+    public var rootRunID: String?
 
     public init(
         id: String, flowName: String, flowPath: String? = nil, flowHash: String? = nil, input: JSON,
-        status: Status, createdAt: Date, updatedAt: Date? = nil, result: JSON? = nil
+        status: Status, createdAt: Date, updatedAt: Date? = nil, result: JSON? = nil,
+        parentRunID: String? = nil, rootRunID: String? = nil
     ) {
+        self.parentRunID = parentRunID
+        self.rootRunID = rootRunID
         self.id = id
         self.flowName = flowName
         self.flowPath = flowPath
