@@ -24,12 +24,22 @@ package final class BlockingCallPool: Sendable {
         var liveThreads = 0
         /// Threads stuck in an abandoned call: they exit when (if) the call returns.
         var stuckThreads = 0
+        /// Threads waiting in `withCompensation` (a plugin waiting on a sub-run): each has, or gets
+        /// when work comes, a thread in its place.
+        var blockedThreads = 0
         var started = false
         var shuttingDown = false
         /// `awaitTermination` callers, resumed once every thread that is not stuck has exited.
         var terminationWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Set by `start()`: how many threads should be free to take jobs.
+        var threadCount = 0
 
         var isTerminated: Bool { shuttingDown && liveThreads == stuckThreads }
+        /// Threads able to take jobs, less how many there should be: negative while blocked threads
+        /// still lack a replacement, positive once a blocked thread came back and its replacement
+        /// is one too many.
+        var surplus: Int { liveThreads - stuckThreads - blockedThreads - threadCount }
+        var hasJobs: Bool { head < jobs.count }
     }
 
     private let state = ConditionLock(State())
@@ -50,6 +60,7 @@ package final class BlockingCallPool: Sendable {
         let starting = state.withLock { state -> Bool in
             guard !state.started, !state.shuttingDown else { return false }
             state.started = true
+            state.threadCount = threadCount
             state.liveThreads += threadCount
             return true
         }
@@ -72,7 +83,8 @@ package final class BlockingCallPool: Sendable {
         let extraThread = state.withLock { state -> Bool in
             state.jobs.append(job)
             queued.add(1, ordering: .releasing)
-            guard state.shuttingDown else { return false }
+            // After shutdown, or while a blocked thread has no replacement yet (`withCompensation`).
+            guard state.shuttingDown || (state.started && state.surplus < 0) else { return false }
             state.liveThreads += 1
             return true
         }
@@ -96,12 +108,58 @@ package final class BlockingCallPool: Sendable {
         if replacing { startThread() }
     }
 
+    /// Runs `body`, which blocks the calling thread until other work of the process is done (a
+    /// plugin waiting on a sub-run whose own calls need this pool): while it blocks, the pool
+    /// counts the thread as gone and starts another in its place as soon as a job would lack one,
+    /// so a pool of one thread waiting on itself does not deadlock. Once `body` returns, a thread
+    /// started in its place retires when it next finds nothing to do.
+    ///
+    /// On a thread that is not one of this pool's (a thread a plugin started, a test), it only
+    /// runs `body`: nothing of the pool waits there.
+    package func withCompensation<T>(_ body: () throws -> T) rethrows -> T {
+        guard isPoolThread else { return try body() }
+        let replace = state.withLock { state -> Bool in
+            state.blockedThreads += 1
+            // Work already queued gets its thread now; later work starts one in `submitRetiring`.
+            guard state.hasJobs, !state.shuttingDown, state.surplus < 0 else { return false }
+            state.liveThreads += 1
+            return true
+        }
+        if replace { startThread() }
+        defer {
+            let wake = state.withLock { state -> Bool in
+                state.blockedThreads -= 1
+                return state.surplus > 0
+            }
+            // A parked thread wakes to retire (`takeJob`).
+            if wake { state.broadcast() }
+        }
+        return try body()
+    }
+
+    /// Whether the calling thread is one of this pool's.
+    package var isPoolThread: Bool {
+        pthread_getspecific(Self.threadKey) == Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    /// Each pool thread's pool, so `withCompensation` knows whose thread is blocking. Created once
+    /// per process, never deleted.
+    private static let threadKey: pthread_key_t = {
+        var key = pthread_key_t()
+        let status = pthread_key_create(&key, nil)
+        precondition(status == 0, "pthread_key_create failed: \(status)")
+        return key
+    }()
+
     private func startThread() {
         let box = Unmanaged.passRetained(self).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { argument in
             let pool = Unmanaged<BlockingCallPool>.fromOpaque(argument!).takeRetainedValue()
+            // Not retained: the thread holds `pool` until it returns.
+            pthread_setspecific(BlockingCallPool.threadKey, argument)
             pool.work()
+            pthread_setspecific(BlockingCallPool.threadKey, nil)
             return nil
         }, box)
         precondition(result == 0, "could not start a blocking-call pool thread: \(String(cString: strerror(result)))")
@@ -123,10 +181,8 @@ package final class BlockingCallPool: Sendable {
                 }
                 spinning.store(false, ordering: .releasing)
             }
-            guard let next = takeJob() else {
-                exitThread(retiringFromStuckCall: false)
-                return
-            }
+            // takeJob counted the thread out when it returned nil.
+            guard let next = takeJob() else { return }
             if next() {
                 exitThread(retiringFromStuckCall: true)
                 return
@@ -134,10 +190,12 @@ package final class BlockingCallPool: Sendable {
         }
     }
 
-    /// The next job, parking until there is one; nil once the pool shuts down with nothing queued.
+    /// The next job, parking until there is one; nil (the thread is counted out: it must exit)
+    /// once the pool shuts down with nothing queued, or when the thread is one too many because a
+    /// thread it stood in for came back (`withCompensation`).
     private func takeJob() -> (@Sendable () -> Bool)? {
-        state.withLock(whenReady: { $0.head < $0.jobs.count || $0.shuttingDown }) { state in
-            guard state.head < state.jobs.count else { return nil }
+        let (job, waiters, more) = state.withLock(whenReady: { $0.hasJobs || $0.shuttingDown || $0.surplus > 0 }) { state -> ((@Sendable () -> Bool)?, [CheckedContinuation<Void, Never>], Bool) in
+            guard state.head < state.jobs.count else { return (nil, leave(&state, retiringFromStuckCall: false), false) }
             let job = state.jobs[state.head]
             state.head += 1
             queued.subtract(1, ordering: .relaxed)
@@ -145,19 +203,29 @@ package final class BlockingCallPool: Sendable {
                 state.jobs.removeFirst(state.head)
                 state.head = 0
             }
-            return job
+            return (job, [], state.hasJobs)
         }
+        for waiter in waiters { waiter.resume() }
+        // Jobs submitted while this thread spun woke nobody (`submitRetiring`): with more queued,
+        // wake a parked thread for them, or a job that blocks here would hold them up (a burst of
+        // two calls that never return would run one at a time, the second never).
+        if more && !spinning.load(ordering: .acquiring) { state.signal() }
+        return job
     }
 
     private func exitThread(retiringFromStuckCall: Bool) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.liveThreads -= 1
-            if retiringFromStuckCall { state.stuckThreads -= 1 }
-            guard state.isTerminated else { return [] }
-            defer { state.terminationWaiters.removeAll() }
-            return state.terminationWaiters
-        }
+        let waiters = state.withLock { leave(&$0, retiringFromStuckCall: retiringFromStuckCall) }
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// Counts an exiting thread out (under the lock, so two threads never both retire for one
+    /// surplus); returns the `awaitTermination` callers to resume.
+    private func leave(_ state: inout State, retiringFromStuckCall: Bool) -> [CheckedContinuation<Void, Never>] {
+        state.liveThreads -= 1
+        if retiringFromStuckCall { state.stuckThreads -= 1 }
+        guard state.isTerminated else { return [] }
+        defer { state.terminationWaiters.removeAll() }
+        return state.terminationWaiters
     }
 
     /// Lets the threads finish queued work and exit; a job submitted afterwards gets a thread of
