@@ -487,12 +487,13 @@ typedef struct nodal_runs nodal_runs;
  * `runs/get` methods, so a plugin can forward them unchanged.
  *
  * A reply (on NODAL_OK) is a run status:
- *   {"runId", "flowId", "flowName", "status": "pending" | "running" | "success" | "failed" |
- *    "cancelled", "items": {"total", "pending", "running", "success", "failed", "cancelled"},
- *    "createdAt", "completedAt" (ISO 8601 UTC; completedAt only once finished),
- *    "parentRunId", "rootRunId",
+ *   {"runId", "flowId", "flowName" (when the flow has a name), "status": "pending" | "running" |
+ *    "success" | "failed" | "cancelled", "items": {"total", "pending", "running", "success",
+ *    "failed", "cancelled"}, "createdAt", "completedAt" (ISO 8601 UTC; completedAt only once
+ *    finished), "parentRunId", "rootRunId",
  *    "results": [{"itemIndex", "result": {"outcome": "success", "value"} |
- *                                        {"outcome": "failed", "error": {"code", "message"}},
+ *                                        {"outcome": "failed", "error": {"code", "message"}} |
+ *                                        {"outcome": "cancelled", "error": {"code", "message"}},
  *                 "completedAt"}]   (only when asked for, and only for finished items)}
  * On NODAL_ERROR the reply is {"code", "message"}: the request was refused (a missing field, an
  * unknown flow id, a run that is not found) and nothing was started.
@@ -528,7 +529,8 @@ struct nodal_runs {
     /* Reads a run's status.
      * Request: {"runId", "wait": bool (default false: the status now), "includeResults": bool
      *           (default false), "resultOrder": "byIndex" (default) | "byCompletion"}
-     * Any run this engine started through the extension can be read, from any step.
+     * Any run this engine started through the extension can be read, from any step (the engine
+     * keeps every run in flight and the last 10,000 finished ones).
      * Thread, waiting, ownership and returns as submit. */
     nodal_status (*get)(nodal_call *call, const char *request, size_t request_len,
                         const char **reply, size_t *reply_len);

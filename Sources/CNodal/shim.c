@@ -50,4 +50,20 @@ NODAL_FIELD_AT(nodal_plugin, initialize, 72);
 // ABI 1.1
 NODAL_FIELD_AT(nodal_plugin, license, 80);
 NODAL_FIELD_AT(nodal_plugin, homepage, 88);
+
+// ABI 1.2: the blobs and runs extensions (their layout is frozen from here on, like the rest).
+_Static_assert(offsetof(nodal_blobs, struct_size) == 0, "struct_size comes first");
+NODAL_FIELD_AT(nodal_blobs, reserved, 4);
+NODAL_FIELD_AT(nodal_blobs, put_json, 8);
+NODAL_FIELD_AT(nodal_blobs, put_bytes, 16);
+NODAL_FIELD_AT(nodal_blobs, get, 24);
+_Static_assert(sizeof(nodal_blobs) == 32, "nodal_blobs grew: new functions go at the end, with a minor version");
+_Static_assert(NODAL_BLOB_ID_SIZE == 65, "a blob id is 64 hex digits and a NUL");
+
+_Static_assert(offsetof(nodal_runs, struct_size) == 0, "struct_size comes first");
+NODAL_FIELD_AT(nodal_runs, reserved, 4);
+NODAL_FIELD_AT(nodal_runs, submit, 8);
+NODAL_FIELD_AT(nodal_runs, get, 16);
+NODAL_FIELD_AT(nodal_runs, cancel, 24);
+_Static_assert(sizeof(nodal_runs) == 32, "nodal_runs grew: new functions go at the end, with a minor version");
 #endif

@@ -406,7 +406,10 @@ struct SQLiteStoreTests {
         // Play an older Nodal (only migration 1) and a newer one (an extra migration).
         let path = try temporaryDirectory() + "/old.db"
         let old = try await SQLiteRunStore(path: path, durability: .processCrash, cacheLimit: .default, migrations: Array(SQLiteSchema.migrations.prefix(1)))
-        try await old.putRun(sampleRun("from-v1"))
+        // As that Nodal wrote a run (this one's putRun names columns of later versions).
+        try await old.rawQuery("""
+            INSERT INTO runs (id, flow_name, input, status, created_at, updated_at) VALUES ('from-v1', 'greet', '{}', 'running', 1, 1)
+            """)
         try await old.close()
         let newer = SQLiteSchema.migrations + [["CREATE TABLE future_things (id TEXT PRIMARY KEY)", "INSERT INTO future_things (id) VALUES ('seed')"]]
         let upgraded = try await SQLiteRunStore(path: path, durability: .processCrash, cacheLimit: .default, migrations: newer)

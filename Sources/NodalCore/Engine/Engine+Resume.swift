@@ -56,9 +56,12 @@ extension Engine {
             throw ResumeError(kind: .flowChanged, message: "the flow \(record.flowPath ?? "") or a sub-flow it includes changed since run '\(runID)' started; resuming could mix two versions of it (allow it explicitly to go on anyway)")
         }
         let pause = try await pauseToAnswer(values, record: record, store: store)
-        var options = options
+        var options = withExtensions(options)
         options.runID = runID
         options.store = store
+        // A resumed sub-run item stays in its chain: its own sub-runs get the same root.
+        options.parentRunID = record.parentRunID
+        options.rootRunID = record.rootRunID
         let components: [ResolvedComponent]
         do {
             components = try resolve(flow)

@@ -22,6 +22,8 @@ public final class Engine: Sendable {
     /// Where blobs and paused runs live for runs that have no store of their own, for as long as
     /// the engine does.
     let memoryStore = InMemoryRunStore()
+    /// The runs plugins submitted through the runs extension (Engine+Extensions.swift).
+    let subRuns = SubRunRegistry()
     /// Flows of runs paused without a store, kept so `resume` can go on with them.
     let pausedFlows = Mutex<[String: Flow]>([:])
     /// This engine as the holder of run leases (`RunLease`): one id per engine.
@@ -403,6 +405,7 @@ public final class Engine: Sendable {
     /// Runs a flow. Never throws: a flow that cannot be resolved, a failed step or a canceled
     /// run all come back as a `RunResult` whose status and error say what happened.
     public func run(_ flow: Flow, input: JSON, options: RunOptions = RunOptions()) async -> RunResult {
+        let options = withExtensions(options)
         let components: [ResolvedComponent]
         do {
             components = try resolve(flow)

@@ -32,7 +32,7 @@ extension Engine {
     /// let result = await handle.result
     /// ```
     public func start(_ flow: Flow, input: JSON, options: RunOptions = RunOptions()) -> RunHandle {
-        var options = options
+        var options = withExtensions(options)
         let runID = options.runID ?? UUID().uuidString.lowercased()
         options.runID = runID
         let (events, sink) = AsyncStream.makeStream(of: RunEvent.self, bufferingPolicy: .unbounded)

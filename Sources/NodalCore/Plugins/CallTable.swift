@@ -15,6 +15,9 @@ struct CallContext: Sendable {
     let events: EventSink?
     /// The node being called (for its logger). Not retained: the caller holds the node.
     unowned(unsafe) var node: NativeNode? = nil
+    /// The run the call belongs to, for the blobs and runs extensions; nil for a call outside an
+    /// engine's run. Not retained: the caller holds it for the call (`NativeNode.call`'s argument).
+    unowned(unsafe) var run: CallerRun? = nil
 }
 
 /// What a native call answered so far, kept under its slot's lock.

@@ -37,6 +37,17 @@ public struct RunOptions: Sendable {
     /// The lease this run holds in its store, when it has one: its checkpoints and its end are
     /// written only while the lease is still this run's (`LeaseConfirmation`, `RunOwnership`).
     var ownership: (any LeaseConfirmation)?
+    /// The engine running the run, which the blobs and runs extensions of its native calls reach
+    /// (set by the engine as the run starts).
+    var extensionHost: (any ExtensionHost)?
+    /// For an item of a sub-run: the run whose step submitted it (recorded with the run).
+    var parentRunID: String?
+    /// For an item of a sub-run: the root of the chain of parents (recorded with the run); the
+    /// run's own id is its root when nil.
+    var rootRunID: String?
+    /// How many sub-runs deep the run is (0 for a run started from outside): submitting is
+    /// refused past `Limits.nesting`.
+    var subRunDepth = 0
 
     public init(
         runID: String? = nil, maxConcurrency: Int = 64, variables: [String: JSON] = [:],

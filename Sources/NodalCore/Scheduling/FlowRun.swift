@@ -68,6 +68,8 @@ final class FlowRun {
 
     /// Per step: whether its call runs inline on the driver's task (see `init`).
     private let runsInline: [Bool]
+    /// The run as the blobs and runs extensions of its native calls see it; nil without an engine.
+    private let callerRun: CallerRun?
 
     /// Why the run cannot start: its input does not match the flow's input schema
     /// (`INVALID_INPUT`), or a schema it needs is not a valid JSON Schema (`INVALID_FLOW`).
@@ -149,6 +151,12 @@ final class FlowRun {
             stepOverrides: options.stepOverrides, gracePeriod: options.gracePeriod, hasStore: options.store != nil,
             answeredSteps: Set(resumeValues.keys)))
         times = StepTimes(steps: flow.steps.count)
+        let runID = self.runID, token = cancellation
+        callerRun = options.extensionHost.map { host in
+            CallerRun(
+                runID: runID, rootRunID: options.rootRunID ?? runID, depth: options.subRunDepth, store: options.store,
+                cancellation: token, pool: pool, host: host)
+        }
     }
 
     func execute() async -> RunResult {
@@ -386,8 +394,8 @@ final class FlowRun {
             let bytes = input.encodedBytes
             let stepID = flow.steps[index].id
             let outcome = node.serialGate.map { gate in
-                gate.runInline { node.call(input: bytes, stepID: stepID, cancellation: cancellation, events: events) }
-            } ?? node.call(input: bytes, stepID: stepID, cancellation: cancellation, events: events)
+                gate.runInline { node.call(input: bytes, stepID: stepID, cancellation: cancellation, events: events, run: callerRun) }
+            } ?? node.call(input: bytes, stepID: stepID, cancellation: cancellation, events: events, run: callerRun)
             machine.callFinished(step: index, generation: generation, outcome: checked(index, outcome))
             return true
         case .inline(let body):
@@ -397,8 +405,9 @@ final class FlowRun {
             let bytes = input.encodedBytes
             let stepID = flow.steps[index].id
             let events = events
+            let run = callerRun
             startOnPool(index, generation: generation, gate: node.serialGate) { token in
-                node.call(input: bytes, stepID: stepID, cancellation: token, events: events)
+                node.call(input: bytes, stepID: stepID, cancellation: token, events: events, run: run)
             }
         case .pooled(let body):
             let context = nodeContext(index)
@@ -552,7 +561,7 @@ final class FlowRun {
             // folder, so its sub-flow paths resolve as they did.
             flowPath: flow.file.map { $0.hasPrefix("/") ? $0 : FileSystem.join(FileSystem.currentDirectory, $0) },
             flowHash: flow.sourceHash,
-            input: runInput, status: .running, createdAt: started)
+            input: runInput, status: .running, createdAt: started, parentRunID: options.parentRunID, rootRunID: options.rootRunID)
         do {
             if try await store.run(id: runID) != nil {
                 guard resuming else {

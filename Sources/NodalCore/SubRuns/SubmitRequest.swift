@@ -1,0 +1,109 @@
+import NodalJSON
+
+/// A `runs.submit` request, checked field by field (include/nodal.h, "Runs"; Stepflow's
+/// `runs/submit`). Every refusal names the field.
+struct SubmitRequest {
+    /// The flow's blob id, as 64 lowercase hex digits.
+    var flowID: String
+    var inputs: [JSON]
+    var wait: Bool
+    /// Items at once; nil: all of them.
+    var maxConcurrency: Int?
+    /// Per step id: `{timeoutSecs?, onError?}`, checked against the flow by `stepOverrides(for:)`.
+    var overrides: [(step: String, value: JSON)]
+    var variables: [String: JSON]
+
+    static let knownKeys = ["flowId", "inputs", "wait", "maxConcurrency", "overrides", "variables", "observability"]
+    /// What an override may change: what Nodal's `StepOverride` holds.
+    static let overrideKeys = ["timeoutSecs", "onError"]
+
+    init(_ request: JSON) throws(ExtensionError) {
+        guard case .object(let object) = request else {
+            throw .invalidRequest("submit", "the request must be a JSON object, not \(request.typeName)")
+        }
+        try RunsExtension.checkKeys(object, known: Self.knownKeys, function: "submit")
+        switch object["flowId"] {
+        case .string(let text)?:
+            guard let id = BlobsExtension.normalizedBlobID(text) else {
+                throw .invalidRequest("submit", "'flowId' is not a blob id (64 hexadecimal digits, optionally after 'sha256:'): \"\(DisplayText.escaped(text))\"")
+            }
+            flowID = id
+        case nil, .null?:
+            throw .invalidRequest("submit", "the request needs 'flowId': the blob id of a flow (blobs.put_json with type \"flow\", or /builtin/put_blob)")
+        case let other?:
+            throw .invalidRequest("submit", "'flowId' must be a blob id string, not \(other.typeName)")
+        }
+        switch object["inputs"] {
+        case .array(let items)?: inputs = items
+        case nil, .null?: throw .invalidRequest("submit", "the request needs 'inputs': an array with one input per item")
+        case let other?: throw .invalidRequest("submit", "'inputs' must be an array (one input per item), not \(other.typeName)")
+        }
+        wait = try RunsExtension.flag(object, "wait", function: "submit")
+        switch object["maxConcurrency"] {
+        case nil, .null?: maxConcurrency = nil
+        case let value?:
+            guard let count = value.exactInteger, count >= 1 else {
+                throw .invalidRequest("submit", "'maxConcurrency' must be a whole number of items of at least 1, not \(value.serialized())")
+            }
+            maxConcurrency = count
+        }
+        switch object["overrides"] {
+        case nil, .null?: overrides = []
+        case .object(let steps)?: overrides = steps.map { ($0.key, $0.value) }
+        case let other?: throw .invalidRequest("submit", "'overrides' must be an object of step id to {timeoutSecs, onError}, not \(other.typeName)")
+        }
+        switch object["variables"] {
+        case nil, .null?: variables = [:]
+        case .object(let values)?: variables = Dictionary(values.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 })
+        case let other?: throw .invalidRequest("submit", "'variables' must be an object of name to value, not \(other.typeName)")
+        }
+    }
+
+    /// The overrides as the run takes them. A step the flow does not have, a key Nodal cannot
+    /// override, or a value the flow format would refuse is refused, naming the override.
+    func stepOverrides(for flow: Flow) throws(ExtensionError) -> [String: StepOverride] {
+        var result: [String: StepOverride] = [:]
+        for (step, value) in overrides {
+            let field = "overrides.\(DisplayText.escaped(step))"
+            // A step of a sub-flow step is named after it: `review.decision`.
+            let outer = String(step.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)[0])
+            guard flow.stepIndexes[step] != nil || (step.contains(".") && flow.stepIndexes[outer].map({ flow.steps[$0].subflow != nil }) == true) else {
+                throw .invalidRequest("submit", "'\(field)': the flow has no step '\(DisplayText.escaped(step))' (steps: \(flow.stepIDs.prefix(20).map { DisplayText.escaped($0) }.joined(separator: ", ")))")
+            }
+            guard case .object(let object) = value else {
+                throw .invalidRequest("submit", "'\(field)' must be an object {timeoutSecs?, onError?}, not \(value.typeName)")
+            }
+            for key in object.keys where !Self.overrideKeys.contains(key) {
+                throw .invalidRequest("submit", "'\(field).\(DisplayText.escaped(key))' cannot be overridden: Nodal overrides a step's timeoutSecs and onError only")
+            }
+            // Read as a one-step flow reads them, so the checks and messages are the flow format's.
+            var document: JSONObject = ["id": .string(step), "component": "/builtin/noop"]
+            if let timeout = object["timeoutSecs"] { document["timeout"] = timeout }
+            if let onError = object["onError"] { document["onError"] = onError }
+            let parsed: FlowStep
+            do {
+                parsed = try Flow(document: ["steps": .array([.object(document)]), "output": .null]).steps[0]
+            } catch {
+                let key = error.field.map { $0 == "timeout" ? "timeoutSecs" : $0 } ?? ""
+                throw .invalidRequest("submit", "'\(field)\(key.isEmpty ? "" : "." + key)': \(error.message)")
+            }
+            result[step] = StepOverride(
+                timeout: parsed.timeout.map { .clampedSeconds($0) },
+                onError: object["onError"] == nil ? nil : parsed.onError)
+        }
+        return result
+    }
+}
+
+extension JSON {
+    /// The value as an `Int` when it is a whole number within range (`2` and `2.0`, not `2.5`).
+    fileprivate var exactInteger: Int? {
+        switch self {
+        case .int(let value): return value
+        case .double(let value):
+            guard value.isFinite, value.rounded() == value, abs(value) < 9e15 else { return nil }
+            return Int(value)
+        default: return nil
+        }
+    }
+}
