@@ -15,9 +15,11 @@ struct CallContext: Sendable {
     let events: EventSink?
     /// The node being called (for its logger). Not retained: the caller holds the node.
     unowned(unsafe) var node: NativeNode? = nil
-    /// The input bytes invoke receives (the same buffer, shared, not copied), which the JSON
-    /// extension parses when the plugin first asks for its input.
+    /// The input bytes invoke receives (the same buffer, shared, not copied), and the value they
+    /// are when the caller has it parsed already: what the JSON extension's `input` reads (it
+    /// parses the bytes only when the value is not there).
     var input: [UInt8] = []
+    var inputValue: JSON? = nil
 }
 
 /// What a native call answered so far, kept under its slot's lock.
@@ -28,8 +30,9 @@ struct CallState: Sendable {
     var refusedOutputBytes: Int?
     /// What the extensions handed the plugin during the call; freed when the call finishes.
     private var _arena: CallArena?
-    /// The JSON extension's documents and writers of the call (JSONCallDocuments.swift).
-    var json: JSONCallDocuments?
+    /// The JSON extension's documents and writers of the call (JSONCallDocuments.swift): empty
+    /// arrays until the plugin uses the extension.
+    var json = JSONCallDocuments()
     /// The call's arena, made on first use.
     var arena: CallArena {
         mutating get {

@@ -1,5 +1,11 @@
 import NodalJSON
+import CNodal
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The JSON extension's documents and writers of one call, and what its handles mean.
 ///
@@ -9,72 +15,104 @@ import Synchronization
 /// made-up one) names no document of this call and reads as missing; and since every lookup
 /// checks the node against the document's own table, no handle reaches memory it should not.
 ///
-/// `@unchecked Sendable`: it lives in the call's `CallState` and is only touched under the call
-/// slot's lock (through `CallTable.withLiveCall`), one thread at a time, as `CallArena` is.
-final class JSONCallDocuments: @unchecked Sendable {
-    private var documents: [UInt32: JSONCallDocument] = [:]
-    private var writers: [UInt32: JSONExtensionWriter] = [:]
+/// Kept inline in the call's `CallState` (empty until the plugin asks for something, then a
+/// few small arrays), so a call that uses no JSON pays nothing and one that does pays no table
+/// of its own. Only touched under the call slot's lock (through `CallTable.withLiveCall`).
+struct JSONCallDocuments: Sendable {
+    /// The call's first document and writer (most calls have one of each: the input and the
+    /// output), then the others in the order they were made, which is by serial unless the
+    /// counter wrapped during the call.
+    private var documents = JSONSerialTable<JSONCallDocument>()
+    private var writers = JSONSerialTable<JSONExtensionWriter>()
     /// The input's root handle once parsed (0 if the input was not JSON).
     private var inputRoot: UInt64?
 
     /// Never 0, so that no handle is 0 (NODAL_JSON_NONE, "no writer").
     private static let serials = Atomic<UInt32>(0)
-    private static func nextSerial() -> UInt32 {
+    static func nextSerial() -> UInt32 {
         while true {
             let serial = serials.wrappingAdd(1, ordering: .relaxed).newValue
             if serial != 0 { return serial }
         }
     }
 
-    /// The input's root value, parsed on first use from the bytes invoke got.
-    func input(_ bytes: [UInt8]) -> UInt64 {
+    /// The input's root value: the value the caller parsed already, or else the bytes invoke
+    /// got, parsed on first use.
+    mutating func input(_ context: CallContext) -> UInt64 {
         if let inputRoot { return inputRoot }
-        let root = (try? JSON(parsing: bytes)).map(add) ?? 0
+        let value = context.inputValue ?? (try? JSON(parsing: context.input))
+        let root = value.map { add($0) } ?? 0
         inputRoot = root
         return root
     }
 
     /// Makes `root` a document of the call; returns its root handle.
-    func add(_ root: JSON) -> UInt64 {
+    mutating func add(_ root: JSON) -> UInt64 {
         let serial = Self.nextSerial()
-        documents[serial] = JSONCallDocument(root)
+        documents.append(JSONCallDocument(root, serial: serial))
         return UInt64(serial) << 32 | 1
     }
 
     /// The document and node `handle` names, if it is a value of this call.
     func resolve(_ handle: UInt64) -> (document: JSONCallDocument, node: Int)? {
         let node = Int(handle & 0xFFFF_FFFF) - 1
-        guard node >= 0, let document = documents[UInt32(handle >> 32)], node < document.nodeCount else { return nil }
+        guard node >= 0, let document = documents.find(UInt32(handle >> 32)), node < document.nodeCount else { return nil }
         return (document, node)
     }
 
     /// The handle of `node`, a node of the document `like` is a value of.
-    func handle(_ node: Int, like value: UInt64) -> UInt64 {
+    static func handle(_ node: Int, like value: UInt64) -> UInt64 {
         value & 0xFFFF_FFFF_0000_0000 | UInt64(node + 1)
     }
 
-    func newWriter() -> UInt64 {
+    mutating func newWriter() -> UInt64 {
         let serial = Self.nextSerial()
-        writers[serial] = JSONExtensionWriter()
+        writers.append(JSONExtensionWriter(serial: serial))
         return UInt64(serial) << 32
     }
 
     /// The writer `handle` names, if it is a writer of this call.
     func writer(_ handle: UInt64) -> JSONExtensionWriter? {
         guard handle & 0xFFFF_FFFF == 0 else { return nil }
-        return writers[UInt32(handle >> 32)]
+        return writers.find(UInt32(handle >> 32))
     }
 }
 
-extension CallState {
-    /// The call's JSON documents and writers, made on first use.
-    var jsonDocuments: JSONCallDocuments {
-        mutating get {
-            if let json { return json }
-            let documents = JSONCallDocuments()
-            json = documents
-            return documents
+/// What the call's tables find entries by.
+protocol JSONSerialNumbered: AnyObject, Sendable {
+    var serial: UInt32 { get }
+}
+
+/// A call's documents or writers by serial: the first inline (no array for a call that makes
+/// one), the rest in the order they were made.
+struct JSONSerialTable<Item: JSONSerialNumbered>: Sendable {
+    private var first: Item?
+    private var rest: [Item] = []
+    /// Whether `rest` is in serial order (it is, unless the counter wrapped during the call).
+    private var bySerial = true
+
+    mutating func append(_ item: Item) {
+        guard first != nil else { first = item; return }
+        if let last = rest.last, item.serial < last.serial { bySerial = false }
+        rest.append(item)
+    }
+
+    /// The first entry, the newest (what a plugin just made), then by binary search, or one by
+    /// one after the counter wrapped.
+    func find(_ serial: UInt32) -> Item? {
+        guard let first else { return nil }
+        if first.serial == serial { return first }
+        guard let last = rest.last else { return nil }
+        if last.serial == serial { return last }
+        guard bySerial else { return rest.first { $0.serial == serial } }
+        var low = 0, high = rest.count - 1
+        while low <= high {
+            let middle = (low + high) / 2
+            let found = rest[middle].serial
+            if found == serial { return rest[middle] }
+            if found < serial { low = middle + 1 } else { high = middle - 1 }
         }
+        return nil
     }
 }
 
@@ -83,18 +121,38 @@ extension CallState {
 /// A container's children get nodes (side by side, in document order) the first time they are
 /// asked for, so a plugin that reads one field of a large input does not pay for the rest. Each
 /// node holds its value (the parsed `JSON`, shared, not copied).
-final class JSONCallDocument {
+///
+/// `@unchecked Sendable`: only touched under its call's lock, like the call's other state.
+final class JSONCallDocument: JSONSerialNumbered, @unchecked Sendable {
     private struct Node {
         let value: JSON
+        /// The value's nodal_json_type and its elements or members, read once here so that
+        /// `type` and `count` do not unpack the value each time.
+        let type: Int32
+        let count: Int
         /// The node of the first child, once the children have nodes; -1 before.
         var firstChild: Int = -1
+
+        init(value: JSON) {
+            self.value = value
+            switch value {
+            case .null: (type, count) = (NODAL_JSON_NULL, 0)
+            case .bool: (type, count) = (NODAL_JSON_BOOL, 0)
+            case .int, .double: (type, count) = (NODAL_JSON_NUMBER, 0)
+            case .string: (type, count) = (NODAL_JSON_STRING, 0)
+            case .array(let elements): (type, count) = (NODAL_JSON_ARRAY, elements.count)
+            case .object(let object): (type, count) = (NODAL_JSON_OBJECT, object.count)
+            }
+        }
     }
 
+    let serial: UInt32
     private var nodes: [Node]
-    /// Key to member position, for objects past `JSONObject`'s own linear-search size.
+    /// Key to member position, for objects past `linearSearchLimit` members.
     private var keyTables: [Int: [String: Int]] = [:]
     /// The C strings handed out for a string node (`string`) or a member's key (`member`), so
-    /// that asking again gives the same pointer and costs nothing.
+    /// that asking again gives the same pointer and costs nothing. Freed with the document, when
+    /// the call ends.
     private var strings: [Int: (pointer: UnsafePointer<CChar>, count: Int)] = [:]
     private var keys: [Int: (pointer: UnsafePointer<CChar>, count: Int)] = [:]
 
@@ -102,7 +160,19 @@ final class JSONCallDocument {
     static let maximumNodes = Int(UInt32.max) - 1
     static let linearSearchLimit = 16
 
-    init(_ root: JSON) { nodes = [Node(value: root)] }
+    init(_ root: JSON, serial: UInt32) {
+        self.serial = serial
+        // Room for the root's children too: most plugins read a field of their input.
+        let root = Node(value: root)
+        nodes = []
+        nodes.reserveCapacity(1 + min(root.count, 32))
+        nodes.append(root)
+    }
+
+    deinit {
+        for kept in strings.values { free(UnsafeMutableRawPointer(mutating: kept.pointer)) }
+        for kept in keys.values { free(UnsafeMutableRawPointer(mutating: kept.pointer)) }
+    }
 
     var nodeCount: Int { nodes.count }
 
@@ -131,21 +201,18 @@ final class JSONCallDocument {
     }
 
     /// Elements of an array, members of an object, else 0.
-    func count(_ node: Int) -> Int {
-        switch nodes[node].value {
-        case .array(let elements): elements.count
-        case .object(let object): object.count
-        default: 0
-        }
-    }
+    func count(_ node: Int) -> Int { nodes[node].count }
+
+    /// The value's nodal_json_type.
+    func type(_ node: Int) -> Int32 { nodes[node].type }
 
     /// The position of the member whose key has exactly these UTF-8 bytes (no Unicode
     /// normalization: a C plugin compares bytes), if `node` is an object that has it.
-    func position(ofKey key: [UInt8], inObject node: Int) -> Int? {
+    func position(ofKey key: UnsafeRawBufferPointer, inObject node: Int) -> Int? {
         guard case .object(let object) = nodes[node].value else { return nil }
         let entries = object.entries
         if entries.count <= Self.linearSearchLimit {
-            return entries.firstIndex { $0.key.utf8.elementsEqual(key) }
+            return entries.firstIndex { Self.bytes(of: $0.key, equal: key) }
         }
         if keyTables[node] == nil {
             var table: [String: Int] = [:]
@@ -154,44 +221,63 @@ final class JSONCallDocument {
             keyTables[node] = table
         }
         // String lookup is by canonical equivalence; the bytes must match as well.
-        guard let name = String(validating: key, as: UTF8.self), let index = keyTables[node]?[name],
-              entries[index].key.utf8.elementsEqual(key) else { return nil }
+        guard let index = keyTables[node]?[String(decoding: key, as: UTF8.self)],
+              Self.bytes(of: entries[index].key, equal: key) else { return nil }
         return index
     }
 
-    /// The node `steps` lead to from `node`, if there is one.
-    func follow(_ steps: [JSONExtensionPath.Step], from node: Int) -> Int? {
-        var current = node
-        for step in steps {
-            switch step {
-            case .key(let key):
-                guard let position = position(ofKey: key, inObject: current), let first = firstChild(current) else { return nil }
-                current = first + position
-            case .index(let index):
-                guard case .array(let elements) = nodes[current].value, index < elements.count,
-                      let first = firstChild(current) else { return nil }
-                current = first + index
-            }
-        }
-        return current
+    private static func bytes(of text: String, equal key: UnsafeRawBufferPointer) -> Bool {
+        let utf8 = text.utf8
+        guard utf8.count == key.count else { return false }
+        return utf8.withContiguousStorageIfAvailable { stored in
+            stored.count == 0 || memcmp(stored.baseAddress!, key.baseAddress!, stored.count) == 0
+        } ?? utf8.elementsEqual(key)
     }
 
-    /// A string node's text, NUL-terminated, kept in `arena` until the call ends.
-    func cString(_ node: Int, arena: CallArena) -> (pointer: UnsafePointer<CChar>, count: Int)? {
+    /// The node `path` leads to from `node`, if there is one and the path is well-formed.
+    func follow(_ path: UnsafeRawBufferPointer, from node: Int) -> Int? {
+        var current = node
+        let walked = JSONExtensionPath.walk(path) { step in
+            switch step {
+            case .key(let key):
+                guard let position = position(ofKey: key, inObject: current), let first = firstChild(current) else { return false }
+                current = first + position
+            case .index(let index):
+                guard nodes[current].type == NODAL_JSON_ARRAY, index < nodes[current].count,
+                      let first = firstChild(current) else { return false }
+                current = first + index
+            }
+            return true
+        }
+        return walked ? current : nil
+    }
+
+    /// A string node's text, NUL-terminated, until the call ends.
+    func cString(_ node: Int) -> (pointer: UnsafePointer<CChar>, count: Int)? {
         if let kept = strings[node] { return kept }
         guard case .string(let text) = nodes[node].value else { return nil }
-        let kept = arena.keep(text)
+        let kept = Self.copy(text)
         strings[node] = kept
         return kept
     }
 
     /// The key of member `position` of the object `node` (whose children have nodes, the first
-    /// being `first`), kept in `arena` until the call ends.
-    func cKey(_ position: Int, ofObject node: Int, first: Int, arena: CallArena) -> (pointer: UnsafePointer<CChar>, count: Int)? {
+    /// being `first`), until the call ends.
+    func cKey(_ position: Int, ofObject node: Int, first: Int) -> (pointer: UnsafePointer<CChar>, count: Int)? {
         if let kept = keys[first + position] { return kept }
         guard case .object(let object) = nodes[node].value, position < object.count else { return nil }
-        let kept = arena.keep(object.entries[position].key)
+        let kept = Self.copy(object.entries[position].key)
         keys[first + position] = kept
         return kept
+    }
+
+    /// A NUL-terminated copy (a string may hold NUL itself: the count says where it ends).
+    private static func copy(_ text: String) -> (pointer: UnsafePointer<CChar>, count: Int) {
+        let utf8 = text.utf8
+        let count = utf8.count
+        let memory = malloc(count + 1)!.assumingMemoryBound(to: UInt8.self)
+        _ = UnsafeMutableBufferPointer(start: memory, count: count).initialize(from: utf8)
+        memory[count] = 0
+        return (UnsafeRawPointer(memory).assumingMemoryBound(to: CChar.self), count)
     }
 }

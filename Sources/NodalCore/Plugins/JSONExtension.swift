@@ -14,41 +14,28 @@ import Darwin
 /// kept past its invoke (or made up) gets NODAL_INVALID, NODAL_JSON_NONE or NULL and touches no
 /// memory of the finished call. Values and writers are looked up in the call's own
 /// `JSONCallDocuments`, so one of another call reads as missing. What the host hands out
-/// (strings, keys, finished text) is kept in the call's arena and freed when the call ends.
+/// (strings, keys, finished text, parse errors) belongs to the call's documents, writers and
+/// arena, and is freed when the call ends.
 enum JSONExtension {
     static let none: nodal_json_value = 0
 
-    /// Runs `body` on the call's documents and arena, or returns nil if the call is not live.
-    private static func withDocuments<Result>(
-        _ call: OpaquePointer?, _ body: (JSONCallDocuments, CallArena, UnsafePointer<CallContext>) -> Result
-    ) -> Result? {
-        CallTable.withLiveCall(call) { state, context in
-            let documents = state.jsonDocuments
-            return body(documents, state.arena, context)
-        }
-    }
-
     /// `body` on the document and node `value` names in the live call, or nil.
     private static func withValue<Result>(
-        _ call: OpaquePointer?, _ value: nodal_json_value,
-        _ body: (JSONCallDocument, Int, JSONCallDocuments, CallArena) -> Result?
+        _ call: OpaquePointer?, _ value: nodal_json_value, _ body: (JSONCallDocument, Int) -> Result?
     ) -> Result? {
         guard value != none else { return nil }
-        return withDocuments(call) { documents, arena, _ -> Result? in
-            guard let (document, node) = documents.resolve(value) else { return nil }
-            return body(document, node, documents, arena)
+        return CallTable.withLiveCall(call) { state, _ -> Result? in
+            guard let (document, node) = state.json.resolve(value) else { return nil }
+            return body(document, node)
         } ?? nil
     }
 
     /// A step of the writer `writer` of the live call: NODAL_INVALID if the call is not live or
     /// the writer is not one of its own, else whatever the step answers.
-    private static func step(
-        _ call: OpaquePointer?, _ writer: nodal_json_writer,
-        _ body: (JSONExtensionWriter, JSONCallDocuments) -> Bool
-    ) -> nodal_status {
-        withDocuments(call) { documents, _, _ in
-            guard let target = documents.writer(writer) else { return NODAL_INVALID }
-            return body(target, documents) ? NODAL_OK : NODAL_INVALID
+    private static func step(_ call: OpaquePointer?, _ writer: nodal_json_writer, _ body: (JSONExtensionWriter) -> Bool) -> nodal_status {
+        CallTable.withLiveCall(call) { state, _ in
+            guard let target = state.json.writer(writer) else { return NODAL_INVALID }
+            return body(target) ? NODAL_OK : NODAL_INVALID
         } ?? NODAL_INVALID
     }
 
@@ -80,60 +67,50 @@ enum JSONExtension {
         // ---- Reading ----
 
         table.pointee.input = { call in
-            withDocuments(call) { documents, _, context in documents.input(context.pointee.input) } ?? none
+            CallTable.withLiveCall(call) { state, context in state.json.input(context.pointee) } ?? none
         }
         table.pointee.parse = { call, json, length, errorOut in
             errorOut?.pointee = nil
-            return withDocuments(call) { documents, arena, _ in
+            return CallTable.withLiveCall(call) { state, _ in
                 guard let text = bytes(json, length) else {
-                    errorOut?.pointee = arena.keep(json == nil ? "no JSON text (NULL)" : "the length \(UInt(bitPattern: length)) is above PTRDIFF_MAX").pointer
+                    errorOut?.pointee = state.arena.keep(json == nil ? "no JSON text (NULL)" : "the length \(UInt(bitPattern: length)) is above PTRDIFF_MAX").pointer
                     return none
                 }
                 do throws(JSONParseError) {
-                    return documents.add(try JSON(parsing: text))
+                    return state.json.add(try JSON(parsing: text))
                 } catch {
                     // The parser reports a byte offset; C authors read lines and columns.
                     let message = "invalid JSON at \(location(of: error.offset, in: text)): \(error.reason)"
-                    errorOut?.pointee = arena.keep(message).pointer
+                    errorOut?.pointee = state.arena.keep(message).pointer
                     return none
                 }
             } ?? none
         }
         table.pointee.get = { call, value, path in
             guard let path else { return none }
-            return withValue(call, value) { document, node, documents, _ in
-                guard let steps = JSONExtensionPath.parse(UnsafeRawBufferPointer(start: path, count: strlen(path))),
-                      let found = document.follow(steps, from: node) else { return nil }
-                return documents.handle(found, like: value)
+            return withValue(call, value) { document, node in
+                document.follow(UnsafeRawBufferPointer(start: path, count: strlen(path)), from: node)
+                    .map { JSONCallDocuments.handle($0, like: value) }
             } ?? none
         }
         table.pointee.type = { call, value in
-            withValue(call, value) { document, node, _, _ in
-                switch document.value(node) {
-                case .null: NODAL_JSON_NULL
-                case .bool: NODAL_JSON_BOOL
-                case .int, .double: NODAL_JSON_NUMBER
-                case .string: NODAL_JSON_STRING
-                case .array: NODAL_JSON_ARRAY
-                case .object: NODAL_JSON_OBJECT
-                }
-            } ?? NODAL_JSON_MISSING
+            withValue(call, value) { document, node in document.type(node) } ?? NODAL_JSON_MISSING
         }
         table.pointee.string = { call, value, length in
-            let text = withValue(call, value) { document, node, _, arena in document.cString(node, arena: arena) }
+            let text = withValue(call, value) { document, node in document.cString(node) }
             length?.pointee = text?.count ?? 0
             return text?.pointer
         }
         table.pointee.number = { call, value, out in
             guard let out else { return NODAL_INVALID }
-            let number = withValue(call, value) { document, node, _, _ in document.value(node).doubleValue }
+            let number = withValue(call, value) { document, node in document.value(node).doubleValue }
             guard let number else { return NODAL_INVALID }
             out.pointee = number
             return NODAL_OK
         }
         table.pointee.integer = { call, value, out in
             guard let out else { return NODAL_INVALID }
-            let integer = withValue(call, value) { document, node, _, _ -> Int64? in
+            let integer = withValue(call, value) { document, node -> Int64? in
                 switch document.value(node) {
                 case .int(let integer): return Int64(integer)
                 // Whole doubles within Int64 (2.0); 2^63 itself is not (it rounds from above).
@@ -149,28 +126,28 @@ enum JSONExtension {
         }
         table.pointee.boolean = { call, value, out in
             guard let out else { return NODAL_INVALID }
-            let boolean = withValue(call, value) { document, node, _, _ in document.value(node).boolValue }
+            let boolean = withValue(call, value) { document, node in document.value(node).boolValue }
             guard let boolean else { return NODAL_INVALID }
             out.pointee = boolean ? 1 : 0
             return NODAL_OK
         }
         table.pointee.count = { call, value in
-            withValue(call, value) { document, node, _, _ in document.count(node) } ?? 0
+            withValue(call, value) { document, node in document.count(node) } ?? 0
         }
         table.pointee.element = { call, value, index in
             // A size_t above Int.max arrives negative: past any end.
-            withValue(call, value) { document, node, documents, _ in
-                guard case .array(let elements) = document.value(node), index >= 0, index < elements.count,
+            withValue(call, value) { document, node in
+                guard document.type(node) == NODAL_JSON_ARRAY, index >= 0, index < document.count(node),
                       let first = document.firstChild(node) else { return nil }
-                return documents.handle(first + index, like: value)
+                return JSONCallDocuments.handle(first + index, like: value)
             } ?? none
         }
         table.pointee.member = { call, value, index, key, keyLength in
-            let found = withValue(call, value) { document, node, documents, arena -> (nodal_json_value, (pointer: UnsafePointer<CChar>, count: Int))? in
-                guard case .object(let object) = document.value(node), index >= 0, index < object.count,
+            let found = withValue(call, value) { document, node -> (nodal_json_value, (pointer: UnsafePointer<CChar>, count: Int))? in
+                guard document.type(node) == NODAL_JSON_OBJECT, index >= 0, index < document.count(node),
                       let first = document.firstChild(node),
-                      let name = document.cKey(index, ofObject: node, first: first, arena: arena) else { return nil }
-                return (documents.handle(first + index, like: value), name)
+                      let name = document.cKey(index, ofObject: node, first: first) else { return nil }
+                return (JSONCallDocuments.handle(first + index, like: value), name)
             }
             key?.pointee = found?.1.pointer
             keyLength?.pointee = found?.1.count ?? 0
@@ -180,36 +157,31 @@ enum JSONExtension {
         // ---- Writing ----
 
         table.pointee.writer = { call in
-            withDocuments(call) { documents, _, _ in documents.newWriter() } ?? 0
+            CallTable.withLiveCall(call) { state, _ in state.json.newWriter() } ?? 0
         }
-        table.pointee.begin_object = { call, writer in step(call, writer) { writer, _ in writer.beginObject() } }
-        table.pointee.end_object = { call, writer in step(call, writer) { writer, _ in writer.endObject() } }
-        table.pointee.begin_array = { call, writer in step(call, writer) { writer, _ in writer.beginArray() } }
-        table.pointee.end_array = { call, writer in step(call, writer) { writer, _ in writer.endArray() } }
+        table.pointee.begin_object = { call, writer in step(call, writer) { $0.beginObject() } }
+        table.pointee.end_object = { call, writer in step(call, writer) { $0.endObject() } }
+        table.pointee.begin_array = { call, writer in step(call, writer) { $0.beginArray() } }
+        table.pointee.end_array = { call, writer in step(call, writer) { $0.endArray() } }
         table.pointee.key = { call, writer, key, length in
-            step(call, writer) { writer, _ in
-                guard let utf8 = bytes(key, length) else { return writer.refuseArgument() }
-                return writer.key(utf8)
-            }
+            step(call, writer) { writer in bytes(key, length).map { writer.key($0) } ?? writer.refuseArgument() }
         }
         table.pointee.write_string = { call, writer, text, length in
-            step(call, writer) { writer, _ in
-                guard let utf8 = bytes(text, length) else { return writer.refuseArgument() }
-                return writer.string(utf8)
-            }
+            step(call, writer) { writer in bytes(text, length).map { writer.string($0) } ?? writer.refuseArgument() }
         }
-        table.pointee.write_number = { call, writer, number in step(call, writer) { writer, _ in writer.number(number) } }
-        table.pointee.write_integer = { call, writer, number in step(call, writer) { writer, _ in writer.integer(number) } }
-        table.pointee.write_bool = { call, writer, value in step(call, writer) { writer, _ in writer.bool(value != 0) } }
-        table.pointee.write_null = { call, writer in step(call, writer) { writer, _ in writer.null() } }
+        table.pointee.write_number = { call, writer, number in step(call, writer) { $0.number(number) } }
+        table.pointee.write_integer = { call, writer, number in step(call, writer) { $0.integer(number) } }
+        table.pointee.write_bool = { call, writer, value in step(call, writer) { $0.bool(value != 0) } }
+        table.pointee.write_null = { call, writer in step(call, writer) { $0.null() } }
         table.pointee.write_value = { call, writer, value in
-            step(call, writer) { writer, documents in
-                guard let (document, node) = documents.resolve(value) else { return writer.refuseArgument() }
-                return writer.value(document.value(node))
-            }
+            CallTable.withLiveCall(call) { state, _ in
+                guard let target = state.json.writer(writer) else { return NODAL_INVALID }
+                guard let (document, node) = state.json.resolve(value) else { return target.refuseArgument() ? NODAL_OK : NODAL_INVALID }
+                return target.value(document.value(node)) ? NODAL_OK : NODAL_INVALID
+            } ?? NODAL_INVALID
         }
         table.pointee.writer_json = { call, writer, length in
-            let text = withDocuments(call) { documents, arena, _ in documents.writer(writer)?.finished(arena: arena) } ?? nil
+            let text = CallTable.withLiveCall(call) { state, _ in state.json.writer(writer)?.finished() } ?? nil
             length?.pointee = text?.count ?? 0
             return text?.pointer
         }

@@ -1,4 +1,9 @@
 import NodalJSON
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A writer of the JSON extension: builds one JSON value step by step, as a streaming writer
 /// does, refusing any step that is out of place (include/nodal.h, nodal_json's writer).
@@ -7,25 +12,56 @@ import NodalJSON
 /// byte for byte what Nodal writes for the same value. Once a step was refused the writer stays
 /// failed and gives no text.
 ///
-/// Touched only under its call's lock (it lives in the call's `JSONCallDocuments`).
-final class JSONExtensionWriter {
-    private enum Kind { case object, array }
-
-    private struct Frame {
-        let kind: Kind
-        /// Members or elements written so far.
-        var count = 0
-        /// In an object: a key was written and its value is due.
-        var afterKey = false
-    }
-
+/// `@unchecked Sendable`: touched only under its call's lock (it lives in the call's
+/// `JSONCallDocuments`), like the call's other state.
+final class JSONExtensionWriter: JSONSerialNumbered, @unchecked Sendable {
+    let serial: UInt32
     private var bytes: [UInt8] = []
-    private var open: [Frame] = []
+    /// The containers open: how many, and which are objects (a bit each, the innermost at
+    /// `depth - 1`; past 64 levels in `deeperObjects`). Only the innermost needs more state: an
+    /// enclosing one always has the value being written as a member or element already.
+    private var depth = 0
+    private var objects: UInt64 = 0
+    private var deeperObjects: [Bool] = []
+    /// The innermost container has a member or element already (the next one needs a comma).
+    private var hasItems = false
+    /// The innermost container is an object whose key was written: its value is due.
+    private var afterKey = false
     /// The top-level value is complete: nothing more may be written.
     private var complete = false
     private(set) var failed = false
-    /// The text handed out by `finished`, kept in the call's arena.
+    /// The text handed out by `finished`: a NUL-terminated copy, freed with the writer when the
+    /// call ends.
     private var handedOut: (pointer: UnsafePointer<CChar>, count: Int)?
+
+    init(serial: UInt32) {
+        self.serial = serial
+        bytes.reserveCapacity(64)
+    }
+
+    deinit {
+        if let handedOut { free(UnsafeMutableRawPointer(mutating: handedOut.pointer)) }
+    }
+
+    /// Whether the container at `level` (from 0, outermost) is an object.
+    private func isObject(_ level: Int) -> Bool {
+        level < 64 ? objects & (1 << UInt64(level)) != 0 : deeperObjects[level - 64]
+    }
+
+    private var innermostIsObject: Bool { isObject(depth - 1) }
+
+    private func open(object: Bool) {
+        if depth < 64 {
+            if object { objects |= 1 << UInt64(depth) } else { objects &= ~(1 << UInt64(depth)) }
+        } else if depth - 64 < deeperObjects.count {
+            deeperObjects[depth - 64] = object
+        } else {
+            deeperObjects.append(object)
+        }
+        depth += 1
+        hasItems = false
+        afterKey = false
+    }
 
     /// Refuses the step; the writer stays failed.
     private func refuse() -> Bool {
@@ -36,10 +72,11 @@ final class JSONExtensionWriter {
     /// Whether a value may start here; writes the comma before an array's next element.
     private func startValue() -> Bool {
         guard !failed else { return false }
-        if let top = open.last {
-            switch top.kind {
-            case .array: if top.count > 0 { bytes.append(UInt8(ascii: ",")) }
-            case .object: guard top.afterKey else { return refuse() }
+        if depth > 0 {
+            if innermostIsObject {
+                guard afterKey else { return refuse() }
+            } else if hasItems {
+                bytes.append(UInt8(ascii: ","))
             }
         } else if complete {
             return refuse()  // a second top-level value
@@ -49,36 +86,36 @@ final class JSONExtensionWriter {
 
     /// After a value (a scalar, or an end): counts it in its container, or completes the writer.
     private func endValue() {
-        guard !open.isEmpty else { complete = true; return }
-        open[open.count - 1].count += 1
-        open[open.count - 1].afterKey = false
+        guard depth > 0 else { complete = true; return }
+        hasItems = true
+        afterKey = false
     }
 
     func beginObject() -> Bool {
         guard startValue() else { return false }
         bytes.append(UInt8(ascii: "{"))
-        open.append(Frame(kind: .object))
+        open(object: true)
         return true
     }
 
     func beginArray() -> Bool {
         guard startValue() else { return false }
         bytes.append(UInt8(ascii: "["))
-        open.append(Frame(kind: .array))
+        open(object: false)
         return true
     }
 
     func endObject() -> Bool {
-        guard !failed, let top = open.last, top.kind == .object, !top.afterKey else { return refuse() }
-        open.removeLast()
+        guard !failed, depth > 0, innermostIsObject, !afterKey else { return refuse() }
+        depth -= 1
         bytes.append(UInt8(ascii: "}"))
         endValue()
         return true
     }
 
     func endArray() -> Bool {
-        guard !failed, let top = open.last, top.kind == .array else { return refuse() }
-        open.removeLast()
+        guard !failed, depth > 0, !innermostIsObject else { return refuse() }
+        depth -= 1
         bytes.append(UInt8(ascii: "]"))
         endValue()
         return true
@@ -86,18 +123,48 @@ final class JSONExtensionWriter {
 
     /// A member's key: only in an object, where a key is due. `utf8` must be valid UTF-8.
     func key(_ utf8: UnsafeRawBufferPointer) -> Bool {
-        guard !failed, let top = open.last, top.kind == .object, !top.afterKey,
-              let key = String(validating: utf8, as: UTF8.self) else { return refuse() }
-        if top.count > 0 { bytes.append(UInt8(ascii: ",")) }
-        JSON.writeString(key, to: &bytes)
+        guard !failed, depth > 0, innermostIsObject, !afterKey, let literal = Self.literal(utf8) else { return refuse() }
+        if hasItems { bytes.append(UInt8(ascii: ",")) }
+        literal.write(to: &bytes)
         bytes.append(UInt8(ascii: ":"))
-        open[open.count - 1].afterKey = true
+        afterKey = true
         return true
     }
 
     func string(_ utf8: UnsafeRawBufferPointer) -> Bool {
-        guard let text = String(validating: utf8, as: UTF8.self) else { return refuse() }
-        return scalar { JSON.writeString(text, to: &$0) }
+        // Checked before the value starts, so that a refused string writes nothing.
+        guard let literal = Self.literal(utf8) else { return refuse() }
+        return scalar { literal.write(to: &$0) }
+    }
+
+    /// A string literal of valid UTF-8, written exactly as `JSON.writeString` writes it: ASCII
+    /// with nothing to escape is copied as is (what that writer does with it, without making a
+    /// String first); anything else goes through that writer.
+    private enum Literal {
+        case plain(UnsafeRawBufferPointer)
+        case text(String)
+
+        func write(to out: inout [UInt8]) {
+            switch self {
+            case .plain(let utf8):
+                out.append(UInt8(ascii: "\""))
+                out.append(contentsOf: utf8)
+                out.append(UInt8(ascii: "\""))
+            case .text(let text):
+                JSON.writeString(text, to: &out)
+            }
+        }
+    }
+
+    /// Nil when the bytes are not valid UTF-8.
+    private static func literal(_ utf8: UnsafeRawBufferPointer) -> Literal? {
+        var plain = true
+        for byte in utf8 where byte < 0x20 || byte >= 0x80 || byte == 0x22 || byte == 0x5C {
+            plain = false
+            break
+        }
+        if plain { return .plain(utf8) }
+        return String(validating: utf8, as: UTF8.self).map { .text($0) }
     }
 
     /// A double, as Nodal writes doubles (`2.0`, `0.1`, `1e+300`). JSON has no NaN or infinity.
@@ -106,16 +173,33 @@ final class JSONExtensionWriter {
         return scalar { JSON.writeDouble(value, to: &$0) }
     }
 
+    /// An integer's decimal digits: the text `JSON.writeInt` writes, without making a String.
     func integer(_ value: Int64) -> Bool {
-        scalar { JSON.writeInt(Int(value), to: &$0) }
+        scalar { out in
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 20 digits and a sign
+            var magnitude = value.magnitude
+            withUnsafeMutableBytes(of: &digits) { buffer in
+                var start = buffer.count
+                repeat {
+                    start -= 1
+                    buffer[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                    magnitude /= 10
+                } while magnitude > 0
+                if value < 0 {
+                    start -= 1
+                    buffer[start] = UInt8(ascii: "-")
+                }
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start...]))
+            }
+        }
     }
 
     func bool(_ value: Bool) -> Bool {
-        scalar { $0.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8)) }
+        scalar { $0.append(contentsOf: value ? "true".utf8 : "false".utf8) }
     }
 
     func null() -> Bool {
-        scalar { $0.append(contentsOf: Array("null".utf8)) }
+        scalar { $0.append(contentsOf: "null".utf8) }
     }
 
     /// A whole value of a document, compact, keys in document order.
@@ -134,13 +218,18 @@ final class JSONExtensionWriter {
     /// Refuses a step whose argument was bad (a NULL pointer, a handle that is not a value).
     func refuseArgument() -> Bool { refuse() }
 
-    /// The finished text, kept in `arena` until the call ends (the same copy when asked again),
-    /// or nil while the value is incomplete or after a refused step.
-    func finished(arena: CallArena) -> (pointer: UnsafePointer<CChar>, count: Int)? {
+    /// The finished text until the call ends (the same copy when asked again), or nil while the
+    /// value is incomplete or after a refused step.
+    func finished() -> (pointer: UnsafePointer<CChar>, count: Int)? {
         guard complete, !failed else { return nil }
         if let handedOut { return handedOut }
-        let kept = arena.keep(bytes)
+        let count = bytes.count
+        let memory = malloc(count + 1)!.assumingMemoryBound(to: UInt8.self)
+        bytes.withUnsafeBufferPointer { memory.initialize(from: $0.baseAddress!, count: count) }
+        memory[count] = 0
+        let kept = (UnsafeRawPointer(memory).assumingMemoryBound(to: CChar.self), count)
         handedOut = kept
+        bytes = []  // nothing more can be written: the copy is the text
         return kept
     }
 }

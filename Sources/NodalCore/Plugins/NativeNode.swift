@@ -53,9 +53,12 @@ package final class NativeNode: @unchecked Sendable {
 
     var runsInline: Bool { info.flags.contains(.nonBlocking) }
 
-    /// Calls the node on the current thread and turns what it did into an outcome.
-    func call(input: [UInt8], stepID: String, cancellation: CancellationToken?, events: EventSink? = nil) -> NodeOutcome {
-        let context = CallContext(stepID: stepID, nodeID: info.id, cancellation: cancellation, events: events, node: self, input: input)
+    /// Calls the node on the current thread and turns what it did into an outcome. `parsedInput`
+    /// is the value `input` holds, when the caller has it: the JSON extension then reads it
+    /// instead of parsing the bytes again.
+    func call(input: [UInt8], parsedInput: JSON? = nil, stepID: String, cancellation: CancellationToken?, events: EventSink? = nil) -> NodeOutcome {
+        let context = CallContext(
+            stepID: stepID, nodeID: info.id, cancellation: cancellation, events: events, node: self, input: input, inputValue: parsedInput)
         // The context lives in this frame until the call is finished, as `begin` requires.
         let called = withUnsafePointer(to: context) { context -> (nodal_status, (output: [UInt8]?, error: StepError?, refusedOutputBytes: Int?))? in
             guard let call = CallTable.begin(context) else { return nil }

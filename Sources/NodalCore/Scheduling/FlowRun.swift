@@ -386,8 +386,8 @@ final class FlowRun {
             let bytes = input.encodedBytes
             let stepID = flow.steps[index].id
             let outcome = node.serialGate.map { gate in
-                gate.runInline { node.call(input: bytes, stepID: stepID, cancellation: cancellation, events: events) }
-            } ?? node.call(input: bytes, stepID: stepID, cancellation: cancellation, events: events)
+                gate.runInline { node.call(input: bytes, parsedInput: input.json, stepID: stepID, cancellation: cancellation, events: events) }
+            } ?? node.call(input: bytes, parsedInput: input.json, stepID: stepID, cancellation: cancellation, events: events)
             machine.callFinished(step: index, generation: generation, outcome: checked(index, outcome))
             return true
         case .inline(let body):
@@ -398,7 +398,7 @@ final class FlowRun {
             let stepID = flow.steps[index].id
             let events = events
             startOnPool(index, generation: generation, gate: node.serialGate) { token in
-                node.call(input: bytes, stepID: stepID, cancellation: token, events: events)
+                node.call(input: bytes, parsedInput: input.json, stepID: stepID, cancellation: token, events: events)
             }
         case .pooled(let body):
             let context = nodeContext(index)
