@@ -282,6 +282,40 @@ import Testing
             return answer(host, call, &b);
         }
 
+        /* {"depth": n}: n containers nested (every third an object with key "k"), n inside. A
+         * second writer ends the wrong kind of container deep down and must be refused. */
+        static nodal_status deep_invoke(ARGS) {
+            nodal_json_writer w, wrong;
+            int64_t depth = 0, level;
+            const char *text;
+            size_t len = 0;
+            nodal_status s = NODAL_OK, refused;
+            NEED_JSON(j)
+            j->integer(call, j->get(call, j->input(call), "depth"), &depth);
+            w = j->writer(call);
+            wrong = j->writer(call);
+            for (level = 0; level < depth && s == NODAL_OK; level++) {
+                if (level % 3 == 0) {
+                    s = j->begin_object(call, w);
+                    if (s == NODAL_OK) s = j->key(call, w, "k", 1);
+                } else {
+                    s = j->begin_array(call, w);
+                }
+                j->begin_array(call, wrong);
+            }
+            if (s == NODAL_OK) s = j->write_integer(call, w, depth);
+            for (level = depth - 1; level >= 0 && s == NODAL_OK; level--) {
+                s = level % 3 == 0 ? j->end_object(call, w) : j->end_array(call, w);
+            }
+            refused = j->end_object(call, wrong);
+            text = j->writer_json(call, w, &len);
+            if (s != NODAL_OK || text == NULL || refused != NODAL_INVALID) {
+                host->set_error(call, "DEEP_FAILED", "a step was refused, or a wrong end was not", NULL, 0);
+                return NODAL_ERROR;
+            }
+            return host->write_output(call, text, len);
+        }
+
         /* {"items": [integers]}: counts and sums them by element. */
         static nodal_status sum_invoke(ARGS) {
             buf b = { 0 };
@@ -574,6 +608,7 @@ import Testing
         NODE(write_node, write, PURE);
         NODE(misuse_node, misuse, PURE);
         NODE(sum_node, sum, PURE);
+        NODE(deep_node, deep, PURE);
         NODE(edges_node, edges, PURE);
         NODE(parse_node, parse, PURE);
         NODE(extension_node, extension, PURE);
@@ -581,7 +616,7 @@ import Testing
         NODE(stale_node, stale, 0);
         NODE(concurrent_node, concurrent, NODAL_NODE_THREAD_SAFE);
         static const nodal_node *const nodes[] = {
-            &describe_node, &roundtrip_node, &write_node, &misuse_node, &sum_node, &edges_node, &parse_node,
+            &describe_node, &roundtrip_node, &write_node, &misuse_node, &sum_node, &deep_node, &edges_node, &parse_node,
             &extension_node, &threaded_node, &stale_node, &concurrent_node,
         };
         static const nodal_plugin plugin = {
@@ -810,6 +845,17 @@ import Testing
         }
     }
 
+    @Test func writesDeeplyNestedValues() throws {
+        let probe = try Probe()
+        // Up to, at and past the 64 levels the writer keeps inline.
+        for depth in [1, 63, 64, 65, 200] {
+            var expected: JSON = .int(depth)
+            for level in (0..<depth).reversed() { expected = level % 3 == 0 ? ["k": expected] : [expected] }
+            let output = try probe.call("deep", #"{"depth": \#(depth)}"#)
+            #expect(output.bytes == expected.serializedBytes(), "depth \(depth)")
+        }
+    }
+
     @Test func writerMisuseIsRefusedAndStaysRefused() throws {
         let probe = try Probe()
         let output = try #require(try probe.call("misuse", "{}").json.objectValue)
@@ -939,6 +985,22 @@ import Testing
         }
         // Other calls' handles did pass through (every call but the first finds one at least).
         #expect(foreign >= count - 1)
+    }
+
+    /// The C example of docs-fragments/json-extension.md (README's "The JSON extension"), built
+    /// and run as written there.
+    @Test func theDocumentedExampleBuildsAndRuns() async throws {
+        let text = try String(contentsOfFile: Products.repositoryRoot + "/docs-fragments/json-extension.md", encoding: .utf8)
+        let source = try #require(text.components(separatedBy: "```c\n").dropFirst().first?.components(separatedBy: "```").first)
+        let directory = try temporaryDirectory()
+        let path = try buildCPlugin(source, name: "greet", in: directory)
+        let engine = Engine()
+        try engine.loadPlugin(at: path)
+        let flow = try Flow(yaml: "steps:\n  - { id: hi, component: /greet/hello, input: { name: { $input: name } } }\noutput: { $step: hi }\n")
+        let result = await engine.run(flow, input: ["name": "Ada"])
+        #expect(result.output == ["greeting": "hello Ada"])
+        let refused = await engine.run(flow, input: ["name": 7])
+        #expect(refused.error?.code == "INVALID_INPUT")
     }
 
     @Test func aPluginBuiltAgainstTheABI11HeaderStillLoadsAndRuns() async throws {
