@@ -1003,6 +1003,48 @@ import Testing
         #expect(refused.error?.code == "INVALID_INPUT")
     }
 
+    /// plugins/std reads and writes through the extension: its nodes called directly (no input
+    /// schema in front of them) still refuse bad input naming the field, as they did with their
+    /// own JSON reader, and write numbers as before.
+    @Test func theStdPluginReadsAndWritesThroughTheExtension() throws {
+        let engine = Engine()
+        let loaded = try PluginLoader.load(Products.plugin("nodal_std"), logger: engine.logger, maxOutputBytes: Engine.defaultMaxOutputBytes)
+        let nodes = Dictionary(uniqueKeysWithValues: loaded.nodes.map { ($0.info.name, $0) })
+        func call(_ node: String, _ input: String) throws -> NodeOutcome {
+            try #require(nodes[node]).call(input: Array(input.utf8), stepID: "s", cancellation: nil)
+        }
+        func output(_ node: String, _ input: String) throws -> String? {
+            guard case .success(let payload) = try call(node, input) else { return nil }
+            return String(decoding: payload.encodedBytes, as: UTF8.self)
+        }
+        func error(_ node: String, _ input: String) throws -> String? {
+            guard case .failure(let error) = try call(node, input) else { return nil }
+            return "\(error.code): \(error.message)"
+        }
+        #expect(try output("upper", #"{"text": "h\u00e9llo \u0000 \"x\""}"#) == #"{"text":"H\#u{E9}LLO \u0000 \"X\""}"#)
+        #expect(try output("concat", #"{"parts": ["a", "b", "c"], "separator": ", "}"#) == #"{"text":"a, b, c"}"#)
+        #expect(try output("length", #"{"text": "\u00e9\ud83d\ude00a"}"#) == #"{"length":3}"#)
+        #expect(try output("add", #"{"a": 1.5, "b": 0.5}"#) == #"{"result":2}"#)
+        #expect(try output("add", #"{"a": 0.1, "b": 0.2}"#) == #"{"result":0.30000000000000004}"#)
+        #expect(try output("add", #"{"a": 9223372036854775807, "b": 1}"#) == #"{"result":9.223372036854776e+18}"#)
+        #expect(try output("multiply", #"{"a": -4, "b": 2.5}"#) == #"{"result":-10}"#)
+        #expect(try output("increment", #"{"value": 2.5}"#) == #"{"value":3.5}"#)
+        #expect(try output("sleep", #"{"ms": 0, "value": {"z": [1, 2.5], "a": null}}"#) == #"{"slept_ms":0,"value":{"z":[1,2.5],"a":null}}"#)
+        #expect(try error("upper", "[1]") == "INVALID_INPUT: input must be a JSON object, got an array")
+        #expect(try error("upper", "{}") == "INVALID_INPUT: missing required field 'text' (a string)")
+        #expect(try error("upper", #"{"text": 5}"#) == "INVALID_INPUT: field 'text' must be a string, got a number")
+        #expect(try error("concat", #"{"parts": ["a", 1]}"#) == "INVALID_INPUT: field 'parts[1]' must be a string, got a number")
+        #expect(try error("concat", #"{"parts": "a"}"#) == "INVALID_INPUT: field 'parts' must be an array, got a string")
+        #expect(try error("concat", #"{"parts": [], "separator": true}"#) == "INVALID_INPUT: field 'separator' must be a string, got a boolean")
+        #expect(try error("add", #"{"a": 1}"#) == "INVALID_INPUT: missing required field 'b' (a number)")
+        #expect(try error("add", #"{"a": null, "b": 1}"#) == "INVALID_INPUT: field 'a' must be a number, got null")
+        #expect(try error("multiply", #"{"a": 1e308, "b": 10}"#) == "OUT_OF_RANGE: the result is not a finite number and cannot be written as JSON")
+        #expect(try error("log", #"{"message": "m", "steps": 2.5}"#) == "INVALID_INPUT: field 'steps' must be an integer between 0 and 1000000")
+        #expect(try error("sleep", #"{"ms": -1}"#) == "INVALID_INPUT: field 'ms' must be a number of milliseconds between 0 and 86400000")
+        #expect(try error("fail", #"{"code": "E", "message": "m"}"#) == "E: m")
+        #expect(try error("fail", #"{"code": 1}"#) == "INVALID_INPUT: field 'code' must be a string, got a number")
+    }
+
     @Test func aPluginBuiltAgainstTheABI11HeaderStillLoadsAndRuns() async throws {
         let header = try String(contentsOfFile: Self.fixtures + "/nodal-1.1.h", encoding: .utf8)
         #expect(header.contains("#define NODAL_ABI_MINOR 1\n"))
