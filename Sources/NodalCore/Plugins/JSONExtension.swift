@@ -15,7 +15,8 @@ import Darwin
 /// memory of the finished call. Values and writers are looked up in the call's own
 /// `JSONCallDocuments`, so one of another call reads as missing. What the host hands out
 /// (strings, keys, finished text, parse errors) belongs to the call's documents, writers and
-/// arena, and is freed when the call ends.
+/// arena, and is freed when the call ends. Each function's contract (thread, ownership, return)
+/// is the one its declaration in `struct nodal_json` states; the closures below keep to it.
 enum JSONExtension {
     static let none: nodal_json_value = 0
 
