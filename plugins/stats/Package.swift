@@ -1,8 +1,15 @@
 // swift-tools-version:6.1
 // Builds the stats plugin on its own, without the rest of Nodal:
 //   swift build            -> .build/debug/libnodal_stats.so
-// The root package builds the same sources as its `nodal_stats` product.
+// It depends on NodalPluginKit, the Swift plugin SDK of the Nodal package two folders up (the
+// root package builds the same sources as its `nodal_stats` product). Only the Kit and NodalJSON
+// are compiled and linked, statically, into the plugin; the engine and its dependencies are not.
 import PackageDescription
+
+// A path dependency is known by its folder's name (the clone may be called anything), so the
+// name is read from the path rather than written here.
+let nodal = Context.packageDirectory + "/../.."
+let nodalIdentity = String(Context.packageDirectory.split(separator: "/").dropLast(2).last ?? "nodal").lowercased()
 
 let package = Package(
     name: "nodal-stats",
@@ -10,14 +17,13 @@ let package = Package(
     products: [
         .library(name: "nodal_stats", type: .dynamic, targets: ["NodalStatsPlugin"]),
     ],
+    dependencies: [
+        .package(path: nodal),
+    ],
     targets: [
-        // The plugin ABI: a module map over the repository's include/nodal.h (the root package's
-        // CNodal target is not a product, so this package carries its own, pointing at the same
-        // header).
-        .target(name: "CNodal", path: "Sources/CNodal"),
         .target(
             name: "NodalStatsPlugin",
-            dependencies: ["CNodal"],
+            dependencies: [.product(name: "NodalPluginKit", package: nodalIdentity)],
             path: "Sources/NodalStatsPlugin",
             // The same upcoming features the root package enables for this target.
             swiftSettings: [
