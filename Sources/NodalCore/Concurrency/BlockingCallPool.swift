@@ -127,6 +127,10 @@ package final class BlockingCallPool: Sendable {
                 exitThread(retiringFromStuckCall: false)
                 return
             }
+            // A job submitted while this thread spun woke no one (the spinner was to take it),
+            // but this thread takes one job only: pass the wake-up on, or a parked thread sleeps
+            // through a queued job while this one runs a long call.
+            if queued.load(ordering: .acquiring) > 0 { state.signal() }
             if next() {
                 exitThread(retiringFromStuckCall: true)
                 return
