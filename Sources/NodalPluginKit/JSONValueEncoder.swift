@@ -101,13 +101,19 @@ struct SingleSlot: SingleValueEncodingContainer {
         guard value.isFinite else {
             throw EncodingError.invalidValue(value, .init(codingPath: codingPath, debugDescription: "not a finite number"))
         }
-        slot.content = .value(.double(value))
+        slot.content = .value(Self.number(value))
     }
     mutating func encode(_ value: Float) throws {
         guard value.isFinite else {
             throw EncodingError.invalidValue(value, .init(codingPath: codingPath, debugDescription: "not a finite number"))
         }
-        slot.content = .value(.double(Double(value)))
+        slot.content = .value(Self.number(Double(value)))
+    }
+
+    /// A whole number is written without a fraction (80, not 80.0), as Foundation's JSONEncoder
+    /// writes it: the text Swift authors expect. Both read back as the same JSON number.
+    static func number(_ value: Double) -> JSON {
+        value.rounded() == value && abs(value) < 9_007_199_254_740_992 ? .int(Int(value)) : .double(value)
     }
     mutating func encode(_ value: Int) throws { slot.content = .value(.int(value)) }
     mutating func encode(_ value: Int8) throws { integer(value) }

@@ -215,6 +215,12 @@ extension NodeOutcome {
         let output = try call("order", #"{"customer": {"name": "Ada"}, "items": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 3.0}]}"#).output
         #expect(output == ["total": 5, "vip": false, "lines": [["sku": "a", "qty": 2], ["sku": "b", "qty": 3]], "ratio": 2.5])
         #expect(try call("double", #"{"x": 21}"#).output == ["x": 42])
+        // A whole Double is written as JSONEncoder writes it: 2, not 2.0.
+        guard case .success(let payload) = try call("order", #"{"customer": {"name": "Ada"}, "items": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 2}]}"#) else {
+            Issue.record("the order failed")
+            return
+        }
+        #expect(String(decoding: payload.bytes ?? [], as: UTF8.self).hasSuffix(#""ratio":2}"#))
     }
 
     @Test(arguments: [
