@@ -1,5 +1,10 @@
 import ArgumentParser
 import Nodal
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Options every command that needs an engine shares.
 struct EngineOptions: ParsableArguments {
@@ -19,10 +24,19 @@ struct EngineOptions: ParsableArguments {
     /// Refused plugins are reported on standard error and do not stop the command.
     func makeEngine(forFlowAt flowPath: String?) throws -> Engine {
         guard maxOutputBytes >= 0 else { throw CLIError.usage("--max-output-bytes must be 0 or more, not \(maxOutputBytes)") }
+        try checkPluginPaths()
         let engine = Engine(configuration: try loadConfiguration(forFlowAt: flowPath), extensions: [.ffi], maxOutputBytes: maxOutputBytes)
         let refusals = engine.loadPlugins(searchPath: Engine.pluginSearchPath(explicit: pluginPaths, configuration: engine.configuration))
         for refusal in refusals { printError("warning: \(refusal)") }
         return engine
+    }
+
+    /// A folder named on the command line that is not there is a typo, not a default to skip:
+    /// a usage error (64).
+    func checkPluginPaths() throws {
+        for path in pluginPaths where access(path, F_OK) != 0 {
+            throw CLIError.usage("--plugin-path \(path): no such file or folder")
+        }
     }
 
     /// `--config`, else `NODAL_CONFIG`, else the config file found beside the flow or in the
