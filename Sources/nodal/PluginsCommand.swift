@@ -5,7 +5,7 @@ struct PluginsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugins",
         abstract: "List and inspect native plugins on the search path, and write new ones.",
-        subcommands: [List.self, Inspect.self])
+        subcommands: [List.self, Inspect.self, New.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
