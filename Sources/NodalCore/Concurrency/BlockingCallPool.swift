@@ -127,6 +127,10 @@ package final class BlockingCallPool: Sendable {
                 exitThread(retiringFromStuckCall: false)
                 return
             }
+            // Jobs submitted while a thread spun woke nobody (the spinner takes only one): pass
+            // the wake-up on, so that queued jobs never wait behind a blocking one while other
+            // threads stay parked. Costs no system call when nobody is parked.
+            if queued.load(ordering: .acquiring) > 0 { state.signal() }
             if next() {
                 exitThread(retiringFromStuckCall: true)
                 return
