@@ -69,6 +69,8 @@ let package = Package(
             dependencies: [
                 "Nodal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // Plugins' log lines go through the CLI's own handler (Sources/nodal/LogLines.swift).
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(

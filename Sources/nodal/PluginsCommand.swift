@@ -79,10 +79,10 @@ struct PluginsCommand: AsyncParsableCommand {
                 component = try engine.describeComponent(at: route)
             } catch let error as PluginLoadError {
                 printError("error: \(error)")
-                throw ExitCode(69)
+                throw ExitStatus.plugin.exitCode
             } catch {
                 printError("error: \(error)")
-                throw ExitCode(1)
+                throw ExitStatus.failed.exitCode
             }
             switch component.kind {
             case .pluginNode(let plugin, let node):

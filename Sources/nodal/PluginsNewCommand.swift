@@ -72,7 +72,7 @@ extension PluginsCommand {
                 }
             } catch {
                 printError("error: could not write \(folder): \(error.localizedDescription)")
-                throw ExitCode(1)
+                throw ExitStatus.failed.exitCode
             }
             print("wrote \(folder): \(scaffold.files.map(\.path).joined(separator: ", "))")
             switch language {
@@ -83,7 +83,7 @@ extension PluginsCommand {
 
         private func usage(_ message: String) -> any Error {
             printError("error: \(message)")
-            return ExitCode(64)
+            return ExitStatus.usage.exitCode
         }
 
         private func absolute(_ path: String) -> String {

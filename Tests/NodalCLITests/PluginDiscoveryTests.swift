@@ -62,12 +62,12 @@ import Testing
         #expect(lines[folder + 1].contains("refused libbroken.so: not a shared library"), "\(result.stderr)")
     }
 
-    @Test func aPluginPathThatDoesNotExistIsAUsageError() async throws {
+    @Test func aPluginPathThatDoesNotExistIsNamedNotFound() async throws {
         let (directory, flow) = try flow("/std/upper")
         let missing = directory + "/no-such-folder"
         for command in [["run", flow], ["validate", flow], ["test", flow], ["plugins", "list"]] {
             let result = try await hostileNodal(command + ["--plugin-path", missing])
-            #expect(result.status == 64, "\(command): \(result.status) \(result.stderr)")
+            #expect(result.status == 66, "\(command): \(result.status) \(result.stderr)")
             #expect(result.stderr.contains("--plugin-path \(missing): no such file or folder"), "\(result.stderr)")
         }
         // An existing one is fine.

@@ -127,9 +127,9 @@ package final class BlockingCallPool: Sendable {
                 exitThread(retiringFromStuckCall: false)
                 return
             }
-            // A job submitted while this thread spun woke no one (the spinner was to take it),
-            // but this thread takes one job only: pass the wake-up on, or a parked thread sleeps
-            // through a queued job while this one runs a long call.
+            // Jobs submitted while a thread spun woke nobody (the spinner takes only one): pass
+            // the wake-up on, so that queued jobs never wait behind a blocking one while other
+            // threads stay parked. Costs no system call when nobody is parked.
             if queued.load(ordering: .acquiring) > 0 { state.signal() }
             if next() {
                 exitThread(retiringFromStuckCall: true)

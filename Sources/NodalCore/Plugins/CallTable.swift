@@ -23,6 +23,17 @@ struct CallState: Sendable {
     var error: StepError?
     /// The size of an output refused for being over the node's limit (`Engine.maxOutputBytes`).
     var refusedOutputBytes: Int?
+    /// What the extensions handed the plugin during the call; freed when the call finishes.
+    private var _arena: CallArena?
+    /// The call's arena, made on first use.
+    var arena: CallArena {
+        mutating get {
+            if let arena = _arena { return arena }
+            let arena = CallArena()
+            _arena = arena
+            return arena
+        }
+    }
 }
 
 /// One entry of the call table. Lives at a fixed address for the life of the process.
