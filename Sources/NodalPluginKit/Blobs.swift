@@ -3,7 +3,8 @@ internal import CNodal
 /// Content-addressed values in the run's store: the host's `org.nodal.blobs.v1` extension
 /// (include/nodal.h: "Blobs"). Ids are the ones `/builtin/put_blob` gives.
 ///
-/// Get it from `context.blobs`; use it only while `run` runs. Storing may block on the store:
+/// Get it from `context.blobs`; use it only while `run` runs, from its thread or threads it starts
+/// and waits for. What the host returns is copied before a function returns. Storing may block:
 /// a node that stores blobs should not be flagged `.nonBlocking`.
 public struct Blobs: Sendable {
     public static let extensionID = NODAL_EXT_BLOBS

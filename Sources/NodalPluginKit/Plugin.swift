@@ -54,7 +54,11 @@ public final class Plugin: Sendable {
     }
 
     /// The answer to the host's `nodal_plugin_entry_v1(major, minor)`: this plugin's description,
-    /// or nil (refusing to load) for a host of another ABI major. The same pointer every time.
+    /// or nil (refusing to load) for a host of another ABI major.
+    ///
+    /// Thread: any (the host calls the entry on its loading thread). Ownership: the description
+    /// is the Kit's, built in `init` in memory that is never freed or changed, so the host may
+    /// read it for the life of the process. Returns the same pointer every time.
     public func entry(_ hostABIMajor: UInt32, _ hostABIMinor: UInt32) -> PluginEntry {
         guard hostABIMajor == UInt32(NODAL_ABI_MAJOR) else { return nil }
         return OpaquePointer(descriptors.plugin)

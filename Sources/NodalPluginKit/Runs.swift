@@ -4,7 +4,9 @@ internal import CNodal
 /// Stepflow's `runs/submit` and `runs/get` (include/nodal.h: "Runs").
 ///
 /// A run submitted here is a sub-run of the step's run: cancelling that run cancels it. Get it
-/// from `context.runs`; use it only while `run` runs.
+/// from `context.runs`; use it only while `run` runs, from its thread or threads it starts and
+/// waits for. Replies are copied before a function returns: nothing of the host's is kept.
+/// Waiting (`wait: true`) blocks the thread: a `.nonBlocking` node may submit but not wait.
 public struct Runs: Sendable {
     public static let extensionID = NODAL_EXT_RUNS
 
