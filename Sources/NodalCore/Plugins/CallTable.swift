@@ -15,6 +15,9 @@ struct CallContext: Sendable {
     let events: EventSink?
     /// The node being called (for its logger). Not retained: the caller holds the node.
     unowned(unsafe) var node: NativeNode? = nil
+    /// The input bytes invoke receives (the same buffer, shared, not copied), which the JSON
+    /// extension parses when the plugin first asks for its input.
+    var input: [UInt8] = []
 }
 
 /// What a native call answered so far, kept under its slot's lock.
@@ -25,6 +28,8 @@ struct CallState: Sendable {
     var refusedOutputBytes: Int?
     /// What the extensions handed the plugin during the call; freed when the call finishes.
     private var _arena: CallArena?
+    /// The JSON extension's documents and writers of the call (JSONCallDocuments.swift).
+    var json: JSONCallDocuments?
     /// The call's arena, made on first use.
     var arena: CallArena {
         mutating get {

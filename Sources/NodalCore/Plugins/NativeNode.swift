@@ -55,7 +55,7 @@ package final class NativeNode: @unchecked Sendable {
 
     /// Calls the node on the current thread and turns what it did into an outcome.
     func call(input: [UInt8], stepID: String, cancellation: CancellationToken?, events: EventSink? = nil) -> NodeOutcome {
-        let context = CallContext(stepID: stepID, nodeID: info.id, cancellation: cancellation, events: events, node: self)
+        let context = CallContext(stepID: stepID, nodeID: info.id, cancellation: cancellation, events: events, node: self, input: input)
         // The context lives in this frame until the call is finished, as `begin` requires.
         let called = withUnsafePointer(to: context) { context -> (nodal_status, (output: [UInt8]?, error: StepError?, refusedOutputBytes: Int?))? in
             guard let call = CallTable.begin(context) else { return nil }
