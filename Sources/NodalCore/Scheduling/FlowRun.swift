@@ -364,7 +364,10 @@ final class FlowRun {
         case .started(let attempt): events.emit(.stepStarted(step: id, attempt: attempt))
         case .cached: events.emit(.stepCached(step: id))
         case .retried(let attempt, let delay, let error): events.emit(.stepRetried(step: id, attempt: attempt, delay: delay, error: error))
-        case .succeeded(let attempt): events.emit(.stepSucceeded(step: id, attempt: attempt))
+        case .succeeded(let attempt):
+            let elapsed = times.endedAt[index].map { $0.timeIntervalSince(times.startedAt[index] ?? $0) } ?? 0
+            events.emit(.stepSucceeded(
+                step: id, attempt: attempt, output: machine.records[index].output?.json ?? .null, duration: .seconds(max(0, elapsed))))
         case .failed(let error): events.emit(.stepFailed(step: id, error: error))
         case .skipped(let reason): events.emit(.stepSkipped(step: id, reason: reason))
         case .canceled: events.emit(.stepCanceled(step: id))
