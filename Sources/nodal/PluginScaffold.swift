@@ -9,7 +9,7 @@ struct PluginScaffold {
     let language: Language
     /// The `nodal` to run the flow with, as the README and Makefile write it.
     let nodal: String
-    /// For C: the compiler flags that find nodal.h, as the Makefile writes them.
+    /// For C: the compiler flags that find nodal.h, as the Makefile writes them (Makefile text).
     let headerFlags: String
     /// For Swift: the package with NodalPluginKit, and its identity (its folder's name).
     let kitPackage: String
@@ -133,7 +133,7 @@ struct PluginScaffold {
     var makefile: String {
         """
         # Builds \(library), the \(name) plugin; `make test` runs flow.yaml's test cases.
-        NODAL ?= \(nodal)
+        NODAL ?= \(ShellWord.forMake(ShellWord.quoted(nodal)))
         # Where nodal.h is.
         NODAL_CFLAGS ?= \(headerFlags)
         CFLAGS ?= -std=c99 -O2 -Wall -Wextra -pedantic
@@ -167,10 +167,10 @@ struct PluginScaffold {
                 dependencies: [
                     // NodalPluginKit, the Swift plugin SDK. A path dependency is known by its folder's
                     // name: "\(identity)" below.
-                    .package(path: "\(kitPackage)"),
+                    .package(path: "\(ShellWord.swiftLiteral(kitPackage))"),
                 ],
                 targets: [
-                    .target(name: "\(swiftTarget)", dependencies: [.product(name: "NodalPluginKit", package: "\(identity)")]),
+                    .target(name: "\(swiftTarget)", dependencies: [.product(name: "NodalPluginKit", package: "\(ShellWord.swiftLiteral(identity))")]),
                 ],
                 swiftLanguageModes: [.v6]
             )
@@ -211,6 +211,7 @@ struct PluginScaffold {
     }
 
     var readme: String {
+        let nodal = ShellWord.quoted(nodal)
         let build = language == .c
             ? """
             make                # builds \(library)

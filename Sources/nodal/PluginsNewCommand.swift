@@ -48,10 +48,16 @@ extension PluginsCommand {
                 guard let include = installation.includeFolder else {
                     throw usage("cannot find nodal.h beside this nodal (\(installation.executable)): install Nodal (scripts/install) or run the nodal of a build folder of the repository")
                 }
-                // An installed nodal's own nodal.pc, else the header folder itself.
-                headerFlags = installation.pkgConfigFolder.map {
-                    "$(shell PKG_CONFIG_PATH=\($0):$$PKG_CONFIG_PATH pkg-config --cflags nodal 2>/dev/null || echo -I\(include))"
-                } ?? "-I\(include)"
+                // An installed nodal's own nodal.pc, else the header folder itself. pkg-config
+                // cannot hand a shell every path (it drops quotes and '$'), so a prefix that is not
+                // a plain shell word gets the folder itself, quoted for the recipe's shell and for
+                // make (outside a function, where every make reads '\#' and '$$' alike).
+                let includeFlag = ShellWord.forMake(ShellWord.quoted("-I" + include))
+                headerFlags = installation.pkgConfigFolder.flatMap { folder in
+                    ShellWord.quoted(folder) == folder
+                        ? "$(shell PKG_CONFIG_PATH=\(folder):$$PKG_CONFIG_PATH pkg-config --cflags nodal 2>/dev/null || echo -I\(include))"
+                        : nil
+                } ?? includeFlag
             case .swift:
                 guard let package = nodalPackage.map(absolute) ?? installation.swiftPackage else {
                     throw usage("cannot find NodalPluginKit beside this nodal (\(installation.executable)): pass --nodal-package PATH (the Nodal repository, or PREFIX/share/nodal/NodalPluginKit)")
@@ -75,9 +81,10 @@ extension PluginsCommand {
                 throw ExitStatus.failed.exitCode
             }
             print("wrote \(folder): \(scaffold.files.map(\.path).joined(separator: ", "))")
+            // Commands to paste: the folder and the nodal as shell words.
             switch language {
-            case .c: print("next: cd \(folder) && make && make test")
-            case .swift: print("next: cd \(folder) && swift build && \(installation.executable) test flow.yaml --plugin-path \(scaffold.builtPlugin)")
+            case .c: print("next: cd \(ShellWord.quoted(folder)) && make && make test")
+            case .swift: print("next: cd \(ShellWord.quoted(folder)) && swift build && \(ShellWord.quoted(installation.executable)) test flow.yaml --plugin-path \(scaffold.builtPlugin)")
             }
         }
 
