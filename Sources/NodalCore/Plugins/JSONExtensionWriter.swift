@@ -27,6 +27,13 @@ final class JSONExtensionWriter: JSONSerialNumbered, @unchecked Sendable {
     private var hasItems = false
     /// The innermost container is an object whose key was written: its value is due.
     private var afterKey = false
+    /// The keys of each open object, innermost last (`openObjects` of them in use). A key
+    /// written twice would reach the output parser, which keeps one value and drops the other
+    /// without a word; String equality is that parser's (JSONObject), so a canonically
+    /// equivalent key counts as the same. Slots are emptied and reused, keeping their storage,
+    /// so sibling objects allocate nothing.
+    private var keySets: [Set<String>] = []
+    private var openObjects = 0
     /// The top-level value is complete: nothing more may be written.
     private var complete = false
     private(set) var failed = false
@@ -61,6 +68,10 @@ final class JSONExtensionWriter: JSONSerialNumbered, @unchecked Sendable {
         depth += 1
         hasItems = false
         afterKey = false
+        if object {
+            if openObjects < keySets.count { keySets[openObjects].removeAll(keepingCapacity: true) } else { keySets.append([]) }
+            openObjects += 1
+        }
     }
 
     /// Refuses the step; the writer stays failed.
@@ -108,6 +119,7 @@ final class JSONExtensionWriter: JSONSerialNumbered, @unchecked Sendable {
     func endObject() -> Bool {
         guard !failed, depth > 0, innermostIsObject, !afterKey else { return refuse() }
         depth -= 1
+        openObjects -= 1
         bytes.append(UInt8(ascii: "}"))
         endValue()
         return true
@@ -121,9 +133,11 @@ final class JSONExtensionWriter: JSONSerialNumbered, @unchecked Sendable {
         return true
     }
 
-    /// A member's key: only in an object, where a key is due. `utf8` must be valid UTF-8.
+    /// A member's key: only in an object, where a key is due, and not one it has. `utf8` must
+    /// be valid UTF-8.
     func key(_ utf8: UnsafeRawBufferPointer) -> Bool {
         guard !failed, depth > 0, innermostIsObject, !afterKey, let literal = Self.literal(utf8) else { return refuse() }
+        guard keySets[openObjects - 1].insert(literal.text).inserted else { return refuse() }
         if hasItems { bytes.append(UInt8(ascii: ",")) }
         literal.write(to: &bytes)
         bytes.append(UInt8(ascii: ":"))
@@ -143,6 +157,14 @@ final class JSONExtensionWriter: JSONSerialNumbered, @unchecked Sendable {
     private enum Literal {
         case plain(UnsafeRawBufferPointer)
         case text(String)
+
+        /// As a String, for comparing keys (plain ASCII of up to 15 bytes allocates nothing).
+        var text: String {
+            switch self {
+            case .plain(let utf8): String(decoding: utf8, as: UTF8.self)
+            case .text(let text): text
+            }
+        }
 
         func write(to out: inout [UInt8]) {
             switch self {
