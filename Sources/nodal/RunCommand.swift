@@ -64,6 +64,12 @@ struct RunCommand: AsyncParsableCommand {
         if let runID, runID.allSatisfy(\.isWhitespace) {
             throw ValidationError("--run-id must not be empty")
         }
+        // A control character in a run id is a terminal escape wherever the id is printed
+        // ("go on with `nodal resume ID`") and no one can type it back for `nodal resume`.
+        if let runID, let bad = runID.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
+            let hex = String(bad.value, radix: 16, uppercase: true)
+            throw ValidationError("--run-id must not hold control characters (it has U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex))")
+        }
     }
 
     func run() async throws {
@@ -133,8 +139,16 @@ struct RunCommand: AsyncParsableCommand {
         if let input { return try parseJSONArgument(input, what: "--input") }
         guard let inputFile else { return .object(JSONObject()) }
         if inputFile == "-" {
-            let text: String
-            do { text = try FileSystem.readText("/dev/stdin") } catch { throw CLIError.notFound("--input-file -: standard input: \(error.reason)") }
+            // Standard input that cannot be read is 66, as a file's; bytes that are not text
+            // (or nothing at all) are input that is not JSON: 65, as the same bytes in a file.
+            let bytes: [UInt8]
+            do { bytes = try FileSystem.readBytes("/dev/stdin") } catch { throw CLIError.notFound("--input-file -: standard input: \(error.reason)") }
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw CLIError.invalid("--input-file - (standard input) is not valid JSON: it is not valid UTF-8 text")
+            }
+            guard text.contains(where: { !$0.isWhitespace }) else {
+                throw CLIError.invalid("--input-file - (standard input) is not valid JSON: standard input is empty")
+            }
             return try parseJSONArgument(text, what: "--input-file - (standard input)")
         }
         try requireReadableFile(inputFile, what: "--input-file")

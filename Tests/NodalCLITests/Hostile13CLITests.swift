@@ -1,0 +1,55 @@
+import Foundation
+import NodalTestSupport
+import Testing
+
+/// The CLI mends of issue 13 (exit-code table, `--input-file -`, `--run-id`) against what a
+/// hostile user pipes or types.
+@Suite struct Hostile13CLITests {
+    let flow = Products.repositoryRoot + "/examples/hello/flow.yaml"
+
+    /// `nodal run hello --input-file -` with `bytes` on standard input (from a file, so any bytes).
+    func piped(_ bytes: [UInt8]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let folder = try temporaryDirectory()
+        let file = folder + "/stdin"
+        _ = FileManager.default.createFile(atPath: file, contents: Data(bytes))
+        return try runProcess("/bin/sh", ["-c", "'\(Products.nodal)' run '\(flow)' --store inMemory --input-file - < '\(file)'"])
+    }
+
+    /// Bytes that are not UTF-8 exited 66 ("not found, cannot be read") from standard input
+    /// but 65 from a file: the table says input that is not JSON is 65, wherever it comes from.
+    @Test func standardInputThatIsNotTextIsInvalidAsAFileIs() throws {
+        let bytes: [UInt8] = [0xFF, 0xFE, 0x7B, 0x7D]
+        let piped = try piped(bytes)
+        #expect(piped.status == 65, "\(piped.stderr)")
+        #expect(piped.stderr.contains("--input-file - (standard input) is not valid JSON: it is not valid UTF-8 text"), "\(piped.stderr)")
+        let file = try temporaryDirectory() + "/input.json"
+        _ = FileManager.default.createFile(atPath: file, contents: Data(bytes))
+        let fromFile = try runProcess(Products.nodal, ["run", flow, "--store", "inMemory", "--input-file", file])
+        #expect(fromFile.status == piped.status, "\(fromFile.stderr)")
+    }
+
+    @Test(arguments: ["", "  \n\t\n"]) func emptyStandardInputSaysItIsEmpty(_ text: String) throws {
+        let result = try piped(Array(text.utf8))
+        #expect(result.status == 65, "\(result.stderr)")
+        #expect(result.stderr.contains("standard input is empty"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    /// A run id with an escape sequence was stored and printed raw ("go on with `nodal resume
+    /// ...`" on a terminal) and could not be typed back for resume.
+    @Test(arguments: ["evil\u{1B}[2J", "two\nlines", "tab\there", "del\u{7F}", "c1\u{85}"])
+    func aRunIDWithAControlCharacterIsAUsageError(_ id: String) throws {
+        let result = try runProcess(Products.nodal, ["run", flow, "--store", "inMemory", "--run-id", id, "--input", #"{"name": "a", "scores": [1]}"#])
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("--run-id must not hold control characters (it has U+"), "\(result.stderr)")
+        #expect(!result.stderr.contains("\u{1B}"), "the escape is named, not printed")
+    }
+
+    @Test func aRunIDWithUnicodeAndPunctuationIsFine() throws {
+        let id = "r\u{E9}sum\u{E9}-\u{65E5}\u{672C}-\u{1F600}/a b"
+        let result = try runProcess(Products.nodal, ["run", flow, "--store", "inMemory", "--run-id", id, "--input", #"{"name": "a", "scores": [1]}"#, "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let whole = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect(whole?["runId"] as? String == id, "\(result.stdout)")
+    }
+}
