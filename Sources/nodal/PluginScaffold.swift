@@ -14,6 +14,9 @@ struct PluginScaffold {
     /// For Swift: the package with NodalPluginKit, and its identity (its folder's name).
     let kitPackage: String
 
+    /// 255 bytes of a file name, less "lib" and ".so".
+    static let maximumNameLength = 249
+
     /// Why `name` cannot name a plugin, or nil when it can: it becomes the route prefix, part of
     /// the plugin id, the library's name and (in Swift) a product of the package.
     static func problem(withName name: String, language: Language) -> String? {
@@ -21,6 +24,10 @@ struct PluginScaffold {
         let isLetter = { (s: Unicode.Scalar) in ("a"..."z").contains(s) || ("A"..."Z").contains(s) || s == "_" }
         guard let first = scalars.first, isLetter(first), scalars.allSatisfy({ isLetter($0) || ("0"..."9").contains($0) }) else {
             return "'\(name)' is not a valid plugin name: use an identifier (letters, digits and '_', not starting with a digit), such as 'greet'"
+        }
+        // libNAME.so (and the default folder ./NAME) must fit in a file name: 255 bytes.
+        if name.utf8.count > maximumNameLength {
+            return "'\(name.prefix(20))...' is not a valid plugin name: at most \(maximumNameLength) characters, so that its library libNAME.so fits in a file name"
         }
         if language == .swift, name.lowercased().hasPrefix("nodal") {
             return "'\(name)' is not a valid Swift plugin name: names starting with 'nodal' are taken by products of the Nodal package the plugin depends on"

@@ -33,6 +33,11 @@ extension PluginsCommand {
             let folder = absolute(directory ?? name)
             let manager = FileManager.default
             var isFolder: ObjCBool = false
+            // A symbolic link to nowhere: fileExists follows it and says no, then writing there
+            // failed with "a file with the same name already exists".
+            if let target = try? manager.destinationOfSymbolicLink(atPath: folder), !manager.fileExists(atPath: folder) {
+                throw usage("\(folder) is a symbolic link to \(target), which does not exist")
+            }
             if manager.fileExists(atPath: folder, isDirectory: &isFolder) {
                 guard isFolder.boolValue else { throw usage("\(folder) exists and is not a folder") }
                 guard (try? manager.contentsOfDirectory(atPath: folder))?.isEmpty == true else {

@@ -89,3 +89,39 @@ import Testing
         #expect(readme.contains(quoted + " run flow.yaml"), "\(readme)")
     }
 }
+
+/// `nodal plugins new` given names and folders that cannot work: refused up front, as usage
+/// errors that say why, not as a failed write half-way.
+@Suite struct Hostile13ScaffoldTests {
+    func new(_ arguments: [String], in directory: String) throws -> (status: Int32, stdout: String, stderr: String) {
+        try runProcess(Products.nodal, ["plugins", "new"] + arguments, currentDirectory: directory)
+    }
+
+    /// A 300-letter name failed (exit 1) with "The file name is invalid" once it was written.
+    @Test func aNameTooLongForItsLibraryFileIsAUsageError() throws {
+        let work = try temporaryDirectory()
+        let longest = String(repeating: "a", count: 249)
+        let fits = try new([longest, "--lang", "c"], in: work)
+        #expect(fits.status == 0, "\(fits.stderr)")
+        #expect(FileManager.default.fileExists(atPath: work + "/" + longest + "/" + longest + ".c"))
+        let tooLong = try new([longest + "a", "--lang", "c"], in: work)
+        #expect(tooLong.status == 64, "\(tooLong.stderr)")
+        #expect(tooLong.stderr.contains("at most 249 characters"), "\(tooLong.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: work + "/" + longest + "a"))
+    }
+
+    /// A symbolic link to nowhere failed (exit 1) with "A file with the same name already exists".
+    @Test func aFolderThatIsADanglingSymbolicLinkIsAUsageError() throws {
+        let work = try temporaryDirectory()
+        try FileManager.default.createSymbolicLink(atPath: work + "/dangling", withDestinationPath: work + "/nowhere")
+        let result = try new(["greet", "--lang", "c", "dangling"], in: work)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("\(work)/dangling is a symbolic link to \(work)/nowhere, which does not exist"), "\(result.stderr)")
+        // A link to an empty folder is that folder.
+        try FileManager.default.createDirectory(atPath: work + "/real", withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: work + "/link", withDestinationPath: work + "/real")
+        let linked = try new(["greet", "--lang", "c", "link"], in: work)
+        #expect(linked.status == 0, "\(linked.stderr)")
+        #expect(FileManager.default.fileExists(atPath: work + "/real/greet.c"))
+    }
+}
