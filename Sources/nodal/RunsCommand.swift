@@ -90,14 +90,17 @@ extension RunRecord {
 }
 
 extension String {
-    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+    /// Padded with spaces to `width` terminal columns (not Characters: a CJK id takes two a piece).
+    func padding(_ width: Int) -> String {
+        displayWidth >= width ? self : self + String(repeating: " ", count: width - displayWidth)
+    }
 }
 
 /// Rows as lines of columns, each as wide as its widest cell, two spaces apart; the last column
 /// is not padded (no trailing spaces).
 func alignedColumns(_ rows: [[String]]) -> String {
     let columns = rows.map(\.count).max() ?? 0
-    let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
+    let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].displayWidth : 0 }.max() ?? 0 }
     return rows.map { row in
         row.enumerated().map { column, cell in column == row.count - 1 ? cell : cell.padding(widths[column]) }.joined(separator: "  ")
     }.joined(separator: "\n")

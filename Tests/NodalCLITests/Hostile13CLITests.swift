@@ -52,4 +52,22 @@ import Testing
         let whole = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         #expect(whole?["runId"] as? String == id, "\(result.stdout)")
     }
+
+    /// `runs list` padded by Characters: a CJK id (two columns a character on a terminal)
+    /// pushed its row's STATUS two columns right per character.
+    @Test func runsListLinesUpWideCharacters() throws {
+        let store = "sqlite:" + (try temporaryDirectory()) + "/runs.db"
+        for id in ["abc", "\u{65E5}\u{672C}\u{8A9E}", "\u{1F600}x"] {
+            let result = try runProcess(Products.nodal, ["run", flow, "--store", store, "--run-id", id, "--input", #"{"name": "a", "scores": [1]}"#])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        let list = try runProcess(Products.nodal, ["runs", "list", "--store", store])
+        #expect(list.status == 0, "\(list.stderr)")
+        let lines = list.stdout.split(separator: "\n").map(String.init)
+        // Six columns wide: "RUN ID" and the three ideographs.
+        #expect(lines.first?.hasPrefix("RUN ID  STATUS") == true, "\(list.stdout)")
+        for start in ["abc     success", "\u{65E5}\u{672C}\u{8A9E}  success", "\u{1F600}x     success"] {
+            #expect(lines.contains { $0.hasPrefix(start) }, "\(start) in\n\(list.stdout)")
+        }
+    }
 }
