@@ -31,7 +31,8 @@ enum BatchOrderOption: String, CaseIterable, ExpressibleByArgument {
 /// item's failure (`INVALID_INPUT`, naming the line), not the end of the batch. `path` `-` reads
 /// standard input.
 ///
-/// - Returns: the exit status: 0 if every item succeeded (or the file had none), else 1.
+/// - Returns: the exit status: 0 if every item succeeded (or the file had none), 130 after
+/// Ctrl-C, else 1.
 /// On a terminal (unless `showProgress` is false), standard error shows a live line: items done
 /// / total (the file's non-blank lines, counted first; `?` for standard input), and how they
 /// ended so far.
@@ -82,6 +83,9 @@ func runBatchFromFile(
     if runOptions.cancellation?.isCancelled == true { summary += "; canceled: the rest of \(path) was not run" }
     printError(summary)
     if !counts.allSucceeded { status = 1 }
+    // Ctrl-C ends a batch as it ends one run: 130, the exit code table's "canceled" (it was 1,
+    // "an item failed", though every item was canceled and none failed).
+    if runOptions.cancellation?.isCancelled == true { status = ExitStatus.canceled.rawValue }
     return status
 }
 

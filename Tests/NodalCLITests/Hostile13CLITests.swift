@@ -70,4 +70,41 @@ import Testing
             #expect(lines.contains { $0.hasPrefix(start) }, "\(start) in\n\(list.stdout)")
         }
     }
+
+    /// Ctrl-C during a batch exited 1 ("an item failed") with every item canceled and none
+    /// failed; one run exits 130 for the same key. Every result line is still JSON.
+    @Test func ctrlCDuringABatchExits130LikeOneRun() throws {
+        let directory = try temporaryDirectory()
+        let marker = directory + "/started.txt"
+        let flow = directory + "/flow.yaml"
+        try """
+            steps:
+              - { id: quick, component: /std/append_line, input: { path: "\(marker)", line: started } }
+              - { id: slow, component: /std/sleep, input: { ms: 60000, value: { $step: quick } } }
+            output: { $step: slow }
+            """.write(toFile: flow, atomically: true, encoding: .utf8)
+        try "{}\n{}\n".write(toFile: directory + "/items.jsonl", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Products.nodal)
+        process.arguments = ["run", flow, "--store", "inMemory", "--inputs-file", directory + "/items.jsonl"]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        while !FileManager.default.fileExists(atPath: marker) && process.isRunning { usleep(10_000) }
+        kill(process.processIdentifier, SIGINT)
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "\(stderr)")
+        #expect(stderr.contains("0 failed"), "\(stderr)")
+        #expect(stderr.contains("canceled: the rest of"), "\(stderr)")
+        let lines = stdout.split(separator: "\n")
+        // The second item may not have been read yet when the key was pressed.
+        #expect((1...2).contains(lines.count), "\(stdout)")
+        for line in lines {
+            let item = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(item?["status"] as? String == "canceled", "\(line)")
+        }
+    }
 }
