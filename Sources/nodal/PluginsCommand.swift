@@ -58,7 +58,12 @@ struct PluginsCommand: AsyncParsableCommand {
             let engine = try await makeEngine(engineOptions)
             let plugins = engine.plugins
             var json: JSON
-            if id.hasPrefix("/") {
+            // "/std" (or "/std/") is the route prefix of a plugin: that plugin, not "unknown route".
+            let prefix = id.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+            if id.hasPrefix("/"), prefix.count <= 2, prefix.last.map({ prefix.count == 1 || $0.isEmpty }) == true,
+               let plugin = plugins.first(where: { $0.name == prefix.first.map(String.init) }) {
+                json = plugin.detailJSON
+            } else if id.hasPrefix("/") {
                 json = try route(id, engine)
             } else if let plugin = plugins.first(where: { $0.id == id || $0.name == id }) {
                 json = plugin.detailJSON

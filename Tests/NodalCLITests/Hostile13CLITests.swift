@@ -107,4 +107,21 @@ import Testing
             #expect(item?["status"] as? String == "canceled", "\(line)")
         }
     }
+
+    /// `plugins inspect /std` said "unknown component route '/std'" while listing /std among the
+    /// known prefixes: a plugin's route prefix now shows that plugin, as its name does.
+    @Test(arguments: ["/std", "/std/"]) func inspectOfARoutePrefixShowsThePlugin(_ prefix: String) throws {
+        let result = try runProcess(Products.nodal, ["plugins", "inspect", prefix], environment: ["NODAL_PLUGIN_PATH": ""])
+        #expect(result.status == 0, "\(result.stderr)")
+        let plugin = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect(plugin?["id"] as? String == "org.nodal.std", "\(result.stdout)")
+        #expect((plugin?["nodes"] as? [Any])?.isEmpty == false)
+        // Not a prefix of any plugin, or more than a prefix: a route as before.
+        for route in ["/nope", "/std//", "/"] {
+            let other = try runProcess(Products.nodal, ["plugins", "inspect", route], environment: ["NODAL_PLUGIN_PATH": ""])
+            #expect(other.status != 0, "\(route): \(other.stdout)")
+            #expect(other.stdout.isEmpty, "\(route): \(other.stdout)")
+            #expect(other.stderr.hasPrefix("error: "), "\(route): \(other.stderr)")
+        }
+    }
 }
