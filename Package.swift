@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "NodalCore", targets: ["NodalCore"]),
         .library(name: "NodalJSON", targets: ["NodalJSON"]),
         .library(name: "NodalFFI", targets: ["NodalFFI"]),
+        // The Swift plugin SDK: nodes as Swift types or closures, no pointers (README: Writing plugins).
+        .library(name: "NodalPluginKit", targets: ["NodalPluginKit"]),
         .executable(name: "nodal", targets: ["nodal"]),
         // Plugins that ship with Nodal. Each is a shared library the engine loads at run time;
         // nothing links them. Each can also be built on its own (see its folder).
@@ -34,6 +36,9 @@ let package = Package(
         .systemLibrary(name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         // JSON value, parser, writer and JSONPath; depends on nothing.
         .target(name: "NodalJSON"),
+        // The Swift plugin SDK. Only the ABI module and JSON: a plugin built on it links neither the
+        // engine nor its dependencies (it links this and NodalJSON statically).
+        .target(name: "NodalPluginKit", dependencies: ["CNodal", "NodalJSON"]),
         // Flows, expressions, config, scheduling, the engine, builtins, the plugin loader, the
         // RunStore protocol and the in-memory store.
         .target(
@@ -64,6 +69,8 @@ let package = Package(
             dependencies: [
                 "Nodal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // Plugins' log lines go through the CLI's own handler (Sources/nodal/LogLines.swift).
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -77,7 +84,7 @@ let package = Package(
         ),
         .target(
             name: "NodalStatsPlugin",
-            dependencies: ["CNodal"],
+            dependencies: ["NodalPluginKit"],
             path: "plugins/stats/Sources/NodalStatsPlugin"
         ),
         .executableTarget(
@@ -100,7 +107,7 @@ let package = Package(
         .executableTarget(name: "NodalFuzz", dependencies: ["Nodal", "NodalTestSupport"], path: "Fuzz/FlowFuzz"),
         // Helpers both test targets share: locating built products, running processes, building C plugins.
         .target(name: "NodalTestSupport", dependencies: ["Nodal"], path: "Tests/NodalTestSupport"),
-        .testTarget(name: "NodalTests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalSQLite", "NodalTestSupport"]),
+        .testTarget(name: "NodalTests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalSQLite", "NodalTestSupport", "NodalPluginKit", "CNodal"]),
         .testTarget(name: "NodalFFITests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalTestSupport"]),
         .testTarget(name: "NodalCLITests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalSQLite", "NodalTestSupport"]),
         // The copied JSON Schema Test Suite files are read from disk by path, not bundled.

@@ -404,7 +404,8 @@ struct nodal_json {
      * for each member a key followed by a value (a scalar, or a nested begin ... end), then
      * end_object; begin_array, values, end_array. The host escapes strings and formats numbers.
      * Each returns NODAL_OK, or NODAL_INVALID when the step is out of place (a value where a key
-     * is due, an end that matches no begin, a second top-level value), a string is not valid
+     * is due, an end that matches no begin, a second top-level value), a key is one the object
+     * has already (or its canonically equivalent Unicode: one key to Nodal), a string is not valid
      * UTF-8, a number is NaN or infinite, or a pointer is NULL. A writer that refused a step stays
      * failed: every later call, and writer_json, report it, so checking the last status suffices.
      * Thread: any thread while the call is in flight, one thread at a time per writer.

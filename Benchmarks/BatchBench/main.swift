@@ -1,6 +1,6 @@
 // batch-bench: batches through a one-step flow of the non-blocking C node /std/increment.
 //
-//   swift build -c release --product batch-bench && .build/release/batch-bench [items] [plugin-path...]
+//   swift build -c release --product nodal_std && swift build -c release --product batch-bench && .build/release/batch-bench [items] [plugin-path...]
 //
 // 1. Streaming from JSON-lines files of 1,000, 10,000 and 100,000 lines (generated in a temporary
 //    folder), each result serialized as `nodal run --inputs-file` would print it and discarded.
@@ -55,7 +55,10 @@ let pluginPaths = arguments.first.flatMap { Int($0) } == nil ? arguments : Array
 let engine = Engine()
 let refused = engine.loadPlugins(searchPath: Engine.pluginSearchPath(explicit: pluginPaths, configuration: nil))
 guard engine.plugins.contains(where: { $0.name == "std" }) else {
-    print("libnodal_std.so not found beside the executable; build it: swift build -c release (refused: \(refused))")
+    // `swift build --product X` builds X alone: the plugin is a product of its own.
+    let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    let refusals = refused.isEmpty ? "" : " (refused: \(refused.map(\.description).joined(separator: "; ")))"
+    print("libnodal_std.so not found beside the executable, in \(folder)\(refusals). Build it with `swift build -c release --product nodal_std` (then `.build/release/batch-bench`), or give the folder or file that holds it as an argument.")
     exit(1)
 }
 

@@ -1,6 +1,6 @@
 // Engine overhead per step, measured on flows of trivial plugin nodes.
 //
-//   swift build -c release --product nodal-bench && .build/release/nodal-bench
+//   swift build -c release --product nodal_std && swift build -c release --product nodal-bench && .build/release/nodal-bench [plugin-path...]
 //
 // Figures are per step and as ratios against a baseline measured in the same run (one JSON
 // parse + serialize of the step's payload), because these machines are shared and noisy.
@@ -65,7 +65,10 @@ func peakMemoryMB() -> Double {
 let engine = Engine()
 let refused = engine.loadPlugins(searchPath: Engine.pluginSearchPath(explicit: CommandLine.arguments.dropFirst().map { $0 }, configuration: nil))
 guard engine.plugins.contains(where: { $0.name == "std" }) else {
-    print("libnodal_std.so not found beside the executable; build it: swift build -c release (refused: \(refused))")
+    // `swift build --product X` builds X alone: the plugin is a product of its own.
+    let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    let refusals = refused.isEmpty ? "" : " (refused: \(refused.map(\.description).joined(separator: "; ")))"
+    print("libnodal_std.so not found beside the executable, in \(folder)\(refusals). Build it with `swift build -c release --product nodal_std` (then `.build/release/nodal-bench`), or give the folder or file that holds it as an argument.")
     exit(1)
 }
 

@@ -6,6 +6,8 @@ _Static_assert(sizeof(nodal_status) == 4, "nodal_status is a 32-bit int");
 _Static_assert(offsetof(nodal_host, struct_size) == 0, "struct_size comes first");
 _Static_assert(offsetof(nodal_node, struct_size) == 0, "struct_size comes first");
 _Static_assert(offsetof(nodal_plugin, struct_size) == 0, "struct_size comes first");
+_Static_assert(offsetof(nodal_json, struct_size) == 0, "struct_size comes first");
+_Static_assert(sizeof(nodal_json_value) == 8 && sizeof(nodal_json_writer) == 8, "handles are 64-bit");
 
 // The layout of ABI 1.0 is frozen: later minors only add fields after these, so a plugin built
 // against any 1.x header is read correctly. Checked on 64-bit machines, where the offsets below
@@ -50,6 +52,34 @@ NODAL_FIELD_AT(nodal_plugin, initialize, 72);
 // ABI 1.1
 NODAL_FIELD_AT(nodal_plugin, license, 80);
 NODAL_FIELD_AT(nodal_plugin, homepage, 88);
+// ABI 1.2: the JSON extension (org.nodal.json.v1). Frozen like the rest once shipped: later
+// versions of the extension only add functions after writer_json.
+NODAL_FIELD_AT(nodal_json, reserved, 4);
+NODAL_FIELD_AT(nodal_json, input, 8);
+NODAL_FIELD_AT(nodal_json, parse, 16);
+NODAL_FIELD_AT(nodal_json, get, 24);
+NODAL_FIELD_AT(nodal_json, type, 32);
+NODAL_FIELD_AT(nodal_json, string, 40);
+NODAL_FIELD_AT(nodal_json, number, 48);
+NODAL_FIELD_AT(nodal_json, integer, 56);
+NODAL_FIELD_AT(nodal_json, boolean, 64);
+NODAL_FIELD_AT(nodal_json, count, 72);
+NODAL_FIELD_AT(nodal_json, element, 80);
+NODAL_FIELD_AT(nodal_json, member, 88);
+NODAL_FIELD_AT(nodal_json, writer, 96);
+NODAL_FIELD_AT(nodal_json, begin_object, 104);
+NODAL_FIELD_AT(nodal_json, end_object, 112);
+NODAL_FIELD_AT(nodal_json, begin_array, 120);
+NODAL_FIELD_AT(nodal_json, end_array, 128);
+NODAL_FIELD_AT(nodal_json, key, 136);
+NODAL_FIELD_AT(nodal_json, write_string, 144);
+NODAL_FIELD_AT(nodal_json, write_number, 152);
+NODAL_FIELD_AT(nodal_json, write_integer, 160);
+NODAL_FIELD_AT(nodal_json, write_bool, 168);
+NODAL_FIELD_AT(nodal_json, write_null, 176);
+NODAL_FIELD_AT(nodal_json, write_value, 184);
+NODAL_FIELD_AT(nodal_json, writer_json, 192);
+_Static_assert(sizeof(nodal_json) == 200, "nodal_json grew: add its new fields here");
 
 // ABI 1.2: the blobs and runs extensions (their layout is frozen from here on, like the rest).
 _Static_assert(offsetof(nodal_blobs, struct_size) == 0, "struct_size comes first");

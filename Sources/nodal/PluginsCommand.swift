@@ -4,12 +4,12 @@ import Nodal
 struct PluginsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugins",
-        abstract: "List and inspect native plugins on the search path.",
-        subcommands: [List.self, Inspect.self])
+        abstract: "List and inspect native plugins on the search path, and write new ones.",
+        subcommands: [List.self, Inspect.self, New.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List loaded plugins and refused plugin files (exit 69 if any was refused).")
+            abstract: "List loaded plugins, the builtins, where plugins were searched for, and refused plugin files (exit 69 if any was refused).")
 
         @Option(help: "text or json.")
         var format: OutputFormat = .text
@@ -23,6 +23,8 @@ struct PluginsCommand: AsyncParsableCommand {
             case .json:
                 let json: JSON = [
                     "plugins": .array(plugins.map(\.summaryJSON)),
+                    "builtins": .array(engine.builtinRoutes.map { ["route": .string($0), "builtin": true] }),
+                    "searched": .array(engine.searchedPluginLocations.map(\.json)),
                     "refused": .array(refused.map { ["file": .string($0.file), "reason": .string($0.reason)] }),
                 ]
                 print(json.prettyPrinted())
@@ -31,6 +33,9 @@ struct PluginsCommand: AsyncParsableCommand {
                 for plugin in plugins {
                     print("\(plugin.id) \(plugin.version)  /\(plugin.name)  \(plugin.nodes.count) nodes  \(plugin.file)")
                 }
+                for route in engine.builtinRoutes { print("builtin  \(route)") }
+                print("searched, in order:")
+                for location in engine.searchedPluginLocations { print("  \(location)") }
                 for refusal in refused { print("refused: \(refusal)") }
             }
             if !refused.isEmpty { throw ExitCode(69) }
@@ -39,9 +44,9 @@ struct PluginsCommand: AsyncParsableCommand {
 
     struct Inspect: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show a plugin (by id or name) or a node (by id): metadata, flags and schemas, as JSON.")
+            abstract: "Show a plugin (by id or name), a node (by id) or what a route leads to ('/std/upper'): metadata, flags and schemas, as JSON.")
 
-        @Argument(help: "A plugin id ('org.nodal.std'), plugin name ('std') or node id ('org.nodal.std.upper').")
+        @Argument(help: "A plugin id ('org.nodal.std'), plugin name ('std'), node id ('org.nodal.std.upper') or route ('/std/upper', '/builtin/map').")
         var id: String
 
         @Option(help: "Accepted like on the other commands; the output is JSON either way (it holds JSON Schemas).")
@@ -53,15 +58,49 @@ struct PluginsCommand: AsyncParsableCommand {
             let engine = try await makeEngine(engineOptions)
             let plugins = engine.plugins
             var json: JSON
-            if let plugin = plugins.first(where: { $0.id == id || $0.name == id }) {
+            // "/std" (or "/std/") is the route prefix of a plugin: that plugin, not "unknown route".
+            let prefix = id.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+            if id.hasPrefix("/"), prefix.count <= 2, prefix.last.map({ prefix.count == 1 || $0.isEmpty }) == true,
+               let plugin = plugins.first(where: { $0.name == prefix.first.map(String.init) }) {
+                json = plugin.detailJSON
+            } else if id.hasPrefix("/") {
+                json = try route(id, engine)
+            } else if let plugin = plugins.first(where: { $0.id == id || $0.name == id }) {
                 json = plugin.detailJSON
             } else if let plugin = plugins.first(where: { $0.nodes.contains { $0.id == id } }) {
                 json = plugin.nodes.first { $0.id == id }!.json(route: "/\(plugin.name)")
             } else {
-                printError("error: no loaded plugin or node '\(id)' (loaded: \(plugins.map(\.id).joined(separator: ", ")))")
+                printError("error: no loaded plugin or node '\(id)' (loaded: \(plugins.map(\.id).joined(separator: ", "))); a route starts with '/'")
                 throw ExitCode(engine.pluginLoadErrors.isEmpty ? 1 : 69)
             }
             print(json.prettyPrinted())
+        }
+
+        /// What the route resolves to, as a step's component would; an unknown route says where
+        /// plugins were searched for and which known route is closest.
+        private func route(_ route: String, _ engine: Engine) throws -> JSON {
+            let component: ComponentDescription
+            do {
+                component = try engine.describeComponent(at: route)
+            } catch let error as PluginLoadError {
+                printError("error: \(error)")
+                throw ExitStatus.plugin.exitCode
+            } catch {
+                printError("error: \(error)")
+                throw ExitStatus.failed.exitCode
+            }
+            switch component.kind {
+            case .pluginNode(let plugin, let node):
+                guard case .object(var object) = node.json(route: "/\(plugin.name)") else { return .null }
+                object["plugin"] = .string(plugin.id)
+                object["file"] = .string(plugin.file)
+                if object["route"] != .string(route) { object["requestedRoute"] = .string(route) }
+                return .object(object)
+            case .builtin(let name):
+                return ["route": .string(route), "id": .string(component.nodeID), "builtin": .string(name)]
+            case .swiftNode, .other:
+                return ["route": .string(route), "id": .string(component.nodeID)]
+            }
         }
     }
 }
@@ -102,6 +141,20 @@ extension NodeInfo {
         if let inputSchema { object["inputSchema"] = inputSchema }
         if let outputSchema { object["outputSchema"] = outputSchema }
         if let configSchema { object["configSchema"] = configSchema }
+        return .object(object)
+    }
+}
+
+extension SearchedLocation {
+    var json: JSON {
+        var object: JSONObject = ["path": .string(path)]
+        switch kind {
+        case .folder(let count):
+            object["found"] = "folder"
+            object["pluginFiles"] = .int(count)
+        case .file: object["found"] = "file"
+        case .missing: object["found"] = "nothing"
+        }
         return .object(object)
     }
 }

@@ -33,7 +33,7 @@ struct ResumeCommand: AsyncParsableCommand {
             let answers = try parseAnswers()
             let store = try await storeOptions.open(configuration: nil)
             guard let record = try await store.run(id: runID) else {
-                throw CLIError.usage("no run '\(runID)' in the store (see `nodal runs list`)")
+                throw CLIError.notFound("no run '\(runID)' in the store (see `nodal runs list`)")
             }
             let engine = try engineOptions.makeEngine(forFlowAt: record.flowPath)
             let token = CancellationToken()

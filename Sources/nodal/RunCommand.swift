@@ -15,16 +15,16 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The run's input as JSON text.")
     var input: String?
 
-    @Option(name: .customLong("input-file"), help: "A file holding the run's input (JSON, or YAML for .yaml/.yml).")
+    @Option(name: .customLong("input-file"), help: "A file holding the run's input (JSON, or YAML for .yaml/.yml); '-' reads JSON from standard input.")
     var inputFile: String?
 
     @Option(help: "text: the output only; json: the whole result.")
     var format: OutputFormat = .text
 
-    @Flag(help: "Print every event (step started, succeeded, failed, retried, skipped, progress, log lines) as a JSON line on standard output.")
+    @Flag(help: "Print every event (step started, succeeded, failed, retried, skipped, progress, log lines) as a JSON line on standard output, then the result as a last `run.finished` line: standard output holds JSON lines only.")
     var events = false
 
-    @Flag(name: .customLong("no-progress"), help: "Do not show the live progress line (it is shown only when standard error is a terminal).")
+    @Flag(name: .customLong("no-progress"), help: "Do not show the live progress line: a run's steps done / total and running steps, a batch's items done / total (it is shown only when standard error is a terminal).")
     var noProgress = false
 
     @Flag(name: .customLong("dry-run"), help: "Resolve every component and evaluate what can be evaluated without running steps; print the plan; run nothing.")
@@ -57,14 +57,24 @@ struct RunCommand: AsyncParsableCommand {
         if inputsFile != nil && (input != nil || inputFile != nil) {
             throw ValidationError("give --inputs-file or --input/--input-file, not both")
         }
+        if events && inputsFile != nil {
+            throw ValidationError("--events is for one run; with --inputs-file each item's result is already one JSON line")
+        }
         if let maxConcurrency, maxConcurrency < 1 { throw ValidationError("--max-concurrency must be at least 1") }
         if let runID, runID.allSatisfy(\.isWhitespace) {
             throw ValidationError("--run-id must not be empty")
+        }
+        // A control character in a run id is a terminal escape wherever the id is printed
+        // ("go on with `nodal resume ID`") and no one can type it back for `nodal resume`.
+        if let runID, let bad = runID.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
+            let hex = String(bad.value, radix: 16, uppercase: true)
+            throw ValidationError("--run-id must not hold control characters (it has U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex))")
         }
     }
 
     func run() async throws {
         try await exiting {
+            try requireReadableFile(self.flow, what: "flow file")
             let runInput = try readInput()
             let engine = try engineOptions.makeEngine(forFlowAt: self.flow)
             let flow = try loadFlow(self.flow, configuration: engine.configuration, strict: engineOptions.strict)
@@ -80,7 +90,7 @@ struct RunCommand: AsyncParsableCommand {
                 let status = try await PluginExitGuard.guarding {
                     try await runBatchFromFile(
                         engine: engine, flow: flow, path: inputsFile, maxConcurrency: maxConcurrency, order: order,
-                        runOptions: options)
+                        runOptions: options, showProgress: !noProgress)
                 }
                 withExtendedLifetime(interrupts) {}
                 if status != 0 { throw ExitCode(status) }
@@ -101,11 +111,13 @@ struct RunCommand: AsyncParsableCommand {
             withExtendedLifetime(interrupts) {}
             try? await store?.close()
 
-            if let plan = result.plan, format == .text {
+            if let printer {
+                printer.printFinished(result, format: format)
+            } else if let plan = result.plan, format == .text {
                 print(plan.json.prettyPrinted())
                 return
             }
-            try reportRunResult(result, format: format, resumable: store.map(outlivesProcess) ?? false)
+            try reportRunResult(result, format: format, resumable: store.map(outlivesProcess) ?? false, printed: printer == nil)
         }
     }
 
@@ -121,13 +133,29 @@ struct RunCommand: AsyncParsableCommand {
         return values
     }
 
+    /// `--input`, else `--input-file` (`-`: JSON on standard input), else `{}`. A file that is
+    /// not there is `notFound` (66); text that is not JSON (or YAML) is `invalid` (65).
     func readInput() throws -> JSON {
         if let input { return try parseJSONArgument(input, what: "--input") }
         guard let inputFile else { return .object(JSONObject()) }
+        if inputFile == "-" {
+            // Standard input that cannot be read is 66, as a file's; bytes that are not text
+            // (or nothing at all) are input that is not JSON: 65, as the same bytes in a file.
+            let bytes: [UInt8]
+            do { bytes = try FileSystem.readBytes("/dev/stdin") } catch { throw CLIError.notFound("--input-file -: standard input: \(error.reason)") }
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw CLIError.invalid("--input-file - (standard input) is not valid JSON: it is not valid UTF-8 text")
+            }
+            guard text.contains(where: { !$0.isWhitespace }) else {
+                throw CLIError.invalid("--input-file - (standard input) is not valid JSON: standard input is empty")
+            }
+            return try parseJSONArgument(text, what: "--input-file - (standard input)")
+        }
+        try requireReadableFile(inputFile, what: "--input-file")
         do {
             return try JSON(contentsOfFile: inputFile)
         } catch {
-            throw CLIError.usage("--input-file: \(error)")
+            throw CLIError.invalid("--input-file: \(error)")
         }
     }
 }

@@ -8,40 +8,60 @@ import Glibc
 
 /// Prints each event as one JSON line on standard output (`nodal run --events`).
 final class EventPrinter: Sendable {
-    private let lock = Mutex(())
-
     func print(_ event: RunEvent) {
-        let line = event.json.serialized() + "\n"
-        lock.withLock { _ in writeAll(1, line) }
+        Console.write(event.json.serialized() + "\n", to: 1)
+    }
+
+    /// The last line: the run's result, as an event (see `finishedEvent`).
+    func printFinished(_ result: RunResult, format: OutputFormat) {
+        Console.write(finishedEvent(result, format: format).serialized() + "\n", to: 1)
     }
 }
 
-/// The live progress line on a terminal: steps done / total and the steps running now.
-/// Events only update the counts; a ticker redraws the line ten times a second, so it is never
-/// stale and a flow with many quick steps does not flood the terminal.
+/// `run.finished`, the last line of `nodal run --events`: the run's `status`, `output`, `error`
+/// (as in `--format json`) and `durationMs`, a paused run's `pause`, a dry run's `plan`, and with
+/// `--format json` the whole result under `result`. Standard output then holds JSON lines only.
+func finishedEvent(_ result: RunResult, format: OutputFormat) -> JSON {
+    let whole = result.json.objectValue ?? JSONObject()
+    var object: JSONObject = [
+        "runId": .string(result.runID), "time": whole["endedAt"] ?? .null, "event": "run.finished",
+        "status": .string(result.status.rawValue), "output": result.output ?? .null, "error": whole["error"] ?? .null,
+        "durationMs": whole["durationMs"] ?? .null,
+    ]
+    if let pause = whole["pause"] { object["pause"] = pause }
+    if let plan = result.plan { object["plan"] = plan.json }
+    if format == .json { object["result"] = .object(whole) }
+    return .object(object)
+}
+
+/// The live progress line of one run on a terminal: steps done / total and the steps running now.
 final class ProgressLine: Sendable {
     private struct State {
         var total = 0
         var done = 0
         var running: [String] = []
-        var stopped = false
     }
     private let state = Mutex(State())
     /// The flow's own steps: a sub-flow's steps (`review.draft`) show as running but are not
     /// counted, so the count never passes the total.
     private let counted: Set<String>
+    private let status = Mutex<LiveStatus?>(nil)
 
     /// Only on a terminal: progress never reaches a file or a pipe.
-    static var isAvailable: Bool { isatty(2) != 0 }
+    static var isAvailable: Bool { Console.hasTerminal }
 
     init(steps: [String]) {
         counted = Set(steps)
         state.withLock { $0.total = steps.count }
-        Task.detached { [self] in
-            while draw() {
-                try? await Task.sleep(for: .milliseconds(100))
-            }
+        let live = LiveStatus { [weak self] in
+            self?.state.withLock { state in
+                // Step ids come from the flow: escaped, so that none can drive the terminal.
+                let running = state.running.prefix(4).map { DisplayText.escaped($0) }.joined(separator: ", ")
+                    + (state.running.count > 4 ? ", ..." : "")
+                return "[\(state.done)/\(state.total)] running: \(running.isEmpty ? "-" : running)"
+            } ?? ""
         }
+        status.withLock { $0 = live }
     }
 
     func observe(_ event: RunEvent) {
@@ -49,7 +69,7 @@ final class ProgressLine: Sendable {
             switch event.kind {
             case .runStarted(let steps): state.total = steps
             case .stepStarted(let step, _): state.running.append(step)
-            case .stepSucceeded(let step, _), .stepFailed(let step, _), .stepCanceled(let step):
+            case .stepSucceeded(let step, _, _, _), .stepFailed(let step, _), .stepCanceled(let step):
                 state.running.removeAll { $0 == step }
                 if counted.contains(step) { state.done += 1 }
             case .stepPaused(let step, _, _): state.running.removeAll { $0 == step }
@@ -60,23 +80,8 @@ final class ProgressLine: Sendable {
         }
     }
 
-    /// Draws the line; false once the line was cleared.
-    private func draw() -> Bool {
-        state.withLock { state in
-            guard !state.stopped else { return false }
-            // Step ids come from the flow: escaped, so that none can drive the terminal.
-            let running = state.running.prefix(4).map { DisplayText.escaped($0) }.joined(separator: ", ")
-                + (state.running.count > 4 ? ", ..." : "")
-            writeAll(2, "\r\u{1B}[K[\(state.done)/\(state.total)] running: \(running.isEmpty ? "-" : running)")
-            return true
-        }
-    }
-
     func clear() {
-        state.withLock { state in
-            state.stopped = true
-            writeAll(2, "\r\u{1B}[K")
-        }
+        status.withLock { $0?.stop() }
     }
 }
 

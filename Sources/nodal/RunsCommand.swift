@@ -32,11 +32,11 @@ struct RunsCommand: AsyncParsableCommand {
                     print(JSON.array(runs.map { $0.summaryJSON(status: shown[$0.id]) }).prettyPrinted())
                 case .text:
                     if runs.isEmpty { print("no runs"); return }
-                    let idWidth = max(6, runs.map(\.id.count).max() ?? 0)
-                    print("RUN ID".padding(idWidth) + "  " + "STATUS".padding(9) + "  " + "CREATED".padding(24) + "  FLOW")
-                    for run in runs {
-                        print("\(run.id.padding(idWidth))  \((shown[run.id] ?? run.status.rawValue).padding(9))  \(run.createdAt.formatted(.iso8601).padding(24))  \(run.flowName)")
+                    // Columns as wide as their widest cell (ids and flow names are the flow's: escaped).
+                    let rows = runs.map { run in
+                        [DisplayText.escaped(run.id), shown[run.id] ?? run.status.rawValue, run.createdAt.formatted(.iso8601), DisplayText.escaped(run.flowName)]
                     }
+                    print(alignedColumns([["RUN ID", "STATUS", "CREATED", "FLOW"]] + rows))
                 }
             }
         }
@@ -57,7 +57,7 @@ struct RunsCommand: AsyncParsableCommand {
             try await exiting {
                 let store = try await storeOptions.open(configuration: nil)
                 guard let record = try await store.run(id: runID) else {
-                    throw CLIError.usage("no run '\(runID)' in the store (see `nodal runs list`)")
+                    throw CLIError.notFound("no run '\(runID)' in the store (see `nodal runs list`)")
                 }
                 let checkpoints = try await (store as? any RunStorage)?.checkpoints(runID: runID) ?? []
                 try? await store.close()
@@ -90,5 +90,18 @@ extension RunRecord {
 }
 
 extension String {
-    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+    /// Padded with spaces to `width` terminal columns (not Characters: a CJK id takes two a piece).
+    func padding(_ width: Int) -> String {
+        displayWidth >= width ? self : self + String(repeating: " ", count: width - displayWidth)
+    }
+}
+
+/// Rows as lines of columns, each as wide as its widest cell, two spaces apart; the last column
+/// is not padded (no trailing spaces).
+func alignedColumns(_ rows: [[String]]) -> String {
+    let columns = rows.map(\.count).max() ?? 0
+    let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].displayWidth : 0 }.max() ?? 0 }
+    return rows.map { row in
+        row.enumerated().map { column, cell in column == row.count - 1 ? cell : cell.padding(widths[column]) }.joined(separator: "  ")
+    }.joined(separator: "\n")
 }

@@ -29,6 +29,7 @@ struct TestCommand: AsyncParsableCommand {
     @OptionGroup var engineOptions: EngineOptions
 
     func run() async throws {
+        try await exiting { try engineOptions.checkPluginPaths() }
         var passed = 0, failed = 0
         for path in flows {
             let flow: Flow

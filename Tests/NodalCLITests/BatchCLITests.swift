@@ -86,7 +86,7 @@ import Testing
     @Test func usageErrors() throws {
         let (flow, items) = try files("{}\n")
         let missing = try nodal(["run", flow, "--inputs-file", items + ".missing"])
-        #expect(missing.status == 64)
+        #expect(missing.status == 66)  // not found (README: Exit codes)
         #expect(missing.stderr.contains("--inputs-file: \(items).missing: No such file or directory"))
         #expect(try nodal(["run", flow, "--inputs-file", items, "--input", "{}"]).status == 64)
         #expect(try nodal(["run", flow, "--inputs-file", items, "--order", "random"]).status == 64)

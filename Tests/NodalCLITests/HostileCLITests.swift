@@ -56,7 +56,7 @@ func hostileNodal(_ arguments: [String], in directory: String? = nil) async thro
         // nodal's own exits are unchanged.
         let ok = try await nodal(["run", Products.repositoryRoot + "/examples/hello/flow.yaml", "--input-file", Products.repositoryRoot + "/examples/hello/input.json", "--store", directory + "/runs.db"])
         #expect(ok.status == 0, "\(ok.stderr)")
-        #expect(try await nodal(["validate", directory + "/nope.yaml"]).status == 65)
+        #expect(try await nodal(["validate", directory + "/nope.yaml"]).status == 66)
         #expect(try await nodal(["--version"]).status == 0)
     }
 

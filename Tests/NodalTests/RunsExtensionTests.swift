@@ -58,7 +58,7 @@ import Testing
         let parentID = "parent-\(UUID().uuidString.prefix(8))"
         // The held items return once `during` has read the counts.
         let options = RunOptions(runID: parentID, onEvent: { event in
-            if case .stepSucceeded(step: "during", attempt: _) = event.kind { hold.release() }
+            if case .stepSucceeded(step: "during", attempt: _, output: _, duration: _) = event.kind { hold.release() }
         })
         let run = Task { await engine.run(flow, input: [:], options: options) }
         try await hold.waitUntilEntered(2)

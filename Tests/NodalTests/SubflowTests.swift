@@ -136,7 +136,7 @@ import Testing
         let directory = try temporaryDirectory(containing: ["inner.yaml": inner, "outer.yaml": "steps:\n  - { id: sub, flow: inner.yaml, input: { n: 1 } }\noutput: { $step: sub }\n"])
         let seen = Mutex<[String]>([])
         let options = RunOptions(onEvent: { event in
-            if case .stepSucceeded(let step, _) = event.kind { seen.withLock { $0.append(step) } }
+            if case .stepSucceeded(let step, _, _, _) = event.kind { seen.withLock { $0.append(step) } }
         })
         let result = await engine().run(try Flow(contentsOfFile: directory + "/outer.yaml"), input: [:], options: options)
         #expect(result.status == .success)

@@ -4,9 +4,12 @@
  * Small, dependency-free nodes for text, arithmetic, timing and for testing the engine itself
  * (failures, invalid output, cancellation, serialization of non-thread-safe nodes).
  *
- * Plain C99 against include/nodal.h only. It carries its own small JSON reader (recursive descent
- * into a tree) and writer. Every path frees what it allocated; bad input never crashes a node, it
- * sets an INVALID_INPUT error naming the field and returns NODAL_ERROR.
+ * Plain C99 against include/nodal.h only. It reads its inputs and writes its outputs through the
+ * host's JSON extension (NODAL_EXT_JSON, ABI 1.2), so it carries no JSON code of its own: it ships
+ * with this host, and on a host without the extension its nodes fail with UNSUPPORTED_HOST. Bad
+ * input never crashes a node: it sets an INVALID_INPUT error naming the field and returns
+ * NODAL_ERROR. Nothing is allocated but the copies `upper`, `lower` and `concat` make (freed on
+ * every path); whatever the extension hands out is the host's, freed when the call ends.
  *
  * Build alone:
  *   cc -std=c99 -Wall -Wextra -pedantic -O2 -shared -fPIC -I../../include nodal_std.c -o libnodal_std.so
@@ -53,165 +56,54 @@ static int h_cancelled(const nodal_host *host, const nodal_call *call) {
     return HOST_HAS(host, is_cancelled) ? host->is_cancelled(call) != 0 : 0;
 }
 
-/* ============================================================================================ */
-/* JSON tree                                                                                    */
-/* ============================================================================================ */
-
-typedef enum { J_NULL, J_BOOL, J_NUMBER, J_STRING, J_ARRAY, J_OBJECT } jtype;
-
-typedef struct jval jval;
-typedef struct jmember jmember;
-
-struct jval {
-    jtype type;
-    int boolean;     /* J_BOOL */
-    int is_int;      /* J_NUMBER: the literal was an integer that fits int64 (exact in `i`) */
-    int64_t i;       /* J_NUMBER when is_int */
-    double num;      /* J_NUMBER, always set */
-    char *str;       /* J_STRING: UTF-8, NUL-terminated, may contain NUL (see len) */
-    size_t len;      /* J_STRING: byte length */
-    jval *items;     /* J_ARRAY */
-    jmember *members; /* J_OBJECT */
-    size_t count;    /* J_ARRAY / J_OBJECT */
-};
-
-struct jmember {
-    char *key;
-    size_t key_len;
-    jval value;
-};
-
-static void jval_clear(jval *v) {
-    size_t k;
-    if (v == NULL) {
-        return;
+/* The host's JSON extension, when it offers one that has every function used here. The host's
+ * table lives as long as the process, so the first answer is kept (an atomic pointer where the
+ * compiler has the builtins: calls run on many threads; the lookup costs about as much as two
+ * JSON calls). */
+static const nodal_json *h_json(const nodal_host *host) {
+    const nodal_json *j;
+#if defined(__GNUC__) || defined(__clang__)
+    static const nodal_json *kept;
+    j = __atomic_load_n(&kept, __ATOMIC_ACQUIRE);
+    if (j != NULL) {
+        return j;
     }
-    switch (v->type) {
-    case J_STRING:
-        free(v->str);
-        break;
-    case J_ARRAY:
-        for (k = 0; k < v->count; k++) {
-            jval_clear(&v->items[k]);
-        }
-        free(v->items);
-        break;
-    case J_OBJECT:
-        for (k = 0; k < v->count; k++) {
-            free(v->members[k].key);
-            jval_clear(&v->members[k].value);
-        }
-        free(v->members);
-        break;
-    default:
-        break;
-    }
-    memset(v, 0, sizeof *v);
-}
-
-static void jval_free(jval *v) {
-    jval_clear(v);
-    free(v);
-}
-
-static const char *jtype_name(jtype t) {
-    switch (t) {
-    case J_NULL: return "null";
-    case J_BOOL: return "a boolean";
-    case J_NUMBER: return "a number";
-    case J_STRING: return "a string";
-    case J_ARRAY: return "an array";
-    case J_OBJECT: return "an object";
-    }
-    return "unknown";
-}
-
-/* Last member with that key wins (as in most JSON readers). */
-static const jval *jobj_get(const jval *obj, const char *key) {
-    size_t k, n = strlen(key);
-    const jval *found = NULL;
-    if (obj == NULL || obj->type != J_OBJECT) {
+#endif
+    if (!HOST_HAS(host, get_extension)) {
         return NULL;
     }
-    for (k = 0; k < obj->count; k++) {
-        if (obj->members[k].key_len == n && memcmp(obj->members[k].key, key, n) == 0) {
-            found = &obj->members[k].value;
-        }
+    j = (const nodal_json *)host->get_extension(host, NODAL_EXT_JSON);
+    if (j == NULL ||
+        (size_t)j->struct_size < offsetof(nodal_json, writer_json) + sizeof j->writer_json) {
+        return NULL;
     }
-    return found;
+#if defined(__GNUC__) || defined(__clang__)
+    __atomic_store_n(&kept, j, __ATOMIC_RELEASE);
+#endif
+    return j;
+}
+
+static const char *jtype_name(nodal_json_type t) {
+    switch (t) {
+    case NODAL_JSON_NULL: return "null";
+    case NODAL_JSON_BOOL: return "a boolean";
+    case NODAL_JSON_NUMBER: return "a number";
+    case NODAL_JSON_STRING: return "a string";
+    case NODAL_JSON_ARRAY: return "an array";
+    case NODAL_JSON_OBJECT: return "an object";
+    }
+    return "missing";
 }
 
 /* ============================================================================================ */
-/* Numbers, independent of the C locale                                                         */
+/* Numbers as the arithmetic nodes see them: exact int64 when possible, else a double           */
 /* ============================================================================================ */
 
-/* The current locale's radix string, found without localeconv() (which is not thread-safe). */
-static void locale_radix(char *out, size_t cap) {
-    char buf[32];
-    size_t n;
-    int w = snprintf(buf, sizeof buf, "%.1f", 0.5); /* "0.5", or "0,5" etc. */
-    if (w < 3 || (size_t)w >= sizeof buf || (size_t)(w - 2) >= cap) {
-        out[0] = '.';
-        out[1] = '\0';
-        return;
-    }
-    n = (size_t)w - 2;
-    memcpy(out, buf + 1, n);
-    out[n] = '\0';
-}
-
-/* `text` is a NUL-terminated JSON number literal ('.' as radix). Returns 0 if out of range. */
-static int parse_double(const char *text, double *out) {
-    char *end = NULL;
-    double v = strtod(text, &end);
-    if (end == NULL || *end != '\0') {
-        /* The locale's radix is not '.': rewrite the literal with it and try again. */
-        char radix[16];
-        size_t n = strlen(text), rlen, k, o = 0;
-        char *copy;
-        locale_radix(radix, sizeof radix);
-        rlen = strlen(radix);
-        copy = (char *)malloc(n * (rlen > 0 ? rlen : 1) + 1);
-        if (copy == NULL) {
-            return 0;
-        }
-        for (k = 0; k < n; k++) {
-            if (text[k] == '.') {
-                memcpy(copy + o, radix, rlen);
-                o += rlen;
-            } else {
-                copy[o++] = text[k];
-            }
-        }
-        copy[o] = '\0';
-        v = strtod(copy, &end);
-        if (end == NULL || *end != '\0') {
-            free(copy);
-            return 0;
-        }
-        free(copy);
-    }
-    if (!isfinite(v)) {
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
-
-/* A number as the arithmetic nodes see it: exact int64 when possible, else a double. */
 typedef struct {
     int is_int;
     int64_t i;
     double d;
 } jnum;
-
-static jnum jnum_of(const jval *v) {
-    jnum n;
-    n.is_int = v->is_int;
-    n.i = v->i;
-    n.d = v->num;
-    return n;
-}
 
 static jnum jnum_double(double d) {
     jnum n;
@@ -230,786 +122,161 @@ static jnum jnum_int(int64_t i) {
 }
 
 /* ============================================================================================ */
-/* Output buffer                                                                                */
-/* ============================================================================================ */
-
-typedef struct {
-    char *data;
-    size_t len;
-    size_t cap;
-    int failed; /* out of memory or a non-finite number: the whole output is void */
-    int nonfinite;
-} sbuf;
-
-static void sb_free(sbuf *b) {
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
-static int sb_reserve(sbuf *b, size_t extra) {
-    size_t need, cap;
-    char *p;
-    if (b->failed) {
-        return 0;
-    }
-    if (extra > (size_t)-1 - b->len - 1) {
-        b->failed = 1;
-        return 0;
-    }
-    need = b->len + extra + 1;
-    if (need <= b->cap) {
-        return 1;
-    }
-    cap = b->cap ? b->cap : 64;
-    while (cap < need) {
-        if (cap > (size_t)-1 / 2) {
-            cap = need;
-            break;
-        }
-        cap *= 2;
-    }
-    p = (char *)realloc(b->data, cap);
-    if (p == NULL) {
-        b->failed = 1;
-        return 0;
-    }
-    b->data = p;
-    b->cap = cap;
-    return 1;
-}
-
-static void sb_putn(sbuf *b, const char *s, size_t n) {
-    if (!sb_reserve(b, n)) {
-        return;
-    }
-    if (n > 0) {
-        memcpy(b->data + b->len, s, n);
-    }
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
-
-static void sb_putc(sbuf *b, char c) { sb_putn(b, &c, 1); }
-
-/* A JSON string literal: escapes '"', '\\' and control characters. `s` must be valid UTF-8. */
-static void sb_json_string(sbuf *b, const char *s, size_t n) {
-    static const char hex[] = "0123456789abcdef";
-    size_t k, run = 0;
-    sb_putc(b, '"');
-    for (k = 0; k < n; k++) {
-        unsigned char c = (unsigned char)s[k];
-        const char *esc = NULL;
-        char ubuf[7];
-        if (c == '"') {
-            esc = "\\\"";
-        } else if (c == '\\') {
-            esc = "\\\\";
-        } else if (c < 0x20) {
-            switch (c) {
-            case '\b': esc = "\\b"; break;
-            case '\f': esc = "\\f"; break;
-            case '\n': esc = "\\n"; break;
-            case '\r': esc = "\\r"; break;
-            case '\t': esc = "\\t"; break;
-            default:
-                ubuf[0] = '\\';
-                ubuf[1] = 'u';
-                ubuf[2] = '0';
-                ubuf[3] = '0';
-                ubuf[4] = hex[c >> 4];
-                ubuf[5] = hex[c & 15];
-                ubuf[6] = '\0';
-                esc = ubuf;
-                break;
-            }
-        }
-        if (esc != NULL) {
-            sb_putn(b, s + k - run, run);
-            run = 0;
-            sb_puts(b, esc);
-        } else {
-            run++;
-        }
-    }
-    sb_putn(b, s + n - run, run);
-    sb_putc(b, '"');
-}
-
-/* Integers (integral and within int64) without a decimal point; others in the shortest of
- * %.15g/%.16g/%.17g that reads back to the same double (%.17g always does). Always '.' as radix. */
-static void sb_double(sbuf *b, double v) {
-    char buf[64], out[64];
-    size_t k, o = 0;
-    int prec, w = 0, in_radix = 0;
-    if (!isfinite(v)) {
-        b->failed = 1;
-        b->nonfinite = 1;
-        return;
-    }
-    if (v >= -9223372036854775808.0 && v < 9223372036854775808.0 && v == (double)(int64_t)v) {
-        w = snprintf(buf, sizeof buf, "%lld", (long long)(int64_t)v);
-        if (w > 0 && (size_t)w < sizeof buf) {
-            sb_putn(b, buf, (size_t)w);
-        } else {
-            b->failed = 1;
-        }
-        return;
-    }
-    for (prec = 15; prec <= 17; prec++) {
-        char *end = NULL;
-        w = snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (w <= 0 || (size_t)w >= sizeof buf) {
-            b->failed = 1;
-            return;
-        }
-        if (prec == 17 || (strtod(buf, &end) == v && end != NULL && *end == '\0')) {
-            break;
-        }
-    }
-    /* Replace the locale's radix (whatever it is) by '.'. */
-    for (k = 0; buf[k] != '\0'; k++) {
-        char c = buf[k];
-        if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e' || c == 'E') {
-            out[o++] = c;
-            in_radix = 0;
-        } else if (!in_radix) {
-            out[o++] = '.';
-            in_radix = 1;
-        }
-    }
-    sb_putn(b, out, o);
-}
-
-static void sb_number(sbuf *b, jnum n) {
-    if (n.is_int) {
-        char buf[32];
-        int w = snprintf(buf, sizeof buf, "%lld", (long long)n.i);
-        if (w > 0 && (size_t)w < sizeof buf) {
-            sb_putn(b, buf, (size_t)w);
-        } else {
-            b->failed = 1;
-        }
-    } else {
-        sb_double(b, n.d);
-    }
-}
-
-/* Compact JSON for any tree value. */
-static void sb_value(sbuf *b, const jval *v) {
-    size_t k;
-    switch (v->type) {
-    case J_NULL:
-        sb_puts(b, "null");
-        break;
-    case J_BOOL:
-        sb_puts(b, v->boolean ? "true" : "false");
-        break;
-    case J_NUMBER:
-        sb_number(b, jnum_of(v));
-        break;
-    case J_STRING:
-        sb_json_string(b, v->str, v->len);
-        break;
-    case J_ARRAY:
-        sb_putc(b, '[');
-        for (k = 0; k < v->count; k++) {
-            if (k > 0) {
-                sb_putc(b, ',');
-            }
-            sb_value(b, &v->items[k]);
-        }
-        sb_putc(b, ']');
-        break;
-    case J_OBJECT:
-        sb_putc(b, '{');
-        for (k = 0; k < v->count; k++) {
-            if (k > 0) {
-                sb_putc(b, ',');
-            }
-            sb_json_string(b, v->members[k].key, v->members[k].key_len);
-            sb_putc(b, ':');
-            sb_value(b, &v->members[k].value);
-        }
-        sb_putc(b, '}');
-        break;
-    }
-}
-
-/* ============================================================================================ */
-/* JSON reader (RFC 8259; UTF-8 checked; nesting limited so recursion stays bounded)            */
-/* ============================================================================================ */
-
-#define JSON_MAX_DEPTH 256
-
-typedef struct {
-    const char *start;
-    const char *p;
-    const char *end;
-    int depth;
-    const char *err;  /* static reason, NULL while fine */
-    size_t err_at;    /* byte offset of the error */
-} jparser;
-
-static int jp_fail(jparser *jp, const char *why) {
-    if (jp->err == NULL) {
-        jp->err = why;
-        jp->err_at = (size_t)(jp->p - jp->start);
-    }
-    return 0;
-}
-
-static void jp_skip_ws(jparser *jp) {
-    while (jp->p < jp->end &&
-           (*jp->p == ' ' || *jp->p == '\t' || *jp->p == '\n' || *jp->p == '\r')) {
-        jp->p++;
-    }
-}
-
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *p, const unsigned char *end) {
-    unsigned char c = p[0];
-    size_t n, k;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c < 0x80) {
-        return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0) {
-            lo = 0xA0;
-        } else if (c == 0xED) {
-            hi = 0x9F; /* no UTF-16 surrogates */
-        }
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0) {
-            lo = 0x90;
-        } else if (c == 0xF4) {
-            hi = 0x8F;
-        }
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < n) {
-        return 0;
-    }
-    if (p[1] < lo || p[1] > hi) {
-        return 0;
-    }
-    for (k = 2; k < n; k++) {
-        if (p[k] < 0x80 || p[k] > 0xBF) {
-            return 0;
-        }
-    }
-    return n;
-}
-
-static size_t utf8_encode(uint32_t cp, char *out) {
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    } else if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    } else if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-static int jp_hex4(jparser *jp, uint32_t *out) {
-    uint32_t v = 0;
-    int k;
-    if (jp->end - jp->p < 4) {
-        return jp_fail(jp, "truncated \\u escape");
-    }
-    for (k = 0; k < 4; k++) {
-        char c = jp->p[k];
-        v <<= 4;
-        if (c >= '0' && c <= '9') {
-            v |= (uint32_t)(c - '0');
-        } else if (c >= 'a' && c <= 'f') {
-            v |= (uint32_t)(c - 'a' + 10);
-        } else if (c >= 'A' && c <= 'F') {
-            v |= (uint32_t)(c - 'A' + 10);
-        } else {
-            jp->p += k;
-            return jp_fail(jp, "invalid hex digit in \\u escape");
-        }
-    }
-    jp->p += 4;
-    *out = v;
-    return 1;
-}
-
-/* Parses a string literal at jp->p (which is '"'). On success *out is malloc'd, NUL-terminated. */
-static int jp_string(jparser *jp, char **out, size_t *out_len) {
-    const char *q;
-    char *buf, *w;
-    jp->p++; /* opening quote */
-    /* Find the closing quote to size the buffer: decoding never makes a string longer. */
-    for (q = jp->p; q < jp->end && *q != '"'; q++) {
-        if (*q == '\\') {
-            q++;
-            if (q >= jp->end) {
-                break;
-            }
-        }
-    }
-    if (q >= jp->end) {
-        return jp_fail(jp, "unterminated string");
-    }
-    buf = (char *)malloc((size_t)(q - jp->p) + 1);
-    if (buf == NULL) {
-        return jp_fail(jp, "out of memory");
-    }
-    w = buf;
-    while (*jp->p != '"') {
-        unsigned char c = (unsigned char)*jp->p;
-        if (c == '\\') {
-            char e;
-            jp->p++;
-            e = *jp->p++;
-            switch (e) {
-            case '"': *w++ = '"'; break;
-            case '\\': *w++ = '\\'; break;
-            case '/': *w++ = '/'; break;
-            case 'b': *w++ = '\b'; break;
-            case 'f': *w++ = '\f'; break;
-            case 'n': *w++ = '\n'; break;
-            case 'r': *w++ = '\r'; break;
-            case 't': *w++ = '\t'; break;
-            case 'u': {
-                uint32_t cp, lo;
-                if (!jp_hex4(jp, &cp)) {
-                    free(buf);
-                    return 0;
-                }
-                if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                    free(buf);
-                    return jp_fail(jp, "unpaired low surrogate in \\u escape");
-                }
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    if (jp->end - jp->p < 2 || jp->p[0] != '\\' || jp->p[1] != 'u') {
-                        free(buf);
-                        return jp_fail(jp, "unpaired high surrogate in \\u escape");
-                    }
-                    jp->p += 2;
-                    if (!jp_hex4(jp, &lo)) {
-                        free(buf);
-                        return 0;
-                    }
-                    if (lo < 0xDC00 || lo > 0xDFFF) {
-                        free(buf);
-                        return jp_fail(jp, "unpaired high surrogate in \\u escape");
-                    }
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                }
-                w += utf8_encode(cp, w);
-                break;
-            }
-            default:
-                jp->p--;
-                free(buf);
-                return jp_fail(jp, "invalid escape in string");
-            }
-        } else if (c < 0x20) {
-            free(buf);
-            return jp_fail(jp, "control character in string");
-        } else if (c < 0x80) {
-            *w++ = (char)c;
-            jp->p++;
-        } else {
-            size_t n = utf8_seq_len((const unsigned char *)jp->p, (const unsigned char *)q);
-            if (n == 0) {
-                free(buf);
-                return jp_fail(jp, "invalid UTF-8 in string");
-            }
-            memcpy(w, jp->p, n);
-            w += n;
-            jp->p += n;
-        }
-    }
-    jp->p++; /* closing quote */
-    *w = '\0';
-    *out = buf;
-    *out_len = (size_t)(w - buf);
-    return 1;
-}
-
-static int jp_number(jparser *jp, jval *v) {
-    const char *s = jp->p;
-    int integral = 1;
-    size_t n;
-    char small[64];
-    char *text;
-    if (jp->p < jp->end && *jp->p == '-') {
-        jp->p++;
-    }
-    if (jp->p >= jp->end || !(*jp->p >= '0' && *jp->p <= '9')) {
-        return jp_fail(jp, "invalid number");
-    }
-    if (*jp->p == '0') {
-        jp->p++;
-    } else {
-        while (jp->p < jp->end && *jp->p >= '0' && *jp->p <= '9') {
-            jp->p++;
-        }
-    }
-    if (jp->p < jp->end && *jp->p == '.') {
-        integral = 0;
-        jp->p++;
-        if (jp->p >= jp->end || !(*jp->p >= '0' && *jp->p <= '9')) {
-            return jp_fail(jp, "invalid number: digit expected after '.'");
-        }
-        while (jp->p < jp->end && *jp->p >= '0' && *jp->p <= '9') {
-            jp->p++;
-        }
-    }
-    if (jp->p < jp->end && (*jp->p == 'e' || *jp->p == 'E')) {
-        integral = 0;
-        jp->p++;
-        if (jp->p < jp->end && (*jp->p == '+' || *jp->p == '-')) {
-            jp->p++;
-        }
-        if (jp->p >= jp->end || !(*jp->p >= '0' && *jp->p <= '9')) {
-            return jp_fail(jp, "invalid number: digit expected in exponent");
-        }
-        while (jp->p < jp->end && *jp->p >= '0' && *jp->p <= '9') {
-            jp->p++;
-        }
-    }
-    n = (size_t)(jp->p - s);
-    v->type = J_NUMBER;
-    if (integral) {
-        /* Exact int64 when it fits. */
-        const char *d = s;
-        int neg = 0, fits = 1;
-        uint64_t acc = 0, limit;
-        if (*d == '-') {
-            neg = 1;
-            d++;
-        }
-        limit = neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX;
-        for (; d < jp->p; d++) {
-            unsigned digit = (unsigned)(*d - '0');
-            if (acc > (limit - digit) / 10u) {
-                fits = 0;
-                break;
-            }
-            acc = acc * 10u + digit;
-        }
-        if (fits) {
-            v->is_int = 1;
-            if (neg) {
-                v->i = acc == (uint64_t)INT64_MAX + 1u ? INT64_MIN : -(int64_t)acc;
-            } else {
-                v->i = (int64_t)acc;
-            }
-            v->num = (double)v->i;
-            return 1;
-        }
-    }
-    text = n < sizeof small ? small : (char *)malloc(n + 1);
-    if (text == NULL) {
-        return jp_fail(jp, "out of memory");
-    }
-    memcpy(text, s, n);
-    text[n] = '\0';
-    if (!parse_double(text, &v->num)) {
-        if (text != small) {
-            free(text);
-        }
-        jp->p = s;
-        return jp_fail(jp, "number out of range");
-    }
-    if (text != small) {
-        free(text);
-    }
-    return 1;
-}
-
-static int jp_value(jparser *jp, jval *v);
-
-static int jp_array(jparser *jp, jval *v) {
-    size_t cap = 0;
-    v->type = J_ARRAY;
-    jp->p++; /* '[' */
-    jp_skip_ws(jp);
-    if (jp->p < jp->end && *jp->p == ']') {
-        jp->p++;
-        return 1;
-    }
-    for (;;) {
-        jval item;
-        memset(&item, 0, sizeof item);
-        if (!jp_value(jp, &item)) {
-            return 0; /* item cleared by jp_value; v cleared by the caller */
-        }
-        if (v->count == cap) {
-            size_t ncap = cap ? cap * 2 : 4;
-            jval *p = ncap <= (size_t)-1 / sizeof *p
-                          ? (jval *)realloc(v->items, ncap * sizeof *p)
-                          : NULL;
-            if (p == NULL) {
-                jval_clear(&item);
-                return jp_fail(jp, "out of memory");
-            }
-            v->items = p;
-            cap = ncap;
-        }
-        v->items[v->count++] = item;
-        jp_skip_ws(jp);
-        if (jp->p < jp->end && *jp->p == ',') {
-            jp->p++;
-            continue;
-        }
-        if (jp->p < jp->end && *jp->p == ']') {
-            jp->p++;
-            return 1;
-        }
-        return jp_fail(jp, "expected ',' or ']' in array");
-    }
-}
-
-static int jp_object(jparser *jp, jval *v) {
-    size_t cap = 0;
-    v->type = J_OBJECT;
-    jp->p++; /* '{' */
-    jp_skip_ws(jp);
-    if (jp->p < jp->end && *jp->p == '}') {
-        jp->p++;
-        return 1;
-    }
-    for (;;) {
-        jmember m;
-        memset(&m, 0, sizeof m);
-        jp_skip_ws(jp);
-        if (jp->p >= jp->end || *jp->p != '"') {
-            return jp_fail(jp, "expected a string key in object");
-        }
-        if (!jp_string(jp, &m.key, &m.key_len)) {
-            return 0;
-        }
-        jp_skip_ws(jp);
-        if (jp->p >= jp->end || *jp->p != ':') {
-            free(m.key);
-            return jp_fail(jp, "expected ':' after object key");
-        }
-        jp->p++;
-        if (!jp_value(jp, &m.value)) {
-            free(m.key);
-            return 0;
-        }
-        if (v->count == cap) {
-            size_t ncap = cap ? cap * 2 : 4;
-            jmember *p = ncap <= (size_t)-1 / sizeof *p
-                             ? (jmember *)realloc(v->members, ncap * sizeof *p)
-                             : NULL;
-            if (p == NULL) {
-                free(m.key);
-                jval_clear(&m.value);
-                return jp_fail(jp, "out of memory");
-            }
-            v->members = p;
-            cap = ncap;
-        }
-        v->members[v->count++] = m;
-        jp_skip_ws(jp);
-        if (jp->p < jp->end && *jp->p == ',') {
-            jp->p++;
-            continue;
-        }
-        if (jp->p < jp->end && *jp->p == '}') {
-            jp->p++;
-            return 1;
-        }
-        return jp_fail(jp, "expected ',' or '}' in object");
-    }
-}
-
-static int jp_literal(jparser *jp, const char *word) {
-    size_t n = strlen(word);
-    if ((size_t)(jp->end - jp->p) < n || memcmp(jp->p, word, n) != 0) {
-        return jp_fail(jp, "invalid literal");
-    }
-    jp->p += n;
-    return 1;
-}
-
-/* Parses one value into *v (zeroed by the caller). On failure *v is cleared. */
-static int jp_value(jparser *jp, jval *v) {
-    int ok;
-    jp_skip_ws(jp);
-    if (jp->p >= jp->end) {
-        return jp_fail(jp, "unexpected end of input");
-    }
-    switch (*jp->p) {
-    case '{':
-    case '[':
-        if (jp->depth >= JSON_MAX_DEPTH) {
-            return jp_fail(jp, "nesting too deep");
-        }
-        jp->depth++;
-        ok = *jp->p == '{' ? jp_object(jp, v) : jp_array(jp, v);
-        jp->depth--;
-        break;
-    case '"':
-        v->type = J_STRING;
-        ok = jp_string(jp, &v->str, &v->len);
-        break;
-    case 't':
-        v->type = J_BOOL;
-        v->boolean = 1;
-        ok = jp_literal(jp, "true");
-        break;
-    case 'f':
-        v->type = J_BOOL;
-        ok = jp_literal(jp, "false");
-        break;
-    case 'n':
-        v->type = J_NULL;
-        ok = jp_literal(jp, "null");
-        break;
-    default:
-        if (*jp->p == '-' || (*jp->p >= '0' && *jp->p <= '9')) {
-            ok = jp_number(jp, v);
-        } else {
-            ok = jp_fail(jp, "unexpected character");
-        }
-        break;
-    }
-    if (!ok) {
-        jval_clear(v);
-    }
-    return ok;
-}
-
-/* Parses a whole document. Returns a malloc'd tree, or NULL with a message in errbuf. */
-static jval *json_parse(const char *json, size_t len, char *errbuf, size_t errcap) {
-    jparser jp;
-    jval *v;
-    if (json == NULL) {
-        snprintf(errbuf, errcap, "input is not valid JSON: no input");
-        return NULL;
-    }
-    jp.start = jp.p = json;
-    jp.end = json + len;
-    jp.depth = 0;
-    jp.err = NULL;
-    jp.err_at = 0;
-    v = (jval *)calloc(1, sizeof *v);
-    if (v == NULL) {
-        snprintf(errbuf, errcap, "out of memory");
-        return NULL;
-    }
-    if (jp_value(&jp, v)) {
-        jp_skip_ws(&jp);
-        if (jp.p == jp.end) {
-            return v;
-        }
-        jp_fail(&jp, "unexpected data after the JSON value");
-    }
-    jval_free(v);
-    snprintf(errbuf, errcap, "input is not valid JSON: %s at byte %lu", jp.err,
-             (unsigned long)jp.err_at);
-    return NULL;
-}
-
-/* ============================================================================================ */
-/* Per-call context: the parsed input and the output being built                                */
+/* Per-call context: the input document and the output's writer                                 */
 /* ============================================================================================ */
 
 typedef struct {
     const nodal_host *host;
     nodal_call *call;
-    jval *in;  /* the parsed input: always a JSON object after ctx_begin succeeded */
-    sbuf out;
+    const nodal_json *j;
+    nodal_json_value in;   /* the input: always a JSON object after ctx_begin succeeded */
+    nodal_json_writer out; /* the output, built member by member */
+    int nonfinite;         /* a result was not finite: JSON cannot hold it */
 } ctx;
 
 static void invalid_input(ctx *c, const char *message) {
     h_error(c->host, c->call, "INVALID_INPUT", message, NULL, 0);
 }
 
-/* Parses the input, which must be a JSON object. On failure the error is set; returns 0. */
-static int ctx_begin(ctx *c, const nodal_host *host, nodal_call *call, const char *json,
-                     size_t len) {
-    char err[160];
+/* Finds the extension and the input, which must be a JSON object, and starts the output's
+ * writer. On failure the error is set; returns 0. */
+static int ctx_begin(ctx *c, const nodal_host *host, nodal_call *call) {
     memset(c, 0, sizeof *c);
     c->host = host;
     c->call = call;
-    c->in = json_parse(json, len, err, sizeof err);
-    if (c->in == NULL) {
-        h_error(host, call, "INVALID_INPUT", err, NULL, 0);
+    c->j = h_json(host);
+    if (c->j == NULL) {
+        h_error(host, call, "UNSUPPORTED_HOST",
+                "this host offers no JSON extension (" NODAL_EXT_JSON ", Nodal ABI 1.2), which "
+                "the std plugin reads its input with",
+                NULL, 0);
         return 0;
     }
-    if (c->in->type != J_OBJECT) {
+    c->in = c->j->input(call);
+    if (c->j->type(call, c->in) != NODAL_JSON_OBJECT) {
         char msg[64];
-        snprintf(msg, sizeof msg, "input must be a JSON object, got %s", jtype_name(c->in->type));
+        snprintf(msg, sizeof msg, "input must be a JSON object, got %s",
+                 c->in == NODAL_JSON_NONE ? "text that is not JSON"
+                                          : jtype_name(c->j->type(call, c->in)));
         invalid_input(c, msg);
-        jval_free(c->in);
-        c->in = NULL;
         return 0;
     }
+    c->out = c->j->writer(call);
     return 1;
 }
 
-/* Writes the built output when status is NODAL_OK, frees everything, returns the final status. */
+/* Writes the built output when status is NODAL_OK; returns the final status. The writer stays
+ * failed after any refused step, so its text being there means every step was taken. */
 static nodal_status ctx_end(ctx *c, nodal_status status) {
-    if (status == NODAL_OK) {
-        if (c->out.nonfinite) {
-            h_error(c->host, c->call, "OUT_OF_RANGE",
-                    "the result is not a finite number and cannot be written as JSON", NULL, 0);
-            status = NODAL_ERROR;
-        } else if (c->out.failed || c->out.data == NULL) {
-            h_error(c->host, c->call, "OUT_OF_MEMORY", "could not build the output", NULL, 0);
-            status = NODAL_ERROR;
-        } else if (h_output(c->host, c->call, c->out.data, c->out.len) != NODAL_OK) {
-            h_error(c->host, c->call, "OUTPUT_REJECTED", "the host refused the output", NULL, 0);
-            status = NODAL_ERROR;
-        }
+    const char *text;
+    size_t len = 0;
+    if (status != NODAL_OK) {
+        return status;
     }
-    jval_free(c->in);
-    c->in = NULL;
-    sb_free(&c->out);
-    return status;
+    if (c->nonfinite) {
+        h_error(c->host, c->call, "OUT_OF_RANGE",
+                "the result is not a finite number and cannot be written as JSON", NULL, 0);
+        return NODAL_ERROR;
+    }
+    text = c->j->writer_json(c->call, c->out, &len);
+    if (text == NULL) {
+        h_error(c->host, c->call, "OUTPUT_REFUSED", "the host's JSON writer refused the output",
+                NULL, 0);
+        return NODAL_ERROR;
+    }
+    if (h_output(c->host, c->call, text, len) != NODAL_OK) {
+        h_error(c->host, c->call, "OUTPUT_REJECTED", "the host refused the output", NULL, 0);
+        return NODAL_ERROR;
+    }
+    return NODAL_OK;
+}
+
+/* Judges a field that is not of the type the fast path wanted: fine when it is optional and
+ * absent or null (then 1, and the caller treats it as absent); else INVALID_INPUT naming the
+ * field, and 0. */
+static int field_problem(ctx *c, const char *name, nodal_json_type want, int required,
+                         nodal_json_value v) {
+    nodal_json_type t = c->j->type(c->call, v);
+    char msg[160];
+    if (t == NODAL_JSON_MISSING || (!required && t == NODAL_JSON_NULL)) {
+        if (!required) {
+            return 1;
+        }
+        snprintf(msg, sizeof msg, "missing required field '%s' (%s)", name, jtype_name(want));
+    } else {
+        snprintf(msg, sizeof msg, "field '%s' must be %s, got %s", name, jtype_name(want),
+                 jtype_name(t));
+    }
+    invalid_input(c, msg);
+    return 0;
 }
 
 /* Looks up a field of the input. `want` is the required type. Optional fields may be absent or
- * null (then *out is NULL). Returns 0 after setting INVALID_INPUT when missing or mistyped. */
-static int field(ctx *c, const char *name, jtype want, int required, const jval **out) {
-    const jval *v = jobj_get(c->in, name);
-    *out = NULL;
-    if (v == NULL || (!required && v->type == J_NULL)) {
-        if (required) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "missing required field '%s' (%s)", name, jtype_name(want));
-            invalid_input(c, msg);
-            return 0;
-        }
+ * null (then *out is NODAL_JSON_NONE). Returns 0 after setting INVALID_INPUT when missing or
+ * mistyped. Field names here are plain identifiers, so they are paths of themselves. */
+static int field(ctx *c, const char *name, nodal_json_type want, int required,
+                 nodal_json_value *out) {
+    nodal_json_value v = c->j->get(c->call, c->in, name);
+    *out = NODAL_JSON_NONE;
+    if (c->j->type(c->call, v) == want) {
+        *out = v;
         return 1;
     }
-    if (v->type != want) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "field '%s' must be %s, got %s", name, jtype_name(want),
-                 jtype_name(v->type));
-        invalid_input(c, msg);
-        return 0;
+    return field_problem(c, name, want, required, v);
+}
+
+/* A string field: its bytes (NUL-terminated; *len counts an escaped NUL inside), or NULL when
+ * it is optional and absent. Reading the string is the type check, one host call fewer. */
+static int field_string(ctx *c, const char *name, int required, const char **s, size_t *len) {
+    nodal_json_value v = c->j->get(c->call, c->in, name);
+    *s = c->j->string(c->call, v, len);
+    return *s != NULL || field_problem(c, name, NODAL_JSON_STRING, required, v);
+}
+
+/* A number field, exact when it is an integer within int64 (2.0 counts); *present is 0 when it
+ * is optional and absent. */
+static int field_number(ctx *c, const char *name, int required, jnum *out, int *present) {
+    nodal_json_value v = c->j->get(c->call, c->in, name);
+    int64_t i;
+    double d;
+    *present = 1;
+    if (c->j->integer(c->call, v, &i) == NODAL_OK) {
+        *out = jnum_int(i);
+        return 1;
     }
-    *out = v;
-    return 1;
+    if (c->j->number(c->call, v, &d) == NODAL_OK) {
+        *out = jnum_double(d);
+        return 1;
+    }
+    *present = 0;
+    return field_problem(c, name, NODAL_JSON_NUMBER, required, v);
+}
+
+/* ---- writing the output ---- */
+
+static void out_begin(ctx *c) { c->j->begin_object(c->call, c->out); }
+
+static void out_end(ctx *c) { c->j->end_object(c->call, c->out); }
+
+static void out_key(ctx *c, const char *key) { c->j->key(c->call, c->out, key, strlen(key)); }
+
+static void out_string(ctx *c, const char *s, size_t n) {
+    c->j->write_string(c->call, c->out, s, n);
+}
+
+/* Integers (and integral doubles within int64) without a decimal point; other doubles as the
+ * host writes them (the shortest digits that read back the same). */
+static void out_number(ctx *c, jnum n) {
+    if (n.is_int) {
+        c->j->write_integer(c->call, c->out, n.i);
+    } else if (!isfinite(n.d)) {
+        c->nonfinite = 1;
+    } else if (n.d >= -9223372036854775808.0 && n.d < 9223372036854775808.0 &&
+               n.d == (double)(int64_t)n.d) {
+        c->j->write_integer(c->call, c->out, (int64_t)n.d);
+    } else {
+        c->j->write_number(c->call, c->out, n.d);
+    }
 }
 
 /* ============================================================================================ */
@@ -1059,11 +326,12 @@ static int sleep_for(const nodal_host *host, nodal_call *call, int64_t total_ns,
 }
 
 /* Reads field "ms": a number in [0, one day]. */
-static int field_ms(ctx *c, const jval **ms) {
-    if (!field(c, "ms", J_NUMBER, 1, ms)) {
+static int field_ms(ctx *c, jnum *ms) {
+    int present;
+    if (!field_number(c, "ms", 1, ms, &present)) {
         return 0;
     }
-    if (!((*ms)->num >= 0.0 && (*ms)->num <= MAX_SLEEP_MS)) {
+    if (!(ms->d >= 0.0 && ms->d <= MAX_SLEEP_MS)) {
         invalid_input(c, "field 'ms' must be a number of milliseconds between 0 and 86400000");
         return 0;
     }
@@ -1082,7 +350,9 @@ static int field_ms(ctx *c, const jval **ms) {
 
 #define NODE_BEGIN(c)                                                                          \
     (void)node;                                                                                \
-    if (!ctx_begin(&(c), host, call, input, input_len)) {                                      \
+    (void)input;                                                                               \
+    (void)input_len;                                                                           \
+    if (!ctx_begin(&(c), host, call)) {                                                        \
         return NODAL_ERROR;                                                                    \
     }
 
@@ -1090,24 +360,33 @@ static int field_ms(ctx *c, const jval **ms) {
 
 static nodal_status map_case(NODE_ARGS, int to_upper) {
     ctx c;
-    const jval *text;
-    size_t k;
+    const char *s;
+    char *mapped;
+    size_t k, len = 0;
     NODE_BEGIN(c)
-    if (!field(&c, "text", J_STRING, 1, &text)) {
+    if (!field_string(&c, "text", 1, &s, &len)) {
         return ctx_end(&c, NODAL_ERROR);
     }
-    /* Map in place in the tree (we own it), then write. */
-    for (k = 0; k < text->len; k++) {
-        char ch = text->str[k];
-        if (to_upper && ch >= 'a' && ch <= 'z') {
-            text->str[k] = (char)(ch - 'a' + 'A');
-        } else if (!to_upper && ch >= 'A' && ch <= 'Z') {
-            text->str[k] = (char)(ch - 'A' + 'a');
-        }
+    /* The host's string is read-only: map a copy. */
+    mapped = (char *)malloc(len + 1);
+    if (mapped == NULL) {
+        h_error(host, call, "OUT_OF_MEMORY", "could not copy 'text'", NULL, 0);
+        return ctx_end(&c, NODAL_ERROR);
     }
-    sb_puts(&c.out, "{\"text\":");
-    sb_json_string(&c.out, text->str, text->len);
-    sb_putc(&c.out, '}');
+    for (k = 0; k < len; k++) {
+        char ch = s[k];
+        if (to_upper && ch >= 'a' && ch <= 'z') {
+            ch = (char)(ch - 'a' + 'A');
+        } else if (!to_upper && ch >= 'A' && ch <= 'Z') {
+            ch = (char)(ch - 'A' + 'a');
+        }
+        mapped[k] = ch;
+    }
+    out_begin(&c);
+    out_key(&c, "text");
+    out_string(&c, mapped, len);
+    out_end(&c);
+    free(mapped);
     return ctx_end(&c, NODAL_OK);
 }
 
@@ -1117,59 +396,80 @@ static nodal_status node_lower(NODE_ARGS) { return map_case(node, host, call, in
 
 static nodal_status node_concat(NODE_ARGS) {
     ctx c;
-    const jval *parts, *sep;
-    size_t k;
-    sbuf joined;
+    nodal_json_value parts;
+    const char *sep_text;
+    char *joined;
+    size_t k, n, sep_len = 0, total = 0, at = 0;
     NODE_BEGIN(c)
-    if (!field(&c, "parts", J_ARRAY, 1, &parts) || !field(&c, "separator", J_STRING, 0, &sep)) {
+    if (!field(&c, "parts", NODAL_JSON_ARRAY, 1, &parts) ||
+        !field_string(&c, "separator", 0, &sep_text, &sep_len)) {
         return ctx_end(&c, NODAL_ERROR);
     }
-    for (k = 0; k < parts->count; k++) {
-        if (parts->items[k].type != J_STRING) {
+    if (sep_text == NULL) {
+        sep_text = "";
+        sep_len = 0;
+    }
+    n = c.j->count(call, parts);
+    for (k = 0; k < n; k++) {
+        nodal_json_value part = c.j->element(call, parts, k);
+        size_t len = 0;
+        if (c.j->string(call, part, &len) == NULL) {
             char msg[256];
             snprintf(msg, sizeof msg, "field 'parts[%lu]' must be a string, got %s",
-                     (unsigned long)k, jtype_name(parts->items[k].type));
+                     (unsigned long)k, jtype_name(c.j->type(call, part)));
             h_error(host, call, "INVALID_INPUT", msg, NULL, 0);
             return ctx_end(&c, NODAL_ERROR);
         }
-    }
-    memset(&joined, 0, sizeof joined);
-    sb_putn(&joined, "", 0); /* so an empty result is still a buffer */
-    for (k = 0; k < parts->count; k++) {
-        if (k > 0 && sep != NULL) {
-            sb_putn(&joined, sep->str, sep->len);
+        /* Lengths of strings already in memory: the sum only overflows on a hostile input. */
+        if (len > (size_t)-1 / 2 - total || (k > 0 && sep_len > (size_t)-1 / 2 - total - len)) {
+            h_error(host, call, "OUT_OF_MEMORY", "the joined text is too long", NULL, 0);
+            return ctx_end(&c, NODAL_ERROR);
         }
-        sb_putn(&joined, parts->items[k].str, parts->items[k].len);
+        total += len + (k > 0 ? sep_len : 0);
     }
-    sb_puts(&c.out, "{\"text\":");
-    if (joined.failed) {
-        c.out.failed = 1;
-    } else {
-        sb_json_string(&c.out, joined.data, joined.len);
+    joined = (char *)malloc(total + 1);
+    if (joined == NULL) {
+        h_error(host, call, "OUT_OF_MEMORY", "could not join 'parts'", NULL, 0);
+        return ctx_end(&c, NODAL_ERROR);
     }
-    sb_putc(&c.out, '}');
-    sb_free(&joined);
+    for (k = 0; k < n; k++) {
+        size_t len = 0;
+        /* Strings, all of them: the loop above checked. */
+        const char *s = c.j->string(call, c.j->element(call, parts, k), &len);
+        if (k > 0) {
+            memcpy(joined + at, sep_text, sep_len);
+            at += sep_len;
+        }
+        memcpy(joined + at, s, len);
+        at += len;
+    }
+    out_begin(&c);
+    out_key(&c, "text");
+    out_string(&c, joined, at);
+    out_end(&c);
+    free(joined);
     return ctx_end(&c, NODAL_OK);
 }
 
 static nodal_status node_length(NODE_ARGS) {
     ctx c;
-    const jval *text;
-    size_t k;
+    const char *s;
+    size_t k, len = 0;
     int64_t count = 0;
     NODE_BEGIN(c)
-    if (!field(&c, "text", J_STRING, 1, &text)) {
+    if (!field_string(&c, "text", 1, &s, &len)) {
         return ctx_end(&c, NODAL_ERROR);
     }
-    /* The reader checked the UTF-8: count the bytes that start a code point. */
-    for (k = 0; k < text->len; k++) {
-        if (((unsigned char)text->str[k] & 0xC0) != 0x80) {
+    /* The host's strings are valid UTF-8: count the bytes that start a code point. */
+    for (k = 0; k < len; k++) {
+        if (((unsigned char)s[k] & 0xC0) != 0x80) {
             count++;
         }
     }
-    sb_puts(&c.out, "{\"length\":");
-    sb_number(&c.out, jnum_int(count));
-    sb_putc(&c.out, '}');
+    out_begin(&c);
+    out_key(&c, "length");
+    out_number(&c, jnum_int(count));
+    out_end(&c);
     return ctx_end(&c, NODAL_OK);
 }
 
@@ -1204,16 +504,17 @@ static jnum num_mul(jnum a, jnum b) {
 
 static nodal_status binary_op(NODE_ARGS, int multiply) {
     ctx c;
-    const jval *a, *b;
-    jnum r;
+    jnum a, b, r;
+    int present;
     NODE_BEGIN(c)
-    if (!field(&c, "a", J_NUMBER, 1, &a) || !field(&c, "b", J_NUMBER, 1, &b)) {
+    if (!field_number(&c, "a", 1, &a, &present) || !field_number(&c, "b", 1, &b, &present)) {
         return ctx_end(&c, NODAL_ERROR);
     }
-    r = multiply ? num_mul(jnum_of(a), jnum_of(b)) : num_add(jnum_of(a), jnum_of(b));
-    sb_puts(&c.out, "{\"result\":");
-    sb_number(&c.out, r);
-    sb_putc(&c.out, '}');
+    r = multiply ? num_mul(a, b) : num_add(a, b);
+    out_begin(&c);
+    out_key(&c, "result");
+    out_number(&c, r);
+    out_end(&c);
     return ctx_end(&c, NODAL_OK);
 }
 
@@ -1225,19 +526,22 @@ static nodal_status node_multiply(NODE_ARGS) {
 
 static nodal_status node_increment(NODE_ARGS) {
     ctx c;
-    const jval *value;
+    jnum value;
+    int present;
     NODE_BEGIN(c)
-    if (!field(&c, "value", J_NUMBER, 1, &value)) {
+    if (!field_number(&c, "value", 1, &value, &present)) {
         return ctx_end(&c, NODAL_ERROR);
     }
-    sb_puts(&c.out, "{\"value\":");
-    sb_number(&c.out, num_add(jnum_of(value), jnum_int(1)));
-    sb_putc(&c.out, '}');
+    out_begin(&c);
+    out_key(&c, "value");
+    out_number(&c, num_add(value, jnum_int(1)));
+    out_end(&c);
     return ctx_end(&c, NODAL_OK);
 }
 
 /* ---- plumbing and testing ------------------------------------------------------------------ */
 
+/* The input bytes as they are: no JSON to read or write. */
 static nodal_status node_echo(NODE_ARGS) {
     (void)node;
     if (input == NULL) {
@@ -1253,62 +557,67 @@ static nodal_status node_echo(NODE_ARGS) {
 
 static nodal_status node_sleep(NODE_ARGS) {
     ctx c;
-    const jval *ms, *value;
+    nodal_json_value value;
+    jnum ms;
     NODE_BEGIN(c)
     if (!field_ms(&c, &ms)) {
         return ctx_end(&c, NODAL_ERROR);
     }
-    value = jobj_get(c.in, "value");
-    if (sleep_for(host, call, (int64_t)(ms->num * 1e6), 1)) {
+    value = c.j->get(call, c.in, "value");
+    if (sleep_for(host, call, (int64_t)(ms.d * 1e6), 1)) {
         return ctx_end(&c, NODAL_CANCELLED);
     }
-    sb_puts(&c.out, "{\"slept_ms\":");
-    sb_number(&c.out, jnum_of(ms));
-    sb_puts(&c.out, ",\"value\":");
-    if (value != NULL) {
-        sb_value(&c.out, value);
+    out_begin(&c);
+    out_key(&c, "slept_ms");
+    out_number(&c, ms);
+    out_key(&c, "value");
+    if (value != NODAL_JSON_NONE) {
+        c.j->write_value(call, c.out, value);
     } else {
-        sb_puts(&c.out, "null");
+        c.j->write_null(call, c.out);
     }
-    sb_putc(&c.out, '}');
+    out_end(&c);
     return ctx_end(&c, NODAL_OK);
 }
 
 static nodal_status node_sleep_uncancellable(NODE_ARGS) {
     ctx c;
-    const jval *ms;
+    jnum ms;
     NODE_BEGIN(c)
     if (!field_ms(&c, &ms)) {
         return ctx_end(&c, NODAL_ERROR);
     }
-    sleep_for(host, call, (int64_t)(ms->num * 1e6), 0);
-    sb_puts(&c.out, "{\"slept_ms\":");
-    sb_number(&c.out, jnum_of(ms));
-    sb_putc(&c.out, '}');
+    sleep_for(host, call, (int64_t)(ms.d * 1e6), 0);
+    out_begin(&c);
+    out_key(&c, "slept_ms");
+    out_number(&c, ms);
+    out_end(&c);
     return ctx_end(&c, NODAL_OK);
 }
 
 static nodal_status node_fail(NODE_ARGS) {
     ctx c;
-    const jval *code, *message, *details;
-    sbuf d;
+    nodal_json_value details;
+    const char *code, *message, *details_json = NULL;
+    size_t len, details_len = 0;
     NODE_BEGIN(c)
-    if (!field(&c, "code", J_STRING, 0, &code) || !field(&c, "message", J_STRING, 0, &message)) {
+    if (!field_string(&c, "code", 0, &code, &len) ||
+        !field_string(&c, "message", 0, &message, &len)) {
         return ctx_end(&c, NODAL_ERROR);
     }
-    details = jobj_get(c.in, "details");
-    memset(&d, 0, sizeof d);
-    if (details != NULL && details->type != J_NULL) {
-        sb_value(&d, details);
-        if (d.failed) {
-            sb_free(&d);
-            h_error(host, call, "OUT_OF_MEMORY", "could not serialize 'details'", NULL, 0);
+    details = c.j->get(call, c.in, "details");
+    if (details != NODAL_JSON_NONE && c.j->type(call, details) != NODAL_JSON_NULL) {
+        /* The details as JSON text, through a writer of their own. */
+        nodal_json_writer w = c.j->writer(call);
+        c.j->write_value(call, w, details);
+        details_json = c.j->writer_json(call, w, &details_len);
+        if (details_json == NULL) {
+            h_error(host, call, "OUTPUT_REFUSED", "could not write 'details' as JSON", NULL, 0);
             return ctx_end(&c, NODAL_ERROR);
         }
     }
-    h_error(host, call, code != NULL ? code->str : "STD_FAIL",
-            message != NULL ? message->str : "failed on purpose", d.data, d.len);
-    sb_free(&d);
+    h_error(host, call, code != NULL ? code : "STD_FAIL",
+            message != NULL ? message : "failed on purpose", details_json, details_len);
     return ctx_end(&c, NODAL_ERROR);
 }
 
@@ -1326,32 +635,35 @@ static nodal_status node_bad_output(NODE_ARGS) {
 
 static nodal_status node_log(NODE_ARGS) {
     ctx c;
-    const jval *message, *steps;
+    const char *text;
+    size_t text_len = 0;
+    jnum steps;
+    int present;
     int64_t n = 3, k;
     NODE_BEGIN(c)
-    if (!field(&c, "message", J_STRING, 1, &message) ||
-        !field(&c, "steps", J_NUMBER, 0, &steps)) {
+    if (!field_string(&c, "message", 1, &text, &text_len) ||
+        !field_number(&c, "steps", 0, &steps, &present)) {
         return ctx_end(&c, NODAL_ERROR);
     }
-    if (steps != NULL) {
-        if (!(steps->num >= 0.0 && steps->num <= 1000000.0 &&
-              steps->num == (double)(int64_t)steps->num)) {
+    if (present) {
+        if (!(steps.is_int && steps.i >= 0 && steps.i <= 1000000)) {
             invalid_input(&c, "field 'steps' must be an integer between 0 and 1000000");
             return ctx_end(&c, NODAL_ERROR);
         }
-        n = (int64_t)steps->num;
+        n = steps.i;
     }
     if (HOST_HAS(host, log)) {
-        host->log(call, NODAL_LOG_INFO, message->str);
+        host->log(call, NODAL_LOG_INFO, text);
     }
     if (HOST_HAS(host, report_progress)) {
         for (k = 1; k <= n; k++) {
             host->report_progress(call, (double)k / (double)n, NULL);
         }
     }
-    sb_puts(&c.out, "{\"logged\":");
-    sb_json_string(&c.out, message->str, message->len);
-    sb_putc(&c.out, '}');
+    out_begin(&c);
+    out_key(&c, "logged");
+    out_string(&c, text, text_len);
+    out_end(&c);
     return ctx_end(&c, NODAL_OK);
 }
 
@@ -1359,33 +671,37 @@ static nodal_status node_log(NODE_ARGS) {
  * purpose: tests use it to see how often a step really ran (resume must not run it twice). */
 static nodal_status node_append_line(NODE_ARGS) {
     ctx c;
-    const jval *path, *line;
+    const char *path, *text;
+    size_t path_len = 0, text_len = 0;
     FILE *file;
     int failed;
     NODE_BEGIN(c)
-    if (!field(&c, "path", J_STRING, 1, &path) || !field(&c, "line", J_STRING, 1, &line)) {
+    if (!field_string(&c, "path", 1, &path, &path_len) ||
+        !field_string(&c, "line", 1, &text, &text_len)) {
         return ctx_end(&c, NODAL_ERROR);
     }
-    file = fopen(path->str, "a");
+    file = fopen(path, "a");
     if (file == NULL) {
         h_error(host, call, "IO_ERROR", "could not open 'path' for appending", NULL, 0);
         return ctx_end(&c, NODAL_ERROR);
     }
-    failed = fwrite(line->str, 1, line->len, file) != line->len || fputc('\n', file) == EOF;
+    failed = fwrite(text, 1, text_len, file) != text_len || fputc('\n', file) == EOF;
     failed = fclose(file) != 0 || failed;
     if (failed) {
         h_error(host, call, "IO_ERROR", "could not append to 'path'", NULL, 0);
         return ctx_end(&c, NODAL_ERROR);
     }
-    sb_puts(&c.out, "{\"appended\":");
-    sb_json_string(&c.out, line->str, line->len);
-    sb_putc(&c.out, '}');
+    out_begin(&c);
+    out_key(&c, "appended");
+    out_string(&c, text, text_len);
+    out_end(&c);
     return ctx_end(&c, NODAL_OK);
 }
 
 /* The plugin's one piece of mutable global state, on purpose without any synchronization: the
  * node is not NODAL_NODE_THREAD_SAFE, so the host must serialize its calls. If it did not, racing
- * calls would read the same value and return repeated counts. */
+ * calls would read the same value and return repeated counts. Its output is one integer member:
+ * written with snprintf, there is nothing for a JSON writer to escape. */
 static int serial_counter_value = 0;
 
 static nodal_status node_serial_counter(NODE_ARGS) {
@@ -1539,7 +855,8 @@ NODAL_EXPORT const nodal_plugin *nodal_plugin_entry_v1(uint32_t host_abi_major,
 
 NODAL_EXPORT const nodal_plugin *nodal_plugin_entry_v1(uint32_t host_abi_major,
                                                        uint32_t host_abi_minor) {
-    (void)host_abi_minor; /* ABI 1.0 is all this plugin needs */
+    /* Any 1.x host loads it; its nodes need 1.2's JSON extension and say so when it is missing. */
+    (void)host_abi_minor;
     if (host_abi_major != NODAL_ABI_MAJOR) {
         return NULL;
     }

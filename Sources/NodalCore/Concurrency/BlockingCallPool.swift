@@ -183,6 +183,10 @@ package final class BlockingCallPool: Sendable {
             }
             // takeJob counted the thread out when it returned nil.
             guard let next = takeJob() else { return }
+            // Jobs submitted while a thread spun woke nobody (the spinner takes only one): pass
+            // the wake-up on, so that queued jobs never wait behind a blocking one while other
+            // threads stay parked. Costs no system call when nobody is parked.
+            if queued.load(ordering: .acquiring) > 0 { state.signal() }
             if next() {
                 exitThread(retiringFromStuckCall: true)
                 return
@@ -194,8 +198,8 @@ package final class BlockingCallPool: Sendable {
     /// once the pool shuts down with nothing queued, or when the thread is one too many because a
     /// thread it stood in for came back (`withCompensation`).
     private func takeJob() -> (@Sendable () -> Bool)? {
-        let (job, waiters, more) = state.withLock(whenReady: { $0.hasJobs || $0.shuttingDown || $0.surplus > 0 }) { state -> ((@Sendable () -> Bool)?, [CheckedContinuation<Void, Never>], Bool) in
-            guard state.head < state.jobs.count else { return (nil, leave(&state, retiringFromStuckCall: false), false) }
+        let (job, waiters) = state.withLock(whenReady: { $0.hasJobs || $0.shuttingDown || $0.surplus > 0 }) { state -> ((@Sendable () -> Bool)?, [CheckedContinuation<Void, Never>]) in
+            guard state.head < state.jobs.count else { return (nil, leave(&state, retiringFromStuckCall: false)) }
             let job = state.jobs[state.head]
             state.head += 1
             queued.subtract(1, ordering: .relaxed)
@@ -203,13 +207,9 @@ package final class BlockingCallPool: Sendable {
                 state.jobs.removeFirst(state.head)
                 state.head = 0
             }
-            return (job, [], state.hasJobs)
+            return (job, [])
         }
         for waiter in waiters { waiter.resume() }
-        // Jobs submitted while this thread spun woke nobody (`submitRetiring`): with more queued,
-        // wake a parked thread for them, or a job that blocks here would hold them up (a burst of
-        // two calls that never return would run one at a time, the second never).
-        if more && !spinning.load(ordering: .acquiring) { state.signal() }
         return job
     }
 

@@ -47,6 +47,8 @@ public final class Engine: Sendable {
         var swiftNodes: [String: SwiftNode] = [:]
         /// Compiled once, when the Swift node is registered (a plugin's, when it loads: `LoadedPlugin`).
         var swiftNodeSchemas: [String: NodeSchemas] = [:]
+        /// Each search path entry `loadPlugins` looked at, in order, for messages.
+        var searched: [SearchedLocation] = []
     }
 
     struct LoadedPlugin: Sendable {
@@ -115,10 +117,14 @@ public final class Engine: Sendable {
                 files = FileSystem.contentsOfDirectory(entry)
                     .filter { $0.hasSuffix(".so") || $0.hasSuffix(".dylib") }
                     .map { FileSystem.join(entry, $0) }
+                record(SearchedLocation(path: entry, kind: .folder(pluginFiles: files.count)))
             } else if FileSystem.isFile(entry) {
                 files = [entry]
+                record(SearchedLocation(path: entry, kind: .file))
             } else {
-                continue  // Missing folders on a search path are normal (defaults that do not exist).
+                // Missing folders on a search path are normal (defaults that do not exist).
+                record(SearchedLocation(path: entry, kind: .missing))
+                continue
             }
             for file in files {
                 do { try loadPlugin(at: file) } catch { refusals.append(error) }
@@ -126,6 +132,14 @@ public final class Engine: Sendable {
         }
         return refusals
     }
+
+    /// Remembers a search path entry for messages (`SearchedLocation.report`), once.
+    private func record(_ location: SearchedLocation) {
+        registry.withLock { if !$0.searched.contains(location) { $0.searched.append(location) } }
+    }
+
+    /// The registry as it is now, for lookups outside this file (`ComponentLookup`).
+    var registrySnapshot: Registry { registry.withLock { $0 } }
 
     /// Loads one plugin file. Loading the same file twice is a no-op that returns its info.
     @discardableResult
@@ -311,7 +325,7 @@ public final class Engine: Sendable {
         }
     }
 
-    private func resolve(_ component: String, in registry: Registry) throws -> ResolvedComponent {
+    func resolve(_ component: String, in registry: Registry) throws -> ResolvedComponent {
         if let node = registry.swiftNodes[component] {
             return ResolvedComponent(
                 route: component, nodeID: "swift:\(component)", executor: .async(node), schemas: registry.swiftNodeSchemas[component])
@@ -331,7 +345,11 @@ public final class Engine: Sendable {
         if component.hasPrefix("/builtin/"), let provided = try providedBuiltin(component, route: component) { return provided }
         try throwIfLoadFailed(component, registry)
         let prefixes = (configuration.routes.map(\.prefix) + registry.pluginsByName.keys.map { "/\($0)" } + ["/builtin"]).sorted()
-        throw FlowError("unknown component route '\(component)' (no Swift node, config route or loaded plugin matches; known prefixes: \(prefixes.joined(separator: ", ")))")
+        let guess = RouteSuggestion.closest(to: component, among: knownRoutes(registry)).map { ": did you mean '\($0)'?" } ?? ""
+        throw FlowError("""
+            unknown component route '\(component)'\(guess) (no Swift node, config route or loaded plugin matches; \
+            known prefixes: \(prefixes.joined(separator: ", ")))\(SearchedLocation.report(registry.searched, failures: registry.failures))
+            """)
     }
 
     /// What the plugin of one route rule has for `name` (the component name the rule asks for).
@@ -381,7 +399,12 @@ public final class Engine: Sendable {
 
     private func node(_ name: String, of plugin: LoadedPlugin, route: String) throws -> ResolvedComponent {
         guard let node = plugin.nodesByName[name] else {
-            throw FlowError("plugin \(plugin.info.id) has no node '\(name)' (nodes: \(plugin.nodesByName.keys.sorted().joined(separator: ", ")))")
+            // Suggested as the whole route when the route ends with the node name (it does unless
+            // a configuration's route renamed it).
+            let guess = RouteSuggestion.closest(to: name, among: Array(plugin.nodesByName.keys)).map { node in
+                ": did you mean '\(route.hasSuffix("/" + name) ? route.dropLast(name.count) + node : node)'?"
+            } ?? ""
+            throw FlowError("plugin \(plugin.info.id) has no node '\(name)'\(guess) (nodes: \(plugin.nodesByName.keys.sorted().joined(separator: ", ")))")
         }
         return ResolvedComponent(route: route, nodeID: node.info.id, executor: .native(node), schemas: plugin.schemasByName[name])
     }
@@ -396,8 +419,11 @@ public final class Engine: Sendable {
     /// A route that matched nothing while some plugin was refused is most likely that plugin's.
     private func throwIfLoadFailed(_ component: String, _ registry: Registry) throws {
         guard !registry.failures.isEmpty else { return }
-        let reasons = registry.failures.map(\.description).joined(separator: "; ")
-        throw PluginLoadError(file: registry.failures[0].file, reason: "component '\(component)' is not available and \(registry.failures.count) plugin(s) failed to load: \(reasons)")
+        let guess = RouteSuggestion.closest(to: component, among: knownRoutes(registry)).map { " (did you mean '\($0)'?)" } ?? ""
+        // Each refusal is listed under the folder it was found in.
+        throw PluginLoadError(
+            file: registry.failures[0].file,
+            reason: "component '\(component)'\(guess) is not available and \(registry.failures.count) plugin(s) failed to load\(SearchedLocation.report(registry.searched, failures: registry.failures))")
     }
 
     // MARK: Running

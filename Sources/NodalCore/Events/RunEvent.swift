@@ -16,7 +16,9 @@ public struct RunEvent: Sendable {
         /// The run stopped to wait for a value for `key` (resume it with one).
         case runPaused(key: String, value: JSON)
         case stepStarted(step: String, attempt: Int)
-        case stepSucceeded(step: String, attempt: Int)
+        /// `output` is the step's output; `duration` runs from the step's first start to its end
+        /// (retries and their waits included), as the step's result times it.
+        case stepSucceeded(step: String, attempt: Int, output: JSON, duration: Duration)
         case stepFailed(step: String, error: StepError)
         /// The step failed and will be tried again after `delay` seconds.
         case stepRetried(step: String, attempt: Int, delay: Duration, error: StepError)
@@ -46,7 +48,8 @@ public struct RunEvent: Sendable {
         case .runCanceled: set("run.canceled")
         case .runPaused(let key, let value): set("run.paused", ["key": .string(key), "value": value])
         case .stepStarted(let step, let attempt): set("step.started", ["step": .string(step), "attempt": .int(attempt)])
-        case .stepSucceeded(let step, let attempt): set("step.succeeded", ["step": .string(step), "attempt": .int(attempt)])
+        case .stepSucceeded(let step, let attempt, let output, let duration):
+            set("step.succeeded", ["step": .string(step), "attempt": .int(attempt), "durationMs": .double((duration.inSeconds * 1_000_000).rounded() / 1000), "output": output])
         case .stepFailed(let step, let error): set("step.failed", ["step": .string(step), "error": error.json])
         case .stepRetried(let step, let attempt, let delay, let error):
             set("step.retried", ["step": .string(step), "attempt": .int(attempt), "delaySeconds": .double(delay.inSeconds), "error": error.json])
@@ -68,7 +71,8 @@ extension RunEvent.Kind {
         switch self {
         case .runStarted, .runSucceeded, .runFailed, .runCanceled, .runPaused: self
         case .stepStarted(let step, let attempt): .stepStarted(step: prefix + step, attempt: attempt)
-        case .stepSucceeded(let step, let attempt): .stepSucceeded(step: prefix + step, attempt: attempt)
+        case .stepSucceeded(let step, let attempt, let output, let duration):
+            .stepSucceeded(step: prefix + step, attempt: attempt, output: output, duration: duration)
         case .stepFailed(let step, let error): .stepFailed(step: prefix + step, error: error)
         case .stepRetried(let step, let attempt, let delay, let error): .stepRetried(step: prefix + step, attempt: attempt, delay: delay, error: error)
         case .stepSkipped(let step, let reason): .stepSkipped(step: prefix + step, reason: reason)

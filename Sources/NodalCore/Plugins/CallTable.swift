@@ -15,6 +15,11 @@ struct CallContext: Sendable {
     let events: EventSink?
     /// The node being called (for its logger). Not retained: the caller holds the node.
     unowned(unsafe) var node: NativeNode? = nil
+    /// The input bytes invoke receives (the same buffer, shared, not copied), and the value they
+    /// are when the caller has it parsed already: what the JSON extension's `input` reads (it
+    /// parses the bytes only when the value is not there).
+    var input: [UInt8] = []
+    var inputValue: JSON? = nil
     /// The run the call belongs to, for the blobs and runs extensions; nil for a call outside an
     /// engine's run. Not retained: the caller holds it for the call (`NativeNode.call`'s argument).
     unowned(unsafe) var run: CallerRun? = nil
@@ -28,6 +33,9 @@ struct CallState: Sendable {
     var refusedOutputBytes: Int?
     /// What the extensions handed the plugin during the call; freed when the call finishes.
     private var _arena: CallArena?
+    /// The JSON extension's documents and writers of the call (JSONCallDocuments.swift): empty
+    /// arrays until the plugin uses the extension.
+    var json = JSONCallDocuments()
     /// The call's arena, made on first use.
     var arena: CallArena {
         mutating get {

@@ -9,6 +9,7 @@ enum HostExtensions {
     static func table(for id: String) -> UnsafeRawPointer? {
         switch id {
         // Each extension adds its case: `case NODAL_EXT_X: UnsafeRawPointer(XExtension.table)`.
+        case NODAL_EXT_JSON: UnsafeRawPointer(JSONExtension.table)
         case NODAL_EXT_BLOBS: UnsafeRawPointer(BlobsExtension.table)
         case NODAL_EXT_RUNS: UnsafeRawPointer(RunsExtension.table)
         default: nil

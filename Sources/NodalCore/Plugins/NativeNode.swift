@@ -53,11 +53,17 @@ package final class NativeNode: @unchecked Sendable {
 
     var runsInline: Bool { info.flags.contains(.nonBlocking) }
 
-    /// Calls the node on the current thread and turns what it did into an outcome. `run` is the
-    /// run the call belongs to (what the blobs and runs extensions work in); it must stay alive
-    /// for the call, as an argument does.
-    func call(input: [UInt8], stepID: String, cancellation: CancellationToken?, events: EventSink? = nil, run: CallerRun? = nil) -> NodeOutcome {
-        let context = CallContext(stepID: stepID, nodeID: info.id, cancellation: cancellation, events: events, node: self, run: run)
+    /// Calls the node on the current thread and turns what it did into an outcome. `parsedInput`
+    /// is the value `input` holds, when the caller has it: the JSON extension then reads it
+    /// instead of parsing the bytes again. `run` is the run the call belongs to (what the blobs
+    /// and runs extensions work in); it must stay alive for the call, as an argument does.
+    func call(
+        input: [UInt8], parsedInput: JSON? = nil, stepID: String, cancellation: CancellationToken?, events: EventSink? = nil,
+        run: CallerRun? = nil
+    ) -> NodeOutcome {
+        let context = CallContext(
+            stepID: stepID, nodeID: info.id, cancellation: cancellation, events: events, node: self, input: input,
+            inputValue: parsedInput, run: run)
         // The context lives in this frame until the call is finished, as `begin` requires.
         let called = withUnsafePointer(to: context) { context -> (nodal_status, (output: [UInt8]?, error: StepError?, refusedOutputBytes: Int?))? in
             guard let call = CallTable.begin(context) else { return nil }

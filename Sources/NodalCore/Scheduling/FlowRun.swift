@@ -372,7 +372,10 @@ final class FlowRun {
         case .started(let attempt): events.emit(.stepStarted(step: id, attempt: attempt))
         case .cached: events.emit(.stepCached(step: id))
         case .retried(let attempt, let delay, let error): events.emit(.stepRetried(step: id, attempt: attempt, delay: delay, error: error))
-        case .succeeded(let attempt): events.emit(.stepSucceeded(step: id, attempt: attempt))
+        case .succeeded(let attempt):
+            let elapsed = times.endedAt[index].map { $0.timeIntervalSince(times.startedAt[index] ?? $0) } ?? 0
+            events.emit(.stepSucceeded(
+                step: id, attempt: attempt, output: machine.records[index].output?.json ?? .null, duration: .seconds(max(0, elapsed))))
         case .failed(let error): events.emit(.stepFailed(step: id, error: error))
         case .skipped(let reason): events.emit(.stepSkipped(step: id, reason: reason))
         case .canceled: events.emit(.stepCanceled(step: id))
@@ -394,8 +397,10 @@ final class FlowRun {
             let bytes = input.encodedBytes
             let stepID = flow.steps[index].id
             let outcome = node.serialGate.map { gate in
-                gate.runInline { node.call(input: bytes, stepID: stepID, cancellation: cancellation, events: events, run: callerRun) }
-            } ?? node.call(input: bytes, stepID: stepID, cancellation: cancellation, events: events, run: callerRun)
+                gate.runInline {
+                    node.call(input: bytes, parsedInput: input.json, stepID: stepID, cancellation: cancellation, events: events, run: callerRun)
+                }
+            } ?? node.call(input: bytes, parsedInput: input.json, stepID: stepID, cancellation: cancellation, events: events, run: callerRun)
             machine.callFinished(step: index, generation: generation, outcome: checked(index, outcome))
             return true
         case .inline(let body):
@@ -407,7 +412,7 @@ final class FlowRun {
             let events = events
             let run = callerRun
             startOnPool(index, generation: generation, gate: node.serialGate) { token in
-                node.call(input: bytes, stepID: stepID, cancellation: token, events: events, run: run)
+                node.call(input: bytes, parsedInput: input.json, stepID: stepID, cancellation: token, events: events, run: run)
             }
         case .pooled(let body):
             let context = nodeContext(index)
