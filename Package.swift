@@ -16,6 +16,7 @@ let package = Package(
         // nothing links them. Each can also be built on its own (see its folder).
         .library(name: "nodal_std", type: .dynamic, targets: ["NodalStdPlugin"]),
         .library(name: "nodal_stats", type: .dynamic, targets: ["NodalStatsPlugin"]),
+        .library(name: "nodal_orchestrator", type: .dynamic, targets: ["NodalOrchestratorPlugin"]),
         .executable(name: "nodal-bench", targets: ["NodalBench"]),
         .executable(name: "batch-bench", targets: ["BatchBench"]),
         .executable(name: "store-bench", targets: ["StoreBench"]),
@@ -82,6 +83,15 @@ let package = Package(
             // The header lives outside the target (include/nodal.h), as it does for outside authors.
             cSettings: [.unsafeFlags(["-I", Context.packageDirectory + "/include"])]
         ),
+        // Runs flows from inside a step (sub-runs), through the JSON, blobs and runs extensions.
+        .target(
+            name: "NodalOrchestratorPlugin",
+            path: "plugins/orchestrator",
+            exclude: ["Makefile", "README.md"],
+            sources: ["nodal_orchestrator.c"],
+            publicHeadersPath: ".",
+            cSettings: [.unsafeFlags(["-I", Context.packageDirectory + "/include"])]
+        ),
         .target(
             name: "NodalStatsPlugin",
             dependencies: ["NodalPluginKit"],
@@ -116,7 +126,7 @@ let package = Package(
 )
 
 // Upcoming features for every Swift target, applied in one place (as swift-log does).
-for target in package.targets where target.type != .system && !["CNodal", "CNodalShims", "NodalStdPlugin"].contains(target.name) {
+for target in package.targets where target.type != .system && !["CNodal", "CNodalShims", "NodalStdPlugin", "NodalOrchestratorPlugin"].contains(target.name) {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))
