@@ -18,6 +18,8 @@ import NodalTestSupport
 /// - `abi`: calls every function with NULL pointers, a size above PTRDIFF_MAX and a request that
 ///   is not JSON, and lists the statuses (and whether the reply was left untouched).
 /// - `stale`: the first call keeps its handle; the second uses it and lists the statuses.
+/// - `aside`: submits its input from a thread of its own while its invoke's thread uses the other
+///   services, until the test calls the library's `nodal_test_aside_go()`.
 enum ExtensionPlugin {
     static let source = #"""
         #define _POSIX_C_SOURCE 200809L
@@ -25,6 +27,7 @@ enum ExtensionPlugin {
         #include <stdlib.h>
         #include <string.h>
         #include <time.h>
+        #include <pthread.h>
         #include "nodal.h"
 
         static const nodal_runs *runs_of(const nodal_host *host) {
@@ -190,6 +193,34 @@ enum ExtensionPlugin {
             return host->write_output(call, out, (size_t)at);
         }
 
+        /* aside: a thread of its own submits the input with wait: true while the invoke's thread
+         * polls is_cancelled until the test calls nodal_test_aside_go(), then logs "aside" and
+         * reports progress, then waits for the thread: the services answer while a wait is on. */
+        static int aside_go;
+        NODAL_EXPORT void nodal_test_aside_go(void) { __atomic_store_n(&aside_go, 1, __ATOMIC_SEQ_CST); }
+        typedef struct { const nodal_host *host; nodal_call *call; const char *in; size_t len;
+                         nodal_status status; const char *reply; size_t reply_len; } aside_job;
+        static void *aside_thread(void *arg) {
+            aside_job *job = (aside_job *)arg;
+            job->status = runs_of(job->host)->submit(job->call, job->in, job->len, &job->reply, &job->reply_len);
+            return NULL;
+        }
+        static nodal_status aside_invoke(const nodal_node *n, const nodal_host *host, nodal_call *call, const char *in, size_t len) {
+            struct timespec pause = { 0, 1000000 };
+            pthread_t thread;
+            aside_job job = { host, call, in, len, -1, NULL, 0 };
+            (void)n;
+            if (pthread_create(&thread, NULL, aside_thread, &job) != 0) return NODAL_ERROR;
+            while (!__atomic_load_n(&aside_go, __ATOMIC_SEQ_CST)) {
+                if (host->is_cancelled(call) != 0) break;
+                nanosleep(&pause, NULL);
+            }
+            host->log(call, NODAL_LOG_INFO, "aside");
+            host->report_progress(call, 0.5, "aside");
+            pthread_join(thread, NULL);
+            return answer(host, call, job.status, job.reply, job.reply_len);
+        }
+
         static nodal_call *kept;
         static nodal_status stale_invoke(const nodal_node *n, const nodal_host *host, nodal_call *call, const char *in, size_t in_len) {
             const nodal_runs *runs = runs_of(host);
@@ -231,10 +262,11 @@ enum ExtensionPlugin {
         NODE(waiter_node, "waiter", POOLED | NODAL_NODE_CANCELLABLE, waiter_invoke);
         NODE(abi_node, "abi", POOLED, abi_invoke);
         NODE(stale_node, "stale", NODAL_NODE_NON_BLOCKING, stale_invoke);
+        NODE(aside_node, "aside", POOLED, aside_invoke);
         static const nodal_node *const nodes[] = {
             &submit_node, &get_node, &cancel_node, &submit_inline_node, &get_inline_node, &put_flow_node,
             &put_data_node, &put_bytes_node, &get_blob_node, &echo_node, &check_node, &waiter_node, &abi_node,
-            &stale_node };
+            &stale_node, &aside_node };
         static const nodal_plugin plugin = {
             .struct_size = sizeof(nodal_plugin), .abi_major = NODAL_ABI_MAJOR, .abi_minor = NODAL_ABI_MINOR,
             .node_count = sizeof nodes / sizeof nodes[0], .id = "org.test.ext", .name = "ext", .version = "1.0.0",
@@ -244,7 +276,9 @@ enum ExtensionPlugin {
 
     /// The plugin, built once per test process (each engine loads it from the same file, and
     /// holds its own nodes).
-    static let path: Result<String, any Error> = Result { try buildCPlugin(source, name: "ext", in: try temporaryDirectory()) }
+    static let path: Result<String, any Error> = Result {
+        try buildCPlugin(source, name: "ext", in: try temporaryDirectory(), flags: ["-pthread"])
+    }
 
     /// An engine with the plugin loaded (and `also`, e.g. a HoldPlugin's file).
     static func engine(blockingThreads: Int? = nil, clock: (any Clock<Duration>)? = nil, also: [String] = []) throws -> Engine {

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import NodalTestSupport
 import Synchronization
 import Testing
@@ -150,6 +153,34 @@ import Testing
         let status = try #require(engine.subRuns.all.first?.status(includeResults: true, order: .byIndex))
         #expect(status["status"] == "cancelled")
         #expect(status[path: "results.0.result.outcome"] == "cancelled")
+    }
+
+    /// A wait holds no lock of the call: while one thread of the node waits in submit (its item
+    /// held in a plugin until the test lets it go, which it does only once the node logged), the
+    /// invoke's thread logs and reports progress. Were the call's lock held for the wait, the log
+    /// would wait for the submit and the submit for the log.
+    @Test(.timeLimit(.minutes(1))) func theOtherServicesAnswerWhileACallWaits() async throws {
+        let hold = try HoldPlugin()
+        defer { hold.release() }
+        let engine = try ExtensionPlugin.engine(also: [hold.path])
+        let library = try #require(dlopen(try ExtensionPlugin.path.get(), RTLD_NOW))
+        let go = unsafeBitCast(try #require(dlsym(library, "nodal_test_aside_go")), to: (@convention(c) () -> Void).self)
+        let flow = try Flow(yaml: """
+            steps:
+              - { id: put, component: /ext/put_flow, input: { $literal: { steps: [{ id: h, component: /hold/hold }], output: { $step: h } } } }
+              - { id: aside, component: /ext/aside, input: { flowId: { $step: put, path: id }, inputs: [1], wait: true } }
+            output: { $step: aside }
+            """)
+        let options = RunOptions(onEvent: { event in
+            if case .log(step: "aside", level: _, message: "aside") = event.kind { hold.release() }
+        })
+        let run = Task { await engine.run(flow, input: [:], options: options) }
+        try await hold.waitUntilEntered(1)
+        go()
+        let result = await run.value
+        #expect(result.status == .success, "\(result.json)")
+        #expect(result.output?["status"] == "success")
+        #expect(result.output?[path: "results.0.result.value"] == ["released": true])
     }
 
     /// The pool's managed blocking on its own: a job that waits for a job queued behind it, on a
