@@ -54,6 +54,7 @@ import Testing
     @Test(.timeLimit(.minutes(2))) func anInstalledNodalRunsItsPluginsAndOnesBuiltWithPkgConfig() async throws {
         let prefix = try await install()
         for file in ["bin/nodal", "lib/nodal/plugins/libnodal_std.so", "lib/nodal/plugins/libnodal_stats.so", "include/nodal.h",
+                     "lib/nodal/plugins/libnodal_orchestrator.so",
                      "lib/pkgconfig/nodal.pc", "share/nodal/NodalPluginKit/Package.swift",
                      "share/nodal/NodalPluginKit/Sources/NodalPluginKit/Plugin.swift", "share/nodal/NodalPluginKit/include/nodal.h"] {
             #expect(FileManager.default.fileExists(atPath: prefix + "/" + file), "\(file) was not installed")
@@ -90,7 +91,8 @@ import Testing
         let list = try await nodal(prefix, ["plugins", "list", "--format", "json"])
         let listed = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any])
         let files = (listed["plugins"] as? [[String: Any]])?.compactMap { $0["file"] as? String } ?? []
-        #expect(files.count == 3 && files.allSatisfy { $0.hasPrefix(prefix + "/lib/nodal/plugins/") }, "\(files)")
+        // std, stats, orchestrator and loud.
+        #expect(files.count == 4 && files.allSatisfy { $0.hasPrefix(prefix + "/lib/nodal/plugins/") }, "\(files)")
     }
 
     /// `nodal plugins new` from an installed nodal: the C Makefile asks pkg-config for the
