@@ -406,7 +406,8 @@ struct nodal_json {
      * Each returns NODAL_OK, or NODAL_INVALID when the step is out of place (a value where a key
      * is due, an end that matches no begin, a second top-level value), a key is one the object
      * has already (or its canonically equivalent Unicode: one key to Nodal), a string is not valid
-     * UTF-8, a number is NaN or infinite, or a pointer is NULL. A writer that refused a step stays
+     * UTF-8, a number is NaN or infinite, or a pointer is NULL; or when the text grew past the
+     * host's output limit (the step then fails with OUTPUT_TOO_LARGE). A writer that refused a step stays
      * failed: every later call, and writer_json, report it, so checking the last status suffices.
      * Thread: any thread while the call is in flight, one thread at a time per writer.
      * Ownership: strings are borrowed (`len` bytes, need not be NUL-terminated). */

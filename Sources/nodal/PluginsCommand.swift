@@ -71,7 +71,7 @@ struct PluginsCommand: AsyncParsableCommand {
                 json = plugin.nodes.first { $0.id == id }!.json(route: "/\(plugin.name)")
             } else {
                 printError("error: no loaded plugin or node '\(id)' (loaded: \(plugins.map(\.id).joined(separator: ", "))); a route starts with '/'")
-                throw ExitCode(engine.pluginLoadErrors.isEmpty ? 1 : 69)
+                throw (engine.pluginLoadErrors.isEmpty ? ExitStatus.notFound : ExitStatus.plugin).exitCode
             }
             print(json.prettyPrinted())
         }
@@ -87,7 +87,7 @@ struct PluginsCommand: AsyncParsableCommand {
                 throw ExitStatus.plugin.exitCode
             } catch {
                 printError("error: \(error)")
-                throw ExitStatus.failed.exitCode
+                throw ExitStatus.notFound.exitCode
             }
             switch component.kind {
             case .pluginNode(let plugin, let node):

@@ -168,9 +168,9 @@ import Testing
         """#
 
     /// An engine with the plugin, built for this test.
-    static func engine() throws -> Engine {
+    static func engine(maxOutputBytes: Int = Engine.defaultMaxOutputBytes) throws -> Engine {
         let path = try buildCPlugin(source, name: "h13", in: try temporaryDirectory())
-        let engine = Engine()
+        let engine = Engine(maxOutputBytes: maxOutputBytes)
         try engine.loadPlugin(at: path)
         return engine
     }
@@ -228,5 +228,31 @@ import Testing
         #expect(result.status == .success, "\(String(describing: result.error))")
         let ok = JSON.int(Int(NODAL_OK)), refused = JSON.int(Int(NODAL_INVALID))
         #expect(result.output == [refused, 1, refused, ok, ok, ok, ok, ["a": ["a": nil], "b": [["a": nil], ["a": nil]]]])
+    }
+
+    /// A writer had no cap: it grew until write_output refused the text, after the memory was
+    /// spent. It now stops at the node's output limit, and the step fails with OUTPUT_TOO_LARGE
+    /// even though the plugin only saw a refused step.
+    @Test func aWriterStopsAtTheOutputLimit() async throws {
+        let engine = try Self.engine(maxOutputBytes: 1000)
+        let fits = try await Self.run(engine, "deep_write", ["depth": 400])
+        #expect(fits.status == .success, "\(String(describing: fits.error))")
+        let over = try await Self.run(engine, "deep_write", ["depth": 600])
+        #expect(over.status == .failed)
+        #expect(over.steps.first?.error?.code == "OUTPUT_TOO_LARGE", "\(String(describing: over.steps.first?.error))")
+    }
+
+    /// The writer itself refuses the step that takes it past its limit (before, every step
+    /// succeeded and memory grew until write_output looked at the size).
+    @Test func aWriterRefusesTheStepThatPassesItsLimit() {
+        let writer = JSONExtensionWriter(serial: 1, limit: 10)
+        var state = CallState()
+        #expect(writer.beginArray() && writer.withinLimit(&state))
+        var steps = 0
+        while steps < 100, writer.integer(12345) && writer.withinLimit(&state) { steps += 1 }
+        #expect(steps == 1)
+        #expect(state.refusedOutputBytes == 12)
+        #expect(writer.endArray() == false)
+        #expect(writer.finished() == nil)
     }
 }

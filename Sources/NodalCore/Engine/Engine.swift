@@ -117,6 +117,9 @@ public final class Engine: Sendable {
                 files = FileSystem.contentsOfDirectory(entry)
                     .filter { $0.hasSuffix(".so") || $0.hasSuffix(".dylib") }
                     .map { FileSystem.join(entry, $0) }
+                    // A folder named like a library is not a plugin (a dangling link still is
+                    // reported: it was meant to be one).
+                    .filter { !FileSystem.isDirectory($0) }
                 record(SearchedLocation(path: entry, kind: .folder(pluginFiles: files.count)))
             } else if FileSystem.isFile(entry) {
                 files = [entry]

@@ -65,9 +65,9 @@ struct JSONCallDocuments: Sendable {
         value & 0xFFFF_FFFF_0000_0000 | UInt64(node + 1)
     }
 
-    mutating func newWriter() -> UInt64 {
+    mutating func newWriter(limit: Int) -> UInt64 {
         let serial = Self.nextSerial()
-        writers.append(JSONExtensionWriter(serial: serial))
+        writers.append(JSONExtensionWriter(serial: serial, limit: limit))
         return UInt64(serial) << 32
     }
 

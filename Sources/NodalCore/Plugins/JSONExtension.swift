@@ -36,7 +36,7 @@ enum JSONExtension {
     private static func step(_ call: OpaquePointer?, _ writer: nodal_json_writer, _ body: (JSONExtensionWriter) -> Bool) -> nodal_status {
         CallTable.withLiveCall(call) { state, _ in
             guard let target = state.json.writer(writer) else { return NODAL_INVALID }
-            return body(target) ? NODAL_OK : NODAL_INVALID
+            return body(target) && target.withinLimit(&state) ? NODAL_OK : NODAL_INVALID
         } ?? NODAL_INVALID
     }
 
@@ -158,7 +158,9 @@ enum JSONExtension {
         // ---- Writing ----
 
         table.pointee.writer = { call in
-            CallTable.withLiveCall(call) { state, _ in state.json.newWriter() } ?? 0
+            CallTable.withLiveCall(call) { state, context in
+                state.json.newWriter(limit: context.pointee.node?.maxOutputBytes ?? Int.max)
+            } ?? 0
         }
         table.pointee.begin_object = { call, writer in step(call, writer) { $0.beginObject() } }
         table.pointee.end_object = { call, writer in step(call, writer) { $0.endObject() } }
@@ -178,7 +180,7 @@ enum JSONExtension {
             CallTable.withLiveCall(call) { state, _ in
                 guard let target = state.json.writer(writer) else { return NODAL_INVALID }
                 guard let (document, node) = state.json.resolve(value) else { return target.refuseArgument() ? NODAL_OK : NODAL_INVALID }
-                return target.value(document.value(node)) ? NODAL_OK : NODAL_INVALID
+                return target.value(document.value(node)) && target.withinLimit(&state) ? NODAL_OK : NODAL_INVALID
             } ?? NODAL_INVALID
         }
         table.pointee.writer_json = { call, writer, length in

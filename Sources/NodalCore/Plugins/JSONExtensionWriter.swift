@@ -41,9 +41,25 @@ final class JSONExtensionWriter: JSONSerialNumbered, @unchecked Sendable {
     /// call ends.
     private var handedOut: (pointer: UnsafePointer<CChar>, count: Int)?
 
-    init(serial: UInt32) {
+    /// The most bytes the text may have: the node's output limit (`Engine.maxOutputBytes`), since
+    /// the text is for `write_output`. Checked after each step, so memory stays within the limit
+    /// plus one step's value.
+    let limit: Int
+
+    init(serial: UInt32, limit: Int = Int.max) {
         self.serial = serial
+        self.limit = limit
         bytes.reserveCapacity(64)
+    }
+
+    /// After a step: true while the text is within `limit`. Past it the writer fails, its bytes
+    /// are dropped, and the call is marked as having refused an output that large, so the step
+    /// fails with OUTPUT_TOO_LARGE whatever the plugin does next.
+    func withinLimit(_ state: inout CallState) -> Bool {
+        guard bytes.count > limit else { return true }
+        state.refusedOutputBytes = bytes.count
+        bytes = []
+        return refuse()
     }
 
     deinit {
