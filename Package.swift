@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "nodal_std", type: .dynamic, targets: ["NodalStdPlugin"]),
         .library(name: "nodal_stats", type: .dynamic, targets: ["NodalStatsPlugin"]),
         .library(name: "nodal_orchestrator", type: .dynamic, targets: ["NodalOrchestratorPlugin"]),
+        // For the tests only: a NodalPluginKit plugin that drives the runs and blobs extensions.
+        .library(name: "kitprobe", type: .dynamic, targets: ["KitProbePlugin"]),
         .executable(name: "nodal-bench", targets: ["NodalBench"]),
         .executable(name: "batch-bench", targets: ["BatchBench"]),
         .executable(name: "store-bench", targets: ["StoreBench"]),
@@ -92,6 +94,7 @@ let package = Package(
             publicHeadersPath: ".",
             cSettings: [.unsafeFlags(["-I", Context.packageDirectory + "/include"])]
         ),
+        .target(name: "KitProbePlugin", dependencies: ["NodalPluginKit"], path: "Tests/KitProbePlugin"),
         .target(
             name: "NodalStatsPlugin",
             dependencies: ["NodalPluginKit"],

@@ -527,3 +527,24 @@ enum FakeHost {
         return table
     }()
 }
+
+/// The Kit's runs and blobs wrappers against the real engine (the tests above use a fake host):
+/// the `kitprobe` product, a Kit plugin built with this package, stores a flow, runs it as a
+/// sub-run, polls it, and round-trips a bytes blob.
+@Suite struct PluginKitRealHostTests {
+    @Test func aKitNodeRunsASubRunAndKeepsBlobsThroughTheEngine() async throws {
+        let engine = Engine(blockingThreads: 1)
+        try engine.loadPlugin(at: Products.plugin("kitprobe"))
+        let flow = try Flow(yaml: "steps:\n  - { id: probe, component: /kitprobe/orchestrate, input: { names: { $input: names } } }\noutput: { $step: probe }\n")
+        let result = await engine.run(flow, input: ["names": ["ada", "grace", "linus"]], options: RunOptions(runID: "kit-parent"))
+        #expect(result.status == .success, "\(String(describing: result.error))")
+        let output = try #require(result.output)
+        #expect(output["status"] == "success")
+        #expect(output["total"] == 3)
+        #expect(output["success"] == 3)
+        #expect(output["values"] == [["name": "ada"], ["name": "grace"], ["name": "linus"]])
+        #expect(output["parentRunId"] == "kit-parent")
+        #expect(output["bytesType"] == "application/octet-stream")
+        #expect(output["bytesRoundTrip"] == true)
+    }
+}
