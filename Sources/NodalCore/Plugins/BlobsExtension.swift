@@ -66,7 +66,7 @@ enum BlobsExtension {
             let found: Result<StoredBlob, ExtensionError> = Result { () throws(ExtensionError) -> StoredBlob in
                 let run = try live.requireRun("get")
                 guard let normalized = normalizedBlobID(text) else {
-                    throw ExtensionError("INVALID_BLOB_ID", "get: \"\(DisplayText.escaped(text))\" is not a blob id (64 hexadecimal digits, optionally after \"sha256:\")")
+                    throw ExtensionError("INVALID_BLOB_ID", "get: \"\(RunsExtension.shown(text))\" is not a blob id (64 hexadecimal digits, optionally after \"sha256:\")")
                 }
                 for store in run.blobStores {
                     if let blob = try stored(run.storedBlob(id: normalized, in: store), "get") { return blob }
@@ -137,7 +137,7 @@ enum BlobsExtension {
             throw ExtensionError("INVALID_BLOB_TYPE", "put_bytes: \"\(type)\" is a type of JSON blobs (use put_json); give bytes a type such as \"image/png\" or \"bytes\"")
         }
         guard !type.isEmpty, type.utf8.count <= 255, type.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
-            throw ExtensionError("INVALID_BLOB_TYPE", "put_bytes: the type must be 1 to 255 bytes of printable text, not \"\(DisplayText.escaped(type))\"")
+            throw ExtensionError("INVALID_BLOB_TYPE", "put_bytes: the type must be 1 to 255 bytes of printable text, not \"\(RunsExtension.shown(type))\"")
         }
     }
 

@@ -91,7 +91,7 @@ enum RunsExtension {
         case nil, .null?: order = .byIndex
         case .string(let text)?:
             guard let known = ResultOrder(rawValue: text) else {
-                throw ExtensionError.invalidRequest("get", "'resultOrder' must be \"byIndex\" or \"byCompletion\", not \"\(DisplayText.escaped(text))\"")
+                throw ExtensionError.invalidRequest("get", "'resultOrder' must be \"byIndex\" or \"byCompletion\", not \"\(shown(text))\"")
             }
             order = known
         case let other?:
@@ -132,7 +132,7 @@ enum RunsExtension {
     }
 
     private static func notFound(_ runID: String, _ function: String) -> ExtensionError {
-        ExtensionError("RUN_NOT_FOUND", "\(function): no run '\(DisplayText.escaped(runID))' was started through the runs extension of this engine (or it was forgotten: the engine keeps the last \(SubRunLimits.finishedRunsKept) finished ones)")
+        ExtensionError("RUN_NOT_FOUND", "\(function): no run '\(shown(runID))' was started through the runs extension of this engine (or it was forgotten: the engine keeps the last \(SubRunLimits.finishedRunsKept) finished ones)")
     }
 
     private static func runID(_ request: JSONObject, function: String) throws(ExtensionError) -> String {
@@ -151,9 +151,16 @@ enum RunsExtension {
         }
     }
 
+    /// Text of the request as a refusal shows it: escaped, and cut to its first 64 characters
+    /// (a plugin may send a megabyte where an id goes; the message goes into logs and replies).
+    static func shown(_ text: String) -> String {
+        guard text.count > 64 else { return DisplayText.escaped(text) }
+        return "\(DisplayText.escaped(String(text.prefix(64))))… (\(text.utf8.count) bytes)"
+    }
+
     static func checkKeys(_ request: JSONObject, known: [String], function: String) throws(ExtensionError) {
         for key in request.keys where !known.contains(key) {
-            throw ExtensionError.invalidRequest(function, "unknown field '\(DisplayText.escaped(key))' (known: \(known.joined(separator: ", ")))")
+            throw ExtensionError.invalidRequest(function, "unknown field '\(shown(key))' (known: \(known.joined(separator: ", ")))")
         }
     }
 }

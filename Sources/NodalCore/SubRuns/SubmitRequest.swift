@@ -25,7 +25,7 @@ struct SubmitRequest {
         switch object["flowId"] {
         case .string(let text)?:
             guard let id = BlobsExtension.normalizedBlobID(text) else {
-                throw .invalidRequest("submit", "'flowId' is not a blob id (64 hexadecimal digits, optionally after 'sha256:'): \"\(DisplayText.escaped(text))\"")
+                throw .invalidRequest("submit", "'flowId' is not a blob id (64 hexadecimal digits, optionally after 'sha256:'): \"\(RunsExtension.shown(text))\"")
             }
             flowID = id
         case nil, .null?:
@@ -64,17 +64,17 @@ struct SubmitRequest {
     func stepOverrides(for flow: Flow) throws(ExtensionError) -> [String: StepOverride] {
         var result: [String: StepOverride] = [:]
         for (step, value) in overrides {
-            let field = "overrides.\(DisplayText.escaped(step))"
+            let field = "overrides.\(RunsExtension.shown(step))"
             // A step of a sub-flow step is named after it: `review.decision`.
             let outer = String(step.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)[0])
             guard flow.stepIndexes[step] != nil || (step.contains(".") && flow.stepIndexes[outer].map({ flow.steps[$0].subflow != nil }) == true) else {
-                throw .invalidRequest("submit", "'\(field)': the flow has no step '\(DisplayText.escaped(step))' (steps: \(flow.stepIDs.prefix(20).map { DisplayText.escaped($0) }.joined(separator: ", ")))")
+                throw .invalidRequest("submit", "'\(field)': the flow has no step '\(RunsExtension.shown(step))' (steps: \(flow.stepIDs.prefix(20).map { DisplayText.escaped($0) }.joined(separator: ", ")))")
             }
             guard case .object(let object) = value else {
                 throw .invalidRequest("submit", "'\(field)' must be an object {timeoutSecs?, onError?}, not \(value.typeName)")
             }
             for key in object.keys where !Self.overrideKeys.contains(key) {
-                throw .invalidRequest("submit", "'\(field).\(DisplayText.escaped(key))' cannot be overridden: Nodal overrides a step's timeoutSecs and onError only")
+                throw .invalidRequest("submit", "'\(field).\(RunsExtension.shown(key))' cannot be overridden: Nodal overrides a step's timeoutSecs and onError only")
             }
             // Read as a one-step flow reads them, so the checks and messages are the flow format's.
             var document: JSONObject = ["id": .string(step), "component": "/builtin/noop"]
