@@ -519,6 +519,8 @@ struct nodal_runs {
      * blocks that thread; the host makes up for it (another thread serves the blocking-call pool
      * meanwhile), so the sub-run's own nodes run even when every pool thread is waiting. A
      * NODAL_NODE_NON_BLOCKING node may submit but not wait: its "wait": true is refused.
+     * The host bounds how many calls may wait at once (256 by default); past that a wait is
+     * refused with the code TOO_MANY_WAITS (and a submit that would wait starts nothing).
      * The call's cancellation (run cancelled, step timeout) ends the wait early: the reply is
      * then the status as it stands and the sub-run is cancelled with the parent.
      * Ownership: `request` is borrowed; *reply and *reply_len are set to the host's JSON (also

@@ -102,3 +102,51 @@ import Testing
         try await SubRunTests.eventually { pool.liveThreads == 1 }
     }
 }
+
+/// What the second hostile review found: waits that would start threads without bound, and a
+/// shutdown that never returned while a plugin waited on a sub-run.
+@Suite struct HostileRunsLimitTests {
+    /// Each waiting call has a thread started in its place; past `maxBlockedThreads` waiting at
+    /// once, a further wait is refused (nil, its body not run) instead of starting a thread, so a
+    /// flow that fans out into waiting calls cannot start threads until pthread_create fails.
+    @Test(.timeLimit(.minutes(1))) func waitsPastTheLimitAreRefusedNotGivenAThread() async throws {
+        let pool = BlockingCallPool(threads: 1, maxBlockedThreads: 3)
+        pool.start()
+        defer { pool.shutdown() }
+        let release = Semaphore()
+        let waiting = Atomic<Int>(0)
+        let refused = Atomic<Int>(0)
+        let done = Atomic<Int>(0)
+        for _ in 0..<5 {
+            pool.submit {
+                let waited: Void? = pool.withCompensation {
+                    waiting.add(1, ordering: .relaxed)
+                    release.wait()
+                }
+                if waited == nil { refused.add(1, ordering: .relaxed) }
+                done.add(1, ordering: .relaxed)
+            }
+        }
+        try await SubRunTests.eventually { waiting.load(ordering: .relaxed) == 3 && refused.load(ordering: .relaxed) == 2 }
+        #expect(pool.blockedThreadCount == 3)
+        #expect(pool.liveThreads <= 4)
+        for _ in 0..<3 { release.signal() }
+        try await SubRunTests.eventually { done.load(ordering: .relaxed) == 5 }
+        try await SubRunTests.eventually { pool.liveThreads == 1 }
+    }
+
+    /// A step waiting (submit with wait) on a sub-run that sleeps on a clock nobody advances:
+    /// `shutdown()` cancels the sub-run, so the wait ends and shutdown returns; the step answers
+    /// the sub-run's status, cancelled.
+    @Test(.timeLimit(.minutes(1))) func shutdownEndsAWaitOnASubRunThatWouldNeverEnd() async throws {
+        let clock = TestClock()
+        let engine = try ExtensionPlugin.engine(blockingThreads: 1, clock: clock)
+        let sleeper = "{ name: sleeper, steps: [{ id: nap, component: /builtin/sleep, input: { duration_ms: 3600000 } }], output: { $step: nap } }"
+        let flow = try RunsExtensionTests.submitFlow(subflow: sleeper, request: "inputs: [1], wait: true")
+        let run = Task { await engine.run(flow, input: [:]) }
+        try await SubRunTests.eventually { engine.subRuns.count == 1 && engine.pool.blockedThreadCount == 1 }
+        await engine.shutdown()
+        let result = await run.value
+        #expect(result.output?["status"] == "cancelled", "\(result.json)")
+    }
+}

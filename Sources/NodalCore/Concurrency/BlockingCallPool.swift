@@ -49,10 +49,16 @@ package final class BlockingCallPool: Sendable {
     /// hands its next job over within microseconds, and waking a parked thread costs more.
     private let spinning = Atomic<Bool>(false)
     package static let spinRounds = 200
+    /// The most pool threads that may wait in `withCompensation` at once (each with a thread
+    /// started in its place): 256 unless the pool was made with another.
+    package let maxBlockedThreads: Int
+    /// Threads waiting in `withCompensation` now.
+    package var blockedThreadCount: Int { state.withLock { $0.blockedThreads } }
     package let threadCount: Int
 
-    package init(threads: Int) {
+    package init(threads: Int, maxBlockedThreads: Int = 256) {
         threadCount = max(1, threads)
+        self.maxBlockedThreads = max(0, maxBlockedThreads)
     }
 
     /// Starts the threads. Calling it again, or after `shutdown()`, does nothing.
@@ -116,9 +122,20 @@ package final class BlockingCallPool: Sendable {
     ///
     /// On a thread that is not one of this pool's (a thread a plugin started, a test), it only
     /// runs `body`: nothing of the pool waits there.
-    package func withCompensation<T>(_ body: () throws -> T) rethrows -> T {
+    ///
+    /// Returns nil, without running `body`, when `maxBlockedThreads` threads of the pool wait
+    /// already: each has a thread in its place, and a flow that fans out into waiting calls
+    /// (a plugin submitting itself over two items, say) would otherwise start threads until
+    /// `pthread_create` fails.
+    @discardableResult
+    package func withCompensation<T>(_ body: () throws -> T) rethrows -> T? {
         guard isPoolThread else { return try body() }
+        var refused = false
         let replace = state.withLock { state -> Bool in
+            guard state.blockedThreads < maxBlockedThreads else {
+                refused = true
+                return false
+            }
             state.blockedThreads += 1
             // Work already queued gets its thread now; later work starts one in `submitRetiring`.
             guard state.hasJobs, !state.shuttingDown, state.surplus < 0 else { return false }
@@ -126,6 +143,7 @@ package final class BlockingCallPool: Sendable {
             return true
         }
         if replace { startThread() }
+        if refused { return nil }
         defer {
             let wake = state.withLock { state -> Bool in
                 state.blockedThreads -= 1

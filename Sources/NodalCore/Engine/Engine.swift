@@ -96,7 +96,12 @@ public final class Engine: Sendable {
     /// (without holding a thread) until they have exited; threads stuck in abandoned calls are not
     /// waited for. A run still going, or started afterwards, still finishes, each of its blocking
     /// calls on a thread started for it. Dropping the engine stops the threads too, without waiting.
+    /// Runs that plugins submitted through the runs extension (sub-runs) are cancelled.
     public func shutdown() async {
+        // Sub-runs that plugins submitted are cancelled first: a pool thread waiting on one (a
+        // submit or get with wait) comes back only when it ends, and one that never ends would
+        // keep shutdown waiting for ever.
+        for run in subRuns.all { run.cancel() }
         pool.shutdown()
         await pool.awaitTermination()
     }

@@ -64,7 +64,10 @@ enum RunsExtension {
 
     private static func submit(_ live: ExtensionCall, _ run: CallerRun, _ request: JSONObject) throws(ExtensionError) -> JSON {
         // Refused before anything starts.
-        if live.nonBlocking, case .bool(true)? = request["wait"] { throw waitRefused(live, "submit") }
+        if case .bool(true)? = request["wait"] {
+            if live.nonBlocking { throw waitRefused(live, "submit") }
+            if run.pool.isPoolThread, run.pool.blockedThreadCount >= run.pool.maxBlockedThreads { throw tooManyWaits("submit", run.pool) }
+        }
         let host = run.host
         let submitted = run.pool.blockingWait { () async -> Result<(runID: String, wait: Bool), ExtensionError> in
             do throws(ExtensionError) {
@@ -74,7 +77,15 @@ enum RunsExtension {
             }
         }
         let (runID, wait) = try submitted.get()
-        if wait { waitFor(runID, live, run) }
+        if wait {
+            do throws(ExtensionError) {
+                try waitFor(runID, live, run, "submit")
+            } catch {
+                // The reply is an error, so nothing may be left running (the header's rule).
+                _ = host.cancelRun(id: runID)
+                throw error
+            }
+        }
         guard let status = host.runStatus(id: runID, includeResults: wait, order: .byIndex) else {
             throw ExtensionError("RUN_NOT_FOUND", "submit: run \(runID) was forgotten before its status was read")
         }
@@ -99,7 +110,7 @@ enum RunsExtension {
         }
         if wait && live.nonBlocking { throw waitRefused(live, "get") }
         guard run.host.runStatus(id: runID, includeResults: false, order: order) != nil else { throw notFound(runID, "get") }
-        if wait { waitFor(runID, live, run) }
+        if wait { try waitFor(runID, live, run, "get") }
         guard let status = run.host.runStatus(id: runID, includeResults: includeResults, order: order) else {
             throw notFound(runID, "get")
         }
@@ -117,12 +128,20 @@ enum RunsExtension {
 
     /// Parks the calling thread until the run is done or the call is told to stop (the run
     /// canceled, the step's timeout), with a pool thread started in its place meanwhile.
-    private static func waitFor(_ runID: String, _ live: ExtensionCall, _ run: CallerRun) {
+    private static func waitFor(_ runID: String, _ live: ExtensionCall, _ run: CallerRun, _ function: String) throws(ExtensionError) {
         // The call's token may be the step's own (a timeout) under the run's: a cancel of the run
         // raises the run's, which the step's does not hear of, so both are watched.
         var tokens = [run.cancellation]
         if let token = live.cancellation, token !== run.cancellation { tokens.append(token) }
-        run.pool.withCompensation { run.host.waitForRun(id: runID, orUntilCancelled: tokens) }
+        guard run.pool.withCompensation({ run.host.waitForRun(id: runID, orUntilCancelled: tokens) }) != nil else {
+            throw tooManyWaits(function, run.pool)
+        }
+    }
+
+    private static func tooManyWaits(_ function: String, _ pool: BlockingCallPool) -> ExtensionError {
+        ExtensionError(
+            "TOO_MANY_WAITS",
+            "\(function): \(pool.maxBlockedThreads) plugin calls of this engine wait on runs already (each holds a thread); submit with \"wait\": false and read the status later, or lower the maxConcurrency of the runs that fan out")
     }
 
     static func waitRefused(_ live: ExtensionCall, _ function: String) -> ExtensionError {
