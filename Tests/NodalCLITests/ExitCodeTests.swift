@@ -130,18 +130,6 @@ import Glibc
               - { id: slow, component: /std/sleep, input: { ms: 60000, value: { $step: quick } } }
             output: { $step: slow }
             """, "slow.yaml", in: folder)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Products.nodal)
-        process.arguments = ["run", flow, "--store", folder + "/runs.db"]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        while !FileManager.default.fileExists(atPath: marker) && process.isRunning { usleep(10_000) }
-        kill(process.processIdentifier, SIGINT)
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        return try interruptOnceFileExists(marker, running: Products.nodal, ["run", flow, "--store", folder + "/runs.db"])
     }
 }

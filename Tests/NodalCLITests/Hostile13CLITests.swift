@@ -84,19 +84,9 @@ import Testing
             output: { $step: slow }
             """.write(toFile: flow, atomically: true, encoding: .utf8)
         try "{}\n{}\n".write(toFile: directory + "/items.jsonl", atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Products.nodal)
-        process.arguments = ["run", flow, "--store", "inMemory", "--inputs-file", directory + "/items.jsonl"]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        while !FileManager.default.fileExists(atPath: marker) && process.isRunning { usleep(10_000) }
-        kill(process.processIdentifier, SIGINT)
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 130, "\(stderr)")
+        let (status, stdout, stderr) = try interruptOnceFileExists(
+            marker, running: Products.nodal, ["run", flow, "--store", "inMemory", "--inputs-file", directory + "/items.jsonl"])
+        #expect(status == 130, "\(stderr)")
         #expect(stderr.contains("0 failed"), "\(stderr)")
         #expect(stderr.contains("canceled: the rest of"), "\(stderr)")
         let lines = stdout.split(separator: "\n")

@@ -74,19 +74,9 @@ import Glibc
               - { id: slow, component: /std/sleep, input: { ms: 60000, value: { $step: quick } } }
             output: [{ $step: quick }, { $step: slow }]
             """.write(toFile: flow, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Products.nodal)
-        process.arguments = ["run", flow, "--store", directory + "/runs.db", "--run-id", "stopped"]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        while !FileManager.default.fileExists(atPath: marker) && process.isRunning { usleep(10_000) }
-        kill(process.processIdentifier, SIGINT)
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 130, "\(stderr)")
+        let (status, stdout, stderr) = try interruptOnceFileExists(
+            marker, running: Products.nodal, ["run", flow, "--store", directory + "/runs.db", "--run-id", "stopped"])
+        #expect(status == 130, "\(stderr)")
         #expect(stdout.isEmpty)
         #expect(stderr.contains("partial result: 1 of 2 steps finished before the run stopped"), "\(stderr)")
         #expect(stderr.contains(#"  step 'quick': success in "#) && stderr.contains(#" ms: {"appended":"#), "\(stderr)")

@@ -96,3 +96,23 @@ public func buildCPlugin(_ source: String, name: String, in directory: String, f
     guard result.status == 0 else { throw SetupError("cc failed: \(result.stderr)") }
     return output
 }
+
+/// Starts `executable` with `arguments`, sends it SIGINT (Ctrl-C) once the file `marker` exists
+/// (a step of the flow wrote it, so the run is known to be under way) or the process ended, and
+/// returns its exit status and what it printed. For the tests of what an interrupted run says.
+public func interruptOnceFileExists(_ marker: String, running executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    while !FileManager.default.fileExists(atPath: marker) && process.isRunning { usleep(10_000) }
+    kill(process.processIdentifier, SIGINT)
+    // Both pipes are read to their end before waiting, so a full pipe cannot stall the child.
+    let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, stdout, stderr)
+}
