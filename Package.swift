@@ -11,6 +11,11 @@ let package = Package(
         .library(name: "NodalFFI", targets: ["NodalFFI"]),
         // The Swift plugin SDK: nodes as Swift types or closures, no pointers (README: Writing plugins).
         .library(name: "NodalPluginKit", targets: ["NodalPluginKit"]),
+        // The run service without HTTP (runs, items, events, recovery), the HTTP server on it, and a
+        // client that needs neither the engine nor the server (README: The run service).
+        .library(name: "NodalService", targets: ["NodalService"]),
+        .library(name: "NodalServer", targets: ["NodalServer"]),
+        .library(name: "NodalClient", targets: ["NodalClient"]),
         .executable(name: "nodal", targets: ["nodal"]),
         // Plugins that ship with Nodal. Each is a shared library the engine loads at run time;
         // nothing links them. Each can also be built on its own (see its folder).
@@ -30,6 +35,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // The plugin ABI. The one copy of the header is include/nodal.h; this target's module map
@@ -67,10 +75,39 @@ let package = Package(
         ),
         // Umbrella: re-exports the targets above (Exports.swift), so `import Nodal` gives all of them.
         .target(name: "Nodal", dependencies: ["NodalJSON", "NodalCore", "NodalFFI", "NodalSQLite"]),
+        // Runs as a service: flows stored as blobs, runs of many items tracked and recovered after a
+        // restart, an event journal per run. Speaks JSON in Stepflow's shapes, knows nothing of HTTP.
+        .target(
+            name: "NodalService",
+            dependencies: [
+                "Nodal",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // `nodal serve`: Stepflow's REST API and the seed's JSON-RPC over Hummingbird, on NodalService.
+        .target(
+            name: "NodalServer",
+            dependencies: [
+                "NodalService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("openapi.json")]
+        ),
+        // A client of the REST API. Only JSON and AsyncHTTPClient: no engine, no server.
+        .target(
+            name: "NodalClient",
+            dependencies: [
+                "NodalJSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .executableTarget(
             name: "nodal",
             dependencies: [
                 "Nodal",
+                "NodalServer",
+                "NodalClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Plugins' log lines go through the CLI's own handler (Sources/nodal/LogLines.swift).
                 .product(name: "Logging", package: "swift-log"),
@@ -123,6 +160,15 @@ let package = Package(
         .testTarget(name: "NodalTests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalSQLite", "NodalTestSupport", "NodalPluginKit", "CNodal"]),
         .testTarget(name: "NodalFFITests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalTestSupport"]),
         .testTarget(name: "NodalCLITests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalSQLite", "NodalTestSupport"]),
+        .testTarget(name: "NodalServiceTests", dependencies: ["NodalService", "Nodal", "NodalTestSupport"]),
+        .testTarget(
+            name: "NodalServerTests",
+            dependencies: [
+                "NodalServer", "NodalService", "Nodal", "NodalTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "NodalClientTests", dependencies: ["NodalClient", "NodalServer", "NodalService", "Nodal", "NodalTestSupport"]),
         // The copied JSON Schema Test Suite files are read from disk by path, not bundled.
         .testTarget(name: "NodalJSONTests", dependencies: ["NodalJSON"], exclude: ["JSONSchemaTestSuite"]),
     ]
