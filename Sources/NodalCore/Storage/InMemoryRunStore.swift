@@ -8,7 +8,7 @@ import Synchronization
 /// It keeps the same contract as ``SQLiteRunStore`` (times to the millisecond, checkpoints need
 /// their run, blobs come back canonical, least recently used cache entries are evicted first), so
 /// code tested against it behaves the same against a database.
-public final class InMemoryRunStore: RunStorage {
+public final class InMemoryRunStore: ServiceRunStorage {
     public let cacheLimit: CacheLimit
     private let state = Mutex(State())
 
@@ -29,6 +29,8 @@ public final class InMemoryRunStore: RunStorage {
         var flowBlobs: Set<String> = []
         var byteBlobs: [String: (type: String, bytes: [UInt8])] = [:]
         var cache = LRUCache()
+        var serviceRuns: [String: (sequence: Int, record: ServiceRunRecord)] = [:]
+        var nextServiceRunSequence = 0
 
         func checkOpen() throws(RunStoreError) {
             if closed { throw RunStoreError(.closed, "the in-memory run store is closed") }
@@ -116,6 +118,64 @@ public final class InMemoryRunStore: RunStorage {
             guard state.runs.removeValue(forKey: id) != nil else { return false }
             state.checkpoints[id] = nil
             state.pauses[id] = nil
+            return true
+        }
+    }
+
+    // MARK: Service runs
+
+    package func putServiceRun(_ run: ServiceRunRecord) throws {
+        var run = run
+        run.createdAt = run.createdAt.roundedForStore
+        run.completedAt = run.completedAt?.roundedForStore
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            let sequence = state.serviceRuns[run.id]?.sequence ?? state.nextServiceRunSequence
+            if state.serviceRuns[run.id] == nil { state.nextServiceRunSequence += 1 }
+            state.serviceRuns[run.id] = (sequence, run)
+        }
+    }
+
+    package func serviceRun(id: String) throws -> ServiceRunRecord? {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            return state.serviceRuns[id]?.record
+        }
+    }
+
+    package func listServiceRuns(_ filter: ServiceRunFilter) throws -> [ServiceRunRecord] {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            let matching = state.serviceRuns.values.filter { filter.matches($0.record) }
+            let newestFirst = matching.sorted {
+                ($0.record.createdAt, $0.sequence) > ($1.record.createdAt, $1.sequence)
+            }
+            return newestFirst.dropFirst(max(0, filter.offset)).prefix(max(0, filter.limit)).map(\.record)
+        }
+    }
+
+    package func updateServiceRun(id: String, status: RunRecord.Status, counts: ServiceRunCounts, completedAt: Date?) throws {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            guard var entry = state.serviceRuns[id] else { throw RunStoreError(.runNotFound, "no service run with id '\(id)'") }
+            entry.record.status = status
+            entry.record.counts = counts
+            entry.record.completedAt = completedAt?.roundedForStore
+            state.serviceRuns[id] = entry
+        }
+    }
+
+    package func deleteServiceRun(id: String) throws -> Bool {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            guard let entry = state.serviceRuns.removeValue(forKey: id) else { return false }
+            for index in 0..<entry.record.itemCount {
+                let itemID = entry.record.itemRunID(index)
+                state.runs[itemID] = nil
+                state.checkpoints[itemID] = nil
+                state.pauses[itemID] = nil
+                state.leases[itemID] = nil
+            }
             return true
         }
     }
