@@ -180,6 +180,16 @@ public final class InMemoryRunStore: ServiceRunStorage {
         }
     }
 
+    package func deleteBlob(id: String) throws -> Bool {
+        try state.withLock { state throws(RunStoreError) in
+            try state.checkOpen()
+            state.flowBlobs.remove(id)
+            let json = state.blobs.removeValue(forKey: id) != nil
+            let bytes = state.byteBlobs.removeValue(forKey: id) != nil
+            return json || bytes
+        }
+    }
+
     // MARK: Leases
 
     package func claimLease(_ lease: RunLease, now: Date, replacing: String?) throws -> LeaseClaim {

@@ -111,6 +111,10 @@ package protocol ServiceRunStorage: RunStorage {
     /// and pause records. Returns whether it existed.
     @discardableResult
     func deleteServiceRun(id: String) async throws -> Bool
+    /// Deletes a blob, JSON or bytes (`DELETE /flows/{id}` removes a stored flow). Returns whether
+    /// it existed. Runs that already read it are not affected.
+    @discardableResult
+    func deleteBlob(id: String) async throws -> Bool
 }
 
 extension ServiceRunFilter {
