@@ -169,7 +169,7 @@ public final class InMemoryRunStore: ServiceRunStorage {
         try state.withLock { state throws(RunStoreError) in
             try state.checkOpen()
             guard let entry = state.serviceRuns.removeValue(forKey: id) else { return false }
-            for index in 0..<entry.record.itemCount {
+            for index in 0..<max(0, entry.record.itemCount) {
                 let itemID = entry.record.itemRunID(index)
                 state.runs[itemID] = nil
                 state.checkpoints[itemID] = nil
