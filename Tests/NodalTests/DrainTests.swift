@@ -205,6 +205,32 @@ struct DrainTests {
         #expect(calls.all == ["a", "b"])
     }
 
+    /// A drained batch takes no more items: the one in flight finishes its step, the rest are
+    /// reported not started (canceled), so a shutdown does not start work it will not finish.
+    @Test(.timeLimit(.minutes(1)))
+    func aDrainedBatchStartsNoMoreItems() async throws {
+        let calls = Calls()
+        let holds = Holds(["only"])
+        let drain = CancellationToken()
+        let engine = engine(calls, holds: holds)
+        let flow = try Flow(yaml: """
+            steps:
+              - { id: only, component: /app/step, input: { n: { $input: start } } }
+            output: { $step: only, path: n }
+            """)
+        let inputs: [JSON] = (0..<5).map { ["start": .int($0)] }
+        let batch = Task {
+            await engine.runBatch(flow, inputs: inputs, options: BatchOptions(maxConcurrency: 1, run: RunOptions(drain: drain)))
+        }
+        #expect(await holds.waitForEntry() == "only")
+        drain.cancel()
+        holds.release()
+        let result = await batch.value
+        #expect(calls.all == ["only"])
+        #expect(result.items[0].result.status == .success)
+        #expect(result.items.dropFirst().allSatisfy { $0.result.status == .canceled })
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func cancellingWhileDrainingCancelsAtOnce() async throws {
         let store: any RunStorage = InMemoryRunStore()

@@ -120,7 +120,8 @@ extension Engine {
 
                 while true {
                     while !exhausted && inFlight < maxInFlight && taken - reorder.delivered < window {
-                        if token.isCancelled || Task.isCancelled {
+                        // A drained batch starts no more items, as a drained run starts no more steps.
+                        if token.isCancelled || Task.isCancelled || options.run.drain?.isCancelled == true {
                             exhausted = true
                             break
                         }
