@@ -17,7 +17,7 @@ import Synchronization
 /// 5 seconds for a lock).
 ///
 /// One connection serves the store; calls are serialized in arrival order.
-public final class SQLiteRunStore: RunStorage {
+public final class SQLiteRunStore: ServiceRunStorage {
     /// What a returned write survives.
     public enum Durability: Sendable, Hashable {
         /// The process being killed or crashing at any moment (SIGKILL included). A power cut or
@@ -182,7 +182,7 @@ public final class SQLiteRunStore: RunStorage {
 
     /// Runs `body` alone on the connection, after checking the store is open; maps errors.
     @discardableResult
-    private func serialized<T>(_ action: String, _ body: () async throws -> T) async throws -> T {
+    func serialized<T>(_ action: String, _ body: () async throws -> T) async throws -> T {
         if isClosed.load(ordering: .relaxed) { throw closedError }
         return try await lock.withLock {
             if isClosed.load(ordering: .relaxed) { throw closedError }
@@ -191,7 +191,7 @@ public final class SQLiteRunStore: RunStorage {
     }
 
     /// `body` inside `BEGIN IMMEDIATE` ... `COMMIT` (call inside `serialized`).
-    private func transaction<T>(_ body: () async throws -> T) async throws -> T {
+    func transaction<T>(_ body: () async throws -> T) async throws -> T {
         try await query("BEGIN IMMEDIATE")
         do {
             let value = try await body()
@@ -204,7 +204,7 @@ public final class SQLiteRunStore: RunStorage {
     }
 
     @discardableResult
-    private func query(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
+    func query(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
         try await connection.query(sql, binds)
     }
 

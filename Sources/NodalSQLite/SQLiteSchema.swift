@@ -145,5 +145,33 @@ enum SQLiteSchema {
             ) WITHOUT ROWID
             """,
         ],
+        // 4: the run service's runs (ServiceRunRecord): one flow blob over many items, each item
+        // an ordinary run `<id>-<index>` in `runs`. No foreign key to `runs`: items are written
+        // after their service run, and deleting one deletes its items explicitly.
+        [
+            """
+            CREATE TABLE service_runs (
+                seq INTEGER PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                flow_id TEXT NOT NULL,
+                flow_name TEXT,
+                status TEXT NOT NULL,
+                request TEXT NOT NULL,
+                item_count INTEGER NOT NULL,
+                succeeded INTEGER NOT NULL,
+                failed INTEGER NOT NULL,
+                canceled INTEGER NOT NULL,
+                paused INTEGER NOT NULL,
+                created_at INTEGER NOT NULL,
+                completed_at INTEGER,
+                parent_run_id TEXT,
+                root_run_id TEXT,
+                depth INTEGER NOT NULL
+            )
+            """,
+            "CREATE INDEX service_runs_by_created ON service_runs (created_at, seq)",
+            "CREATE INDEX service_runs_by_parent ON service_runs (parent_run_id) WHERE parent_run_id IS NOT NULL",
+            "CREATE INDEX service_runs_by_root ON service_runs (root_run_id) WHERE root_run_id IS NOT NULL",
+        ],
     ]
 }

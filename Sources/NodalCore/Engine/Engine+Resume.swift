@@ -33,13 +33,19 @@ extension Engine {
     /// two resumes racing to answer the same pause, one wins and the other gets `alreadyResumed`.
     /// Steps that failed under `onError: continue` before the pause stay failed.
     ///
-    /// The flow is the one the run paused with when it paused in this engine; otherwise it is read
-    /// again from the file the run was started from. If that file changed since (its SHA-256,
-    /// sub-flows included, differs), the resume is refused unless `allowChangedFlow` is set. With
-    /// no `store`, the run must have paused in this engine without a store: it was kept in memory.
+    /// The flow is `flow` when given: a caller that keeps its flows elsewhere than in files (the
+    /// run service keeps them as blobs) passes the one the run was started with. Otherwise it is
+    /// the one the run paused with when it paused in this engine, or else it is read again from the
+    /// file the run was started from. If the flow's hash (`Flow.sourceHash`, sub-flows included)
+    /// differs from the one recorded when the run started, the resume is refused unless
+    /// `allowChangedFlow` is set. A flow built from a document (`Flow(document:)`) has no hash and
+    /// a run started with one records none, so resuming it with any flow is not checked: a caller
+    /// that gives `flow` vouches that it is the run's (a content-addressed blob cannot differ).
+    /// With no `store`, the run must have paused in this engine without a store: it was kept in
+    /// memory.
     public func resume(
         runID: String, store: (any RunStore)? = nil, values: [String: JSON] = [:], options: RunOptions = RunOptions(),
-        allowChangedFlow: Bool = false
+        allowChangedFlow: Bool = false, flow: Flow? = nil
     ) async throws -> RunResult {
         let keptInMemory = store == nil
         guard let store = (store ?? memoryStore) as? any RunStorage else {
@@ -51,8 +57,12 @@ extension Engine {
         if record.status == .success {
             throw ResumeError(kind: .alreadySucceeded, message: "run '\(runID)' already succeeded; there is nothing to resume")
         }
-        let flow = try pausedFlows.withLock({ $0[runID] }) ?? flowToResume(record)
+        let given = flow
+        let flow = try given ?? pausedFlows.withLock({ $0[runID] }) ?? flowToResume(record)
         if let recorded = record.flowHash, recorded != flow.sourceHash, !allowChangedFlow {
+            if given != nil {
+                throw ResumeError(kind: .flowChanged, message: "the flow given to resume run '\(runID)' is not the one it started with (its hash, sub-flows included, differs); resuming could mix two versions of it (allow it explicitly to go on anyway)")
+            }
             throw ResumeError(kind: .flowChanged, message: "the flow \(record.flowPath ?? "") or a sub-flow it includes changed since run '\(runID)' started; resuming could mix two versions of it (allow it explicitly to go on anyway)")
         }
         let pause = try await pauseToAnswer(values, record: record, store: store)

@@ -10,6 +10,16 @@ public struct RunOptions: Sendable {
     public var variables: [String: JSON]
     /// Raise it from any thread to cancel the run (it may be shared by several runs).
     public var cancellation: CancellationToken?
+    /// Raise it from any thread to stop the run at its next checkpoint, as a server shutting down
+    /// does (it may be shared by every run of the engine). From then on no step starts; steps
+    /// already running finish, and their checkpoints are written as usual. Then the run ends: as
+    /// it would have if nothing was left to start, else `canceled` with error code `DRAINED`,
+    /// and `Engine.resume` goes on from its checkpoints. A retry waiting for its delay is not
+    /// waited for (the resume runs it again). A sub-flow step's run drains too, and the step is
+    /// run again on the resume (its finished inner steps are not); the runs of `map`, `iterate`
+    /// and `eval` steps are not drained: their steps finish. A call that never returns holds the
+    /// drain up: raise `cancellation` to stop at once (it wins over a drain).
+    public var drain: CancellationToken?
     /// Called for every event of the run, on the scheduler's or a plugin's thread: keep it quick.
     public var onEvent: (@Sendable (RunEvent) -> Void)?
     /// Changes to single steps for this run only, by step id.
@@ -53,7 +63,7 @@ public struct RunOptions: Sendable {
         runID: String? = nil, maxConcurrency: Int = 64, variables: [String: JSON] = [:],
         cancellation: CancellationToken? = nil, onEvent: (@Sendable (RunEvent) -> Void)? = nil,
         stepOverrides: [String: StepOverride] = [:], gracePeriod: Duration = .milliseconds(500),
-        dryRun: Bool = false, store: (any RunStore)? = nil, strictOutputs: Bool = false
+        dryRun: Bool = false, store: (any RunStore)? = nil, strictOutputs: Bool = false, drain: CancellationToken? = nil
     ) {
         self.runID = runID
         self.maxConcurrency = maxConcurrency
@@ -65,6 +75,7 @@ public struct RunOptions: Sendable {
         self.dryRun = dryRun
         self.store = store
         self.strictOutputs = strictOutputs
+        self.drain = drain
     }
 }
 

@@ -19,6 +19,7 @@ final class FlowRun {
         case subflowFinished(step: Int, generation: Int, result: RunResult)
         case timer(RunStateMachine.Timer)
         case cancelRequested
+        case drainRequested
     }
 
     let flow: Flow
@@ -177,6 +178,7 @@ final class FlowRun {
         if !isNested { events?.emit(.runStarted(steps: flow.steps.count)) }
         let sink = signalSink
         let handlerKey = options.cancellation?.onCancel { sink.yield(.cancelRequested) }
+        let drainKey = options.drain?.onCancel { sink.yield(.drainRequested) }
         let token = cancellation
         if await recordStart(at: started) {
             await withTaskCancellationHandler {
@@ -187,6 +189,7 @@ final class FlowRun {
             }
         }
         if let handlerKey { options.cancellation?.removeHandler(handlerKey) }
+        if let drainKey { options.drain?.removeHandler(drainKey) }
         for timer in timers { timer.cancel() }
         signalSink.finish()
 
@@ -274,6 +277,7 @@ final class FlowRun {
         var inlineCalls = 0
         while true {
             if !machine.stopping, options.cancellation?.isCancelled == true || Task.isCancelled { machine.cancel() }
+            if !machine.draining, options.drain?.isCancelled == true { machine.drain() }
             performActions(inlineCalls: &inlineCalls)
             while inlineCalls < Self.inlineBudget, machine.startNext() {
                 performActions(inlineCalls: &inlineCalls)
@@ -547,6 +551,8 @@ final class FlowRun {
             machine.timerFired(timer)
         case .cancelRequested:
             machine.cancel()
+        case .drainRequested:
+            machine.drain()
         }
     }
 

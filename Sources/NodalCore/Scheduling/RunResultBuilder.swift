@@ -81,6 +81,9 @@ enum RunResultBuilder {
         } else if machine.canceled {
             runStatus = .canceled
             failure = RunFailure(code: "CANCELED", message: "the run was canceled", steps: [])
+        } else if machine.drained {
+            runStatus = .canceled
+            failure = RunFailure(code: RunStateMachine.drainedCode, message: RunStateMachine.drainedMessage, steps: [])
         } else if let first = machine.pausedSteps.min(by: { $0.index < $1.index }) {
             // Several steps may have paused; the first in the flow's order is asked now, the
             // others are called again on the resume and pause then, one at a time.
@@ -105,7 +108,8 @@ enum RunResultBuilder {
             failure = RunFailure(code: "INCOMPLETE", message: "the run ended before its output could be evaluated", steps: [])
         }
         // After `continue`, the output is whatever could be built (null where it reads skipped steps).
-        let output = runStatus == .success || (!continuedFailures.isEmpty && failedSteps.isEmpty && !machine.canceled) ? machine.outputValue : nil
+        let partial = !continuedFailures.isEmpty && failedSteps.isEmpty && !machine.canceled && !machine.drained
+        let output = runStatus == .success || partial ? machine.outputValue : nil
         return RunResult(
             runID: runID, status: runStatus, input: machine.runInput, output: output, error: failure, steps: steps,
             startedAt: started, endedAt: ended, duration: duration, plan: nil, pause: pause)

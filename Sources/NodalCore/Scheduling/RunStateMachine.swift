@@ -144,6 +144,11 @@ struct RunStateMachine {
     private var lookups = 0
     private(set) var stopping = false
     private(set) var canceled = false
+    /// Draining (`RunOptions.drain`): nothing new starts, calls in flight finish as usual.
+    private(set) var draining = false
+    /// Sub-flow steps whose run drained: canceled, not checkpointed, so a resume runs them again
+    /// (their inner steps from their own checkpoints).
+    private var drainedSubflows = 0
     private(set) var failedSteps: [Int] = []
     private(set) var continuedFailures: [Int] = []
     private(set) var outputValue: JSON?
@@ -210,7 +215,8 @@ struct RunStateMachine {
     /// stops meanwhile.
     mutating func startNext() -> Bool {
         while runnableHead < runnable.count {
-            if stopping { return false }
+            // Draining, runnable steps stay unstarted: `drained` counts them as work left.
+            if stopping || draining { return false }
             let index = runnable[runnableHead]
             if flow.steps[index].cache, settings.hasStore, !slots[index].cacheChecked, !settings.answeredSteps.contains(flow.steps[index].id) {
                 runnableHead += 1
@@ -270,6 +276,17 @@ struct RunStateMachine {
         guard generation == Int(slots[index].generation), slots[index].state == .running else { return }
         inFlight -= 1
         childSteps[index] = result.steps
+        if result.status == .canceled, result.error?.code == Self.drainedCode, !stopping, !slots[index].timedOut {
+            // Its run stopped at a checkpoint of its own (the drain token is shared). The step
+            // is not finished: canceled without a checkpoint, and its readers are not told, so
+            // nothing reads it as missing and a resume runs it again from its inner checkpoints.
+            drain()
+            drainedSubflows += 1
+            records[index].error = StepError(code: Self.drainedCode, message: Self.drainedMessage)
+            slots[index].state = .canceled
+            actions.append(.report(step: index, .canceled))
+            return
+        }
         complete(index, subflowOutcome(index, result))
         processDemands()
     }
@@ -330,6 +347,23 @@ struct RunStateMachine {
         beginStop(canceled: true)
     }
 
+    /// The engine is shutting down (`RunOptions.drain`): no step starts from now on, while calls
+    /// in flight run to their end and are checkpointed as usual; retries waiting for their delay
+    /// are not waited for. The run then ends as it would have (its last steps may have been
+    /// running), or, with steps left that it did not start, canceled with `drainedCode`.
+    mutating func drain() {
+        draining = true
+    }
+
+    static let drainedCode = "DRAINED"
+    static let drainedMessage = "the engine is shutting down; the run can be resumed"
+
+    /// Whether draining left work undone: steps runnable but not started, retries not waited
+    /// for, or sub-flow steps whose runs drained. A cancel or a failure says more, and wins.
+    var drained: Bool {
+        draining && !stopping && (runnableHead < runnable.count || pendingRetries > 0 || drainedSubflows > 0)
+    }
+
     /// Stops waiting for every call in flight: each is recorded `canceled`.
     mutating func abandonCalls() {
         for index in 0..<stepCount where slots[index].state == .running && execution[index] == .inFlight {
@@ -338,12 +372,13 @@ struct RunStateMachine {
         }
     }
 
-    /// Nothing is left to do: no call in flight, no retry to wait for (unless stopping), nothing
-    /// startable, no action unperformed and no checkpoint or lookup unanswered.
+    /// Nothing is left to do: no call in flight, no retry to wait for (unless stopping or
+    /// draining), nothing startable (unless draining), no action unperformed and no checkpoint or
+    /// lookup unanswered.
     var isFinished: Bool {
         guard actionHead == actions.count, demandQueue.isEmpty, unrecorded == 0, lookups == 0 else { return false }
-        if !stopping, runnableHead < runnable.count, inFlight < settings.maxConcurrency { return false }
-        return inFlight == 0 && (pendingRetries == 0 || stopping)
+        if !stopping, !draining, runnableHead < runnable.count, inFlight < settings.maxConcurrency { return false }
+        return inFlight == 0 && (pendingRetries == 0 || stopping || draining)
     }
 
     // MARK: Demand
