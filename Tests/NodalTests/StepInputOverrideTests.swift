@@ -84,4 +84,31 @@ import NodalJSON
         #expect(one.sourceHash != other.sourceHash)
         #expect(try flow.withStepInputs([]).sourceHash == flow.sourceHash)
     }
+
+    /// The run service keeps flows as blobs and builds them from documents, which have no hash:
+    /// an item run with overrides must not resume without them.
+    @Test func resumeOfAnItemWithOverridesNeedsTheSameOverrides() async throws {
+        let document = try JSON(parsing: """
+            {"steps": [{"id": "ask", "component": "/builtin/interrupt", "input": {"text": "?"}},
+                       {"id": "b", "component": "/app/echo", "input": {"answer": {"$step": "ask"}, "text": "wired"}}],
+             "output": {"$step": "b"}}
+            """)
+        let flow = try Flow(document: document)
+        #expect(flow.sourceHash == nil)
+        let overrides = [StepInputOverride(step: "b", field: "text", value: "given")]
+        let engine = Self.engine()
+        let store = InMemoryRunStore()
+        var options = RunOptions()
+        options.store = store
+        let paused = await engine.run(try flow.withStepInputs(overrides), input: [:], options: options)
+        #expect(paused.status == .paused)
+        let key = try #require(paused.pause?.key)
+        await #expect(throws: ResumeError.self) {
+            _ = try await engine.resume(runID: paused.runID, store: store, values: [key: "yes"], flow: try Flow(document: document))
+        }
+        let resumed = try await engine.resume(
+            runID: paused.runID, store: store, values: [key: "yes"], flow: try Flow(document: document).withStepInputs(overrides))
+        #expect(resumed.status == .success)
+        #expect(resumed.output?["text"] == "given")
+    }
 }

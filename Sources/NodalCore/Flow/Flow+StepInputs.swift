@@ -41,8 +41,10 @@ extension Flow {
     /// a literal: it replaces the expression wired there (the step no longer waits for what that
     /// read), or is added when the input has no such field. Later overrides of the same field win.
     ///
-    /// The flow's `sourceHash` then also covers the overrides, so a run recorded with them resumes
-    /// only with the same ones. Throws when `refusal(of:)` refuses one.
+    /// The flow's `sourceHash` then also covers the overrides (a flow built from a document, which
+    /// has none, gets one of the overrides alone), so a run recorded with them resumes only with
+    /// the same ones: resume with `withStepInputs` applied again. Throws when `refusal(of:)`
+    /// refuses one.
     package func withStepInputs(_ overrides: [StepInputOverride]) throws(FlowError) -> Flow {
         if overrides.isEmpty { return self }
         var flow = self
@@ -58,10 +60,10 @@ extension Flow {
             flow.steps[index].input.collectEagerSteps(into: &dependencies)
             flow.steps[index].eagerDependencies = uniqued(dependencies)
         }
-        if let sourceHash {
-            let overridesText = JSON.array(overrides.map { ["step": .string($0.step), "field": .string($0.field), "value": $0.value] }).serialized()
-            flow.sourceHash = ContentHash.sha256Hex(Array((sourceHash + "\nstep inputs: " + overridesText).utf8))
-        }
+        // Also for a flow built from a document (no hash of its own): a run recorded with these
+        // overrides then refuses a resume that forgot them.
+        let overridesText = JSON.array(overrides.map { ["step": .string($0.step), "field": .string($0.field), "value": $0.value] }).serialized()
+        flow.sourceHash = ContentHash.sha256Hex(Array(((sourceHash ?? "") + "\nstep inputs: " + overridesText).utf8))
         return flow
     }
 
