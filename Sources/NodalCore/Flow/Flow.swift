@@ -18,7 +18,8 @@ public struct Flow: Sendable {
     /// know, which it ignores as Stepflow does (reading with `strict: true` refuses them instead).
     public internal(set) var warnings: [FlowWarning] = []
 
-    package let steps: [FlowStep]
+    /// Set only by the loader and by `withStepInputs(_:)`, which rewrites step inputs for a run.
+    package internal(set) var steps: [FlowStep]
     package let output: Expression
     package let stepIndexes: [String: Int]
     /// The flows this one is nested in when it was read (sub-flow steps, `eval`, `map` and
