@@ -62,9 +62,13 @@ struct Connection: Sendable {
         let parsed = parsed ?? (try? JSON(parsing: body))
         var message = "\(request.method) \(request.url): HTTP \(status)"
         if let parsed {
-            if let code = parsed["error"]?.stringValue { message += " \(code)" }
-            if let field = parsed["field"]?.stringValue { message += " (\(field))" }
-            if let text = parsed["message"]?.stringValue { message += ": \(text)" }
+            // Nodal's `Status` ({code, message, error, field}), or the `{error: {code, message,
+            // status}}` Stepflow's own server sends.
+            var status = parsed
+            if case .object? = parsed["error"] { status = parsed["error"]! }
+            if let code = status["error"]?.stringValue ?? status["status"]?.stringValue { message += " \(code)" }
+            if let field = status["field"]?.stringValue { message += " (\(field))" }
+            if let text = status["message"]?.stringValue { message += ": \(text)" }
         } else if !body.isEmpty {
             message += ": " + String(decoding: body.prefix(200), as: UTF8.self)
         }

@@ -78,6 +78,9 @@ struct EventFollower: Sendable {
                 throw error
             } catch is CancellationError {
                 throw CancellationError()
+            } catch let idle as StreamIdle {
+                progressed = true
+                lastProblem = idle.description
             } catch {
                 try Task.checkCancellation()
                 lastProblem = Connection.transportError(error, request).message

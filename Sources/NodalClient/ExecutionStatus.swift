@@ -1,3 +1,5 @@
+import NodalJSON
+
 /// How a run or an item stands, as the server's `EXECUTION_STATUS_*` says it. A status this
 /// client does not know is kept as `unknown` with the server's text.
 public enum ExecutionStatus: Sendable, Hashable, CustomStringConvertible {
@@ -21,6 +23,19 @@ public enum ExecutionStatus: Sendable, Hashable, CustomStringConvertible {
         case "PAUSED": self = .paused
         case "RECOVERY_FAILED": self = .recoveryFailed
         default: self = .unknown(serverValue)
+        }
+    }
+
+    /// A status as a reply carries it: the enum's name, or its number (Stepflow's own server
+    /// writes enums as numbers: 1 running, 2 completed, ...); missing is UNSPECIFIED.
+    init(json: JSON?) {
+        if let text = json?.stringValue {
+            self.init(serverValue: text)
+        } else if let number = json?.intValue {
+            let names = ["UNSPECIFIED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "PAUSED", "RECOVERY_FAILED"]
+            self.init(serverValue: names.indices.contains(number) ? "EXECUTION_STATUS_" + names[number] : String(number))
+        } else {
+            self = .unknown("EXECUTION_STATUS_UNSPECIFIED")
         }
     }
 

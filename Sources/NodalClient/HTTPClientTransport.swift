@@ -16,7 +16,9 @@ struct HTTPClientTransport: ClientTransport {
     }
 
     func stream(_ request: TransportRequest) async throws -> TransportStream {
-        let response = try await client.execute(makeRequest(request), deadline: .distantFuture)
+        // The deadline bounds the wait for the reply's head; the body then streams for as long
+        // as the run goes on.
+        let response = try await client.execute(makeRequest(request), timeout: TimeAmount(Connection.callTimeout))
         let (chunks, continuation) = AsyncThrowingStream.makeStream(of: [UInt8].self)
         // The body is read by a task of its own so the consumer sees chunks as they arrive;
         // a consumer that stops listening cancels it, which closes the connection.
@@ -24,6 +26,8 @@ struct HTTPClientTransport: ClientTransport {
             do {
                 for try await buffer in response.body { continuation.yield(Array(buffer: buffer)) }
                 continuation.finish()
+            } catch let error as HTTPClientError where error == .readTimeout {
+                continuation.finish(throwing: StreamIdle())
             } catch {
                 continuation.finish(throwing: error)
             }

@@ -21,10 +21,11 @@ public struct ItemResult: Sendable, Hashable {
     public init(json: JSON) throws(NodalClientError) {
         _ = try ReplyReader(json, "item result")
         itemIndex = json["itemIndex"]?.looseInt ?? 0
-        status = ExecutionStatus(serverValue: json["status"]?.stringValue ?? "EXECUTION_STATUS_UNSPECIFIED")
+        status = ExecutionStatus(json: json["status"])
         output = json["output"]
         errorMessage = json["errorMessage"]?.stringValue
-        errorCode = json["errorCode"]?.stringValue
+        // An enum: its name, or its number from a server that writes enums as numbers.
+        errorCode = json["errorCode"]?.stringValue ?? json["errorCode"]?.intValue.map(String.init)
         errorDetails = json["errorDetails"]?.present
         executionTimeMs = json["executionTimeMs"]?.looseDouble
         completedAt = json["completedAt"]?.stringValue.flatMap(Timestamp.parse)

@@ -22,7 +22,10 @@ extension JSON {
     }
 
     /// The value unless it is missing or null.
-    var present: JSON? { isNull ? nil : self }
+    var present: JSON? {
+        if isNull { return Optional.none }
+        return self
+    }
 }
 
 /// Reads one field of a reply, or throws `.invalidReply` naming it.

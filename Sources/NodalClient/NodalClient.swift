@@ -35,7 +35,8 @@ public final class NodalClient: Sendable {
         let flowID = try ReplyReader(reply, "reply to POST /flows").string("flowId")
         if reply["stored"]?.boolValue == false {
             let fatal = (reply["diagnostics"]?["diagnostics"]?.arrayValue ?? [])
-                .filter { $0["level"]?.stringValue == "DIAGNOSTIC_LEVEL_FATAL" || $0["level"]?.stringValue == "DIAGNOSTIC_LEVEL_ERROR" }
+                // The level's name, or its number (1 fatal, 2 error) from a server that writes enums so.
+                .filter { ["DIAGNOSTIC_LEVEL_FATAL", "DIAGNOSTIC_LEVEL_ERROR"].contains($0["level"]?.stringValue ?? "") || [1, 2].contains($0["level"]?.intValue ?? 0) }
                 .compactMap { diagnostic in diagnostic["formatted"]?.stringValue.map { text in diagnostic["path"]?.stringValue.map { "\($0): \(text)" } ?? text } }
             throw NodalClientError(.flowRejected, "the server did not store the flow" + (fatal.isEmpty ? "" : ": " + fatal.joined(separator: "; ")), body: reply)
         }
@@ -60,9 +61,10 @@ public final class NodalClient: Sendable {
         var timeout = Connection.callTimeout
         if options.wait {
             body["wait"] = true
-            // A 64-bit field: a string in proto3's JSON, as the spec has it.
+            // The spec types it a string (proto3's JSON for 64 bits); a number is what Stepflow's
+            // own server accepts, and proto3's readers take numbers too.
             if let wait = options.timeout {
-                body["timeoutSecs"] = .string(String(wait.wholeSecondsRoundedUp))
+                body["timeoutSecs"] = .int(Int(wait.wholeSecondsRoundedUp))
                 timeout = wait + Connection.callTimeout
             } else {
                 timeout = .seconds(300) + Connection.callTimeout

@@ -101,7 +101,9 @@ public final class RemoteRun: Sendable {
 
     /// The item results (`GET /runs/{runId}/items`), by item index or as the items finished.
     public func results(order: ResultOrder = .byIndex) async throws -> [ItemResult] {
-        let reply = try await connection.call("GET", ["runs", id, "items"], query: [("resultOrder", order.serverValue)])
+        // By index is the default, left out: Stepflow's own server reads enums in a query only as
+        // numbers, and refuses the name the spec gives.
+        let reply = try await connection.call("GET", ["runs", id, "items"], query: order == .byIndex ? [] : [("resultOrder", order.serverValue)])
         let list = reply["results"] == nil ? [] : try ReplyReader(reply, "reply to GET /runs/{runId}/items").array("results")
         var results: [ItemResult] = []
         results.reserveCapacity(list.count)

@@ -21,7 +21,7 @@ public struct RunStatusEvent: Sendable, Hashable {
     /// For `run_completed`: how the run ended.
     public var completedStatus: ExecutionStatus? {
         guard name == "run_completed" else { return nil }
-        return ExecutionStatus(serverValue: payload?["status"]?.stringValue ?? "EXECUTION_STATUS_UNSPECIFIED")
+        return ExecutionStatus(json: payload?["status"])
     }
 
     /// The SSE line and `"data"` JSON as one value: `{"id", "event", "data"}` (JSON lines output).

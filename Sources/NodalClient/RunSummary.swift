@@ -24,7 +24,7 @@ public struct RunSummary: Sendable, Hashable {
         flowID = json["flowId"]?.stringValue
         flowName = json["flowName"]?.stringValue
         // proto3's JSON leaves out fields at their default, UNSPECIFIED among them.
-        status = ExecutionStatus(serverValue: json["status"]?.stringValue ?? "EXECUTION_STATUS_UNSPECIFIED")
+        status = ExecutionStatus(json: json["status"])
         items = ItemCounts(json: json["items"] ?? .null)
         createdAt = json["createdAt"]?.stringValue.flatMap(Timestamp.parse)
         completedAt = json["completedAt"]?.stringValue.flatMap(Timestamp.parse)

@@ -50,3 +50,10 @@ package protocol ClientTransport: Sendable {
     func send(_ request: TransportRequest) async throws -> TransportResponse
     func stream(_ request: TransportRequest) async throws -> TransportStream
 }
+
+/// A stream the server kept open but sent nothing on for longer than the HTTP client's read
+/// timeout: the server is there, the run is quiet. Not a failed attempt.
+package struct StreamIdle: Error, CustomStringConvertible {
+    package init() {}
+    package var description: String { "the event stream was idle past the HTTP client's read timeout" }
+}

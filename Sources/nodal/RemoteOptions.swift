@@ -11,14 +11,17 @@ struct RemoteOptions: ParsableArguments {
     @Option(name: .customLong("token-file"), help: "A file holding the server's bearer token. Default: $NODAL_TOKEN.")
     var tokenFile: String?
 
-    /// The client for `--server`; `command` names the command in the error when it is missing.
-    func client(for command: String) throws -> NodalClient {
+    /// Runs `body` with a client of `--server` (`command` names the command in the error when it
+    /// is missing). A server that is down is reported at once (69), not retried.
+    func withClient<T>(for command: String, _ body: (NodalClient) async throws -> T) async throws -> T {
         guard let server else { throw CLIError.usage("\(command) needs --server URL") }
-        let client = NodalClient(baseURL: server, token: try token())
-        guard client.apiRoot != nil else {
-            throw CLIError.usage("--server \(server): write an http:// or https:// URL with a host, e.g. http://127.0.0.1:7837")
+        let token = try token()
+        return try await NodalClient.withClient(baseURL: server, token: token) { client in
+            guard client.apiRoot != nil else {
+                throw CLIError.usage("--server \(server): write an http:// or https:// URL with a host, e.g. http://127.0.0.1:7837")
+            }
+            return try await body(client)
         }
-        return client
     }
 
     /// The token file's text without surrounding whitespace, else NODAL_TOKEN, else none.

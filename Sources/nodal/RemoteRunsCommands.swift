@@ -44,8 +44,8 @@ extension RunsCommand {
                 try await show.run()
                 return
             }
-            try await remoteExiting {
-                let run = try remote.client(for: "nodal runs get").run(id: runID)
+            try await remoteExiting { try await remote.withClient(for: "nodal runs get") { client in
+                let run = client.run(id: runID)
                 let summary: RunSummary
                 if wait {
                     let interval = try self.interval.map { try seconds($0, option: "--interval") } ?? .seconds(1)
@@ -61,7 +61,7 @@ extension RunsCommand {
                     for result in results { print("  " + resultText(result)) }
                 }
                 if wait { throw exitStatus(of: summary.status).exitCode }
-            }
+            } }
         }
     }
 
@@ -86,7 +86,8 @@ extension RunsCommand {
                 guard remote.server != nil else {
                     throw CLIError.usage("`nodal runs watch` follows a run on a server: give --server URL (`nodal run --events` follows a local run)")
                 }
-                let run = try remote.client(for: "nodal runs watch").run(id: runID)
+                try await remote.withClient(for: "nodal runs watch") { client in
+                let run = client.run(id: runID)
                 // Read first so an unknown run is refused before the stream opens, and so the
                 // progress line knows the item count.
                 let first = try await run.refresh()
@@ -102,6 +103,7 @@ extension RunsCommand {
                 let status = ended ?? first.status
                 if !lines { print(summaryText(try await run.refresh())) }
                 throw exitStatus(of: status).exitCode
+                }
             }
         }
     }
@@ -122,7 +124,7 @@ extension RunsCommand {
                 guard remote.server != nil else {
                     throw CLIError.usage("`nodal runs cancel` cancels a run on a server: give --server URL (a local `nodal run` stops with Ctrl-C)")
                 }
-                let summary = try await remote.client(for: "nodal runs cancel").run(id: runID).cancel()
+                let summary = try await remote.withClient(for: "nodal runs cancel") { try await $0.run(id: runID).cancel() }
                 switch format {
                 case .json: print(runJSON(summary, nil).prettyPrinted())
                 case .text: print(summaryText(summary))
@@ -159,7 +161,8 @@ extension RunsCommand {
                 guard remote.server != nil else {
                     throw CLIError.usage("`nodal runs resume` answers a run on a server: give --server URL (`nodal resume ID --value KEY=JSON` answers a local run)")
                 }
-                let run = try remote.client(for: "nodal runs resume").run(id: runID)
+                try await remote.withClient(for: "nodal runs resume") { client in
+                let run = client.run(id: runID)
                 let summary: RunSummary
                 if let value {
                     let answer: JSON
@@ -176,6 +179,7 @@ extension RunsCommand {
                 switch format {
                 case .json: print(runJSON(summary, run.lastResults).prettyPrinted())
                 case .text: print(summaryText(summary))
+                }
                 }
             }
         }

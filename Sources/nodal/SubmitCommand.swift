@@ -47,8 +47,7 @@ struct SubmitCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await remoteExiting {
-            let client = try remote.client(for: "nodal submit")
+        try await remoteExiting { try await remote.withClient(for: "nodal submit") { client in
             let document = try readFlowDocument(flow)
             let inputs = try readInputs()
             let timeout = try self.timeout.map { try seconds($0, option: "--timeout") }
@@ -72,7 +71,7 @@ struct SubmitCommand: AsyncParsableCommand {
             let summary = try await waitForEnd(run, until: deadline, seconds: self.timeout)
             let results = summary.status.isFinal && run.lastResults?.count == summary.items.total ? run.lastResults! : try await run.results()
             try report(summary, results)
-        }
+        } }
     }
 
     /// Prints the ended run and exits as it ended. Text: the output of one item (as `nodal run`

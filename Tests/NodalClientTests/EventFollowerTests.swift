@@ -89,3 +89,15 @@ import Testing
         #expect(sub.completes("child"))
     }
 }
+
+extension EventFollowerTests {
+    @Test func aQuietStreamTimingOutIsNotAFailedAttempt() async throws {
+        // Five idle timeouts in a row with one reconnect allowed: each is the server being there.
+        let transport = ScriptedTransport(stream: { _, index in
+            index < 5 ? .sending([], thenFailing: StreamIdle()) : .sending([frame(1, "run_completed", ["runId": "r1", "status": 2])])
+        })
+        let events = try await Self.collect(Self.follower(transport, maxReconnects: 1).start())
+        #expect(events.map(\.completedStatus) == [.completed])
+        #expect(transport.streamRequests.count == 6)
+    }
+}

@@ -119,7 +119,7 @@ import Testing
         #expect(request.url == "http://h/api/v1/runs")
         #expect(try JSON(parsing: request.body ?? []) == [
             "flowId": "f", "input": [1, 2], "overrides": ["s": ["input": 1]], "variables": ["v": true],
-            "maxConcurrency": 3, "wait": true, "timeoutSecs": "2",
+            "maxConcurrency": 3, "wait": true, "timeoutSecs": 2,
         ])
         #expect(run.id == "r9")
         #expect(run.status?.items.completed == 2)
@@ -158,7 +158,8 @@ import Testing
         let transport = ScriptedTransport { _, _ in .json([:]) }
         let run = NodalClient(baseURL: "http://h", transport: transport).run(id: "r1")
         #expect(try await run.results(order: .byCompletion).isEmpty)
-        #expect(transport.requests.first?.url == "http://h/api/v1/runs/r1/items?resultOrder=RESULT_ORDER_BY_COMPLETION")
+        #expect(try await run.results(order: .byIndex).isEmpty)
+        #expect(transport.requests.map(\.url) == ["http://h/api/v1/runs/r1/items?resultOrder=RESULT_ORDER_BY_COMPLETION", "http://h/api/v1/runs/r1/items"])
     }
 
     @Test func bytesBlobsGoAsBase64AndComeBack() async throws {
@@ -179,5 +180,22 @@ import Testing
         let blob = try await client.blob(id: "b1")
         #expect(blob.content == .bytes(bytes))
         #expect(blob.contentType == "application/octet-stream")
+    }
+
+    /// Stepflow's own server writes enums as numbers and nests its error body.
+    @Test func enumsAsNumbersAndStepflowsErrorBodyAreRead() async throws {
+        let summary = try RunSummary(json: ["runId": "r", "status": 2, "items": ["total": 1, "completed": 1]])
+        #expect(summary.status == .completed)
+        #expect(try RunSummary(json: ["runId": "r", "status": 5]).status == .paused)
+        #expect(try RunSummary(json: ["runId": "r", "status": 42]).status == .unknown("42"))
+        #expect(try RunSummary(json: ["runId": "r"]).status == .unknown("EXECUTION_STATUS_UNSPECIFIED"))
+        #expect(try ItemResult(json: ["status": 3, "errorCode": 4]).errorCode == "4")
+        #expect(try ItemResult(json: ["errorDetails": nil]).errorDetails == nil)
+        let transport = ScriptedTransport { _, _ in
+            .json(["error": ["code": 400, "message": "invalid UUID: 'nope'", "status": "INVALID_ARGUMENT"]], status: 400)
+        }
+        let error = await #expect(throws: NodalClientError.self) { try await NodalClient(baseURL: "http://h", transport: transport).run(id: "nope").refresh() }
+        #expect(error?.kind == .server(status: 400))
+        #expect(error?.message.hasSuffix("HTTP 400 INVALID_ARGUMENT: invalid UUID: 'nope'") == true)
     }
 }
