@@ -1,4 +1,4 @@
-import NodalJSON
+public import NodalJSON
 
 /// How a run or an item stands, as the server's `EXECUTION_STATUS_*` says it. A status this
 /// client does not know is kept as `unknown` with the server's text.
@@ -28,7 +28,7 @@ public enum ExecutionStatus: Sendable, Hashable, CustomStringConvertible {
 
     /// A status as a reply carries it: the enum's name, or its number (Stepflow's own server
     /// writes enums as numbers: 1 running, 2 completed, ...); missing is UNSPECIFIED.
-    init(json: JSON?) {
+    public init(json: JSON?) {
         if let text = json?.stringValue {
             self.init(serverValue: text)
         } else if let number = json?.intValue {

@@ -92,7 +92,7 @@ extension RunsCommand {
                 // progress line knows the item count.
                 let first = try await run.refresh()
                 let lines = format == .json || isatty(1) == 0
-                let progress = lines || !Console.hasTerminal ? nil : WatchProgress(total: first.items.total, done: first.items.finished)
+                let progress = lines || !Console.hasTerminal ? nil : WatchProgress(runID: runID, total: first.items.total, done: first.items.finished)
                 var ended: ExecutionStatus?
                 for try await event in run.events(includeResults: includeResults) {
                     if lines { Console.write(event.json.serialized() + "\n", to: 1) }
@@ -192,18 +192,23 @@ final class WatchProgress: Sendable {
         var total: Int
         var done: Int
         var failed = 0
+        var paused = 0
         /// Running steps as `item:step`, in the order they started.
         var running: [String] = []
     }
     private let state: Mutex<State>
     private let status = Mutex<LiveStatus?>(nil)
 
-    init(total: Int, done: Int) {
+    private let runID: String
+
+    init(runID: String, total: Int, done: Int) {
+        self.runID = runID
         state = Mutex(State(total: total, done: done))
         let live = LiveStatus { [weak self] in
             self?.state.withLock { state in
                 var line = "[\(state.done)/\(state.total)] items done"
                 if state.failed > 0 { line += ", \(state.failed) failed" }
+                if state.paused > 0 { line += ", \(state.paused) paused" }
                 if !state.running.isEmpty {
                     // Step ids come from the flow: escaped, so that none can drive the terminal.
                     let shown = state.running.prefix(4).map { DisplayText.escaped($0) }.joined(separator: ", ")
@@ -220,7 +225,7 @@ final class WatchProgress: Sendable {
         let step = payload?["stepId"]?.stringValue ?? "?"
         let item = payload?["itemIndex"]?.intValue ?? 0
         // One item's steps are shown by id; a batch's with their item.
-        state.withLock { state in
+        let note = state.withLock { state -> String? in
             let key = state.total > 1 ? "\(item):\(step)" : step
             switch event.name {
             case "run_created":
@@ -233,11 +238,19 @@ final class WatchProgress: Sendable {
                 state.done += 1
                 let prefix = "\(item):"
                 state.running.removeAll { state.total <= 1 || $0.hasPrefix(prefix) }
-                if let status = payload?["status"]?.stringValue, ExecutionStatus(serverValue: status) == .failed { state.failed += 1 }
+                if ExecutionStatus(json: payload?["status"]) == .failed { state.failed += 1 }
+            case "run_paused":
+                // Nodal's: an item waits for an answer; the run goes on only once it has one.
+                state.paused += 1
+                state.running.removeAll { $0 == key }
+                let waitsFor = payload?["key"]?.stringValue ?? "?"
+                return "item \(item) paused at step '\(step)', waiting for '\(waitsFor)': answer with `nodal runs resume \(runID) --server URL --value JSON`"
             default:
                 break
             }
+            return nil
         }
+        if let note { printError(note) }
     }
 
     func stop() { status.withLock { $0?.stop() } }
