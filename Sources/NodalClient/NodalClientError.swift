@@ -10,6 +10,9 @@ public struct NodalClientError: Error, Sendable, CustomStringConvertible {
         case server(status: Int)
         /// The reply could not be read as the API's JSON.
         case invalidReply
+        /// `storeFlow`: the server checked the flow and did not store it; `body` is its reply,
+        /// with the diagnostics.
+        case flowRejected
         /// A wait ran out; `lastStatus` holds the run as last seen.
         case timeout
     }
@@ -29,4 +32,7 @@ public struct NodalClientError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// For `.timeout`: `lastStatus` read as a summary.
+    public var lastSummary: RunSummary? { lastStatus.flatMap { try? RunSummary(json: $0) } }
 }

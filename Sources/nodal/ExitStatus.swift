@@ -20,14 +20,14 @@ enum ExitStatus: Int32, CaseIterable {
         switch self {
         case .success: "success (a batch: every item succeeded)"
         case .failed: "the run failed (a step failed, the input did not match the flow's input schema, a batch item failed), or a test case failed"
-        case .usage: "usage: an unknown or missing option or argument, options that exclude each other, a malformed NAME=JSON or KEY=JSON, a resume that does not apply to the run (it succeeded, it is not paused, it waits for another key or for a value)"
-        case .invalid: "invalid: a flow or configuration that cannot be used (its YAML or JSON, its shape, references, schemas), an input or value that is not JSON, a flow file changed since its run started (resume without --allow-changed-flow)"
-        case .notFound: "not found: a file named on the command line (flow, --input-file, --inputs-file, --config, --plugin-path) does not exist or cannot be read, a run id that is not in the store, a flow file that is gone since its run started, a plugin, node or route `plugins inspect` does not know"
-        case .plugin: "a plugin the flow needs could not be loaded"
+        case .usage: "usage: an unknown or missing option or argument, options that exclude each other, a malformed NAME=JSON or KEY=JSON, a resume that does not apply to the run (it succeeded, it is not paused, it waits for another key or for a value); from a server (--server): a request that does not apply to the run now (409) or a missing or wrong token (401)"
+        case .invalid: "invalid: a flow or configuration that cannot be used (its YAML or JSON, its shape, references, schemas), an input or value that is not JSON, a flow file changed since its run started (resume without --allow-changed-flow); from a server: a request or flow it refuses (400, 413, 422)"
+        case .notFound: "not found: a file named on the command line (flow, --input-file, --inputs-file, --config, --plugin-path) does not exist or cannot be read, a run id that is not in the store, a flow file that is gone since its run started, a plugin, node or route `plugins inspect` does not know, a run, flow or blob the server does not know (404)"
+        case .plugin: "a plugin the flow needs could not be loaded; or the server (--server) could not be reached, failed (5xx) or did not answer as its API says"
         case .nativeExit: "native code (a plugin, an allowed FFI function) called exit() while the command ran; during a run the step is named"
         case .runTaken: "the run id is taken: the store has a run with that id already (--run-id reused), or another process runs it now (holds its lease), took it over, or answered its pause first"
         case .store: "the run store could not be opened or read"
-        case .paused: "the run paused for outside input (answer it with `nodal resume RUN_ID --value KEY=JSON`)"
+        case .paused: "the run paused for outside input (answer it with `nodal resume RUN_ID --value KEY=JSON`, on a server `nodal runs resume RUN_ID --server URL --value JSON`), or a --wait --timeout ran out before the run ended (it goes on)"
         case .canceled: "the run or batch was canceled (Ctrl-C)"
         }
     }

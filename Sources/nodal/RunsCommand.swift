@@ -5,8 +5,8 @@ import Nodal
 struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
-        abstract: "Read the run store: recent runs and one run's result or checkpoints.",
-        subcommands: [List.self, Show.self])
+        abstract: "Read the run store: recent runs and one run's result or checkpoints; with --server, runs on a Nodal server.",
+        subcommands: [List.self, Show.self, Get.self, Watch.self, Cancel.self, Resume.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The most recent runs, newest first.")
