@@ -1,6 +1,6 @@
-import Hummingbird
+package import Hummingbird
 import NodalJSON
-import NodalService
+package import NodalService
 import ServiceLifecycle
 import Synchronization
 
@@ -8,7 +8,7 @@ import Synchronization
 /// line, with a `: keepalive` comment after every `keepalive` of silence. The response ends when
 /// the service's stream does, when the server shuts down, or when the client goes away (its
 /// next write fails), and ending it stops the subscription.
-enum EventStream {
+package enum EventStream {
     static func response(_ events: AsyncStream<ServiceEvent>, keepalive: Duration, clock: any Clock<Duration>) -> Response {
         var headers: HTTPFields = [:]
         headers[.contentType] = "text/event-stream"
@@ -21,12 +21,12 @@ enum EventStream {
         })
     }
 
-    enum Frame: Sendable {
+    package enum Frame: Sendable {
         case event(ServiceEvent)
         case keepalive
     }
 
-    static func write<C: Clock<Duration>>(
+    package static func write<C: Clock<Duration>>(
         _ events: AsyncStream<ServiceEvent>, to writer: inout any ResponseBodyWriter, keepalive: Duration, clock: C
     ) async throws {
         let (frames, sink) = AsyncStream.makeStream(of: Frame.self)
@@ -64,7 +64,7 @@ enum EventStream {
 
     /// One frame as the wire has it. Event names are the service's own words; a line break in
     /// one would end the frame early, so they are dropped.
-    static func text(of frame: Frame) -> String {
+    package static func text(of frame: Frame) -> String {
         switch frame {
         case .keepalive:
             return ": keepalive\n\n"

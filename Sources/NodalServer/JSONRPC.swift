@@ -39,7 +39,8 @@ package struct JSONRPC: Sendable {
             for await (index, reply) in group { replies[index] = reply }
             return replies.compactMap { $0 }
         }
-        return replies.isEmpty ? nil : .array(replies)
+        guard !replies.isEmpty else { return nil }
+        return .array(replies)
     }
 
     /// One call: checked as the spec says, run, and answered unless it is a notification (no
@@ -67,7 +68,8 @@ package struct JSONRPC: Sendable {
         case nil: params = .object([:])
         case .object?: params = object["params"]!
         case .array?:
-            return id == nil ? nil : Self.error(id: replyID, Code.invalidParams, "Invalid params: \(method) takes its parameters by name (an object), not a list", data: ["field": "params"])
+            guard id != nil else { return nil }
+            return Self.error(id: replyID, Code.invalidParams, "Invalid params: \(method) takes its parameters by name (an object), not a list", data: ["field": "params"])
         case let other?:
             return Self.error(id: replyID, Code.invalidRequest, "Invalid Request: 'params' must be an object or an array, not \(other.typeName)")
         }
@@ -76,7 +78,9 @@ package struct JSONRPC: Sendable {
         case "runs/submit": outcome = await Self.result { () async throws(ServiceError) in try await service.submit(params) }
         case "runs/get": outcome = await Self.result { () async throws(ServiceError) in try await service.status(params) }
         default:
-            return id == nil ? nil : Self.error(id: replyID, Code.methodNotFound, "Method not found: \(method) (this server has \(Self.methods.joined(separator: ", ")))", data: ["method": .string(method)])
+            // A notification's failure goes unanswered too (`JSON?.none`, not JSON's own null).
+            guard id != nil else { return nil }
+            return Self.error(id: replyID, Code.methodNotFound, "Method not found: \(method) (this server has \(Self.methods.joined(separator: ", ")))", data: ["method": .string(method)])
         }
         guard id != nil else { return nil }
         switch outcome {

@@ -13,8 +13,9 @@ extension Response {
     /// A refusal: `ServiceError.json` with the error's status. A status outside 400...599 from a
     /// service bug is answered as 500 rather than trusted.
     static func error(_ error: ServiceError, headers: HTTPFields = [:]) -> Response {
-        let code = (400...599).contains(error.status) ? error.status : 500
-        return json(error.json, status: HTTPResponse.Status(code: code), headers: headers)
+        var error = error
+        if !(400...599).contains(error.status) { error.status = 500 }
+        return json(error.json, status: HTTPResponse.Status(code: error.status), headers: headers)
     }
 }
 
