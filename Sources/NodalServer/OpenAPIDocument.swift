@@ -128,7 +128,7 @@ enum OpenAPIDocument {
             "description": "A stored flow's id.",
             "schema": {
               "type": "string",
-              "pattern": "^[0-9a-f]{64}$"
+              "pattern": "^(sha256:)?[0-9a-fA-F]{64}$"
             }
           }
         ],
@@ -184,7 +184,7 @@ enum OpenAPIDocument {
             "description": "A stored flow's id.",
             "schema": {
               "type": "string",
-              "pattern": "^[0-9a-f]{64}$"
+              "pattern": "^(sha256:)?[0-9a-fA-F]{64}$"
             }
           }
         ],
@@ -245,7 +245,7 @@ enum OpenAPIDocument {
             "description": "A stored flow's id.",
             "schema": {
               "type": "string",
-              "pattern": "^[0-9a-f]{64}$"
+              "pattern": "^(sha256:)?[0-9a-fA-F]{64}$"
             }
           }
         ],
@@ -1215,7 +1215,7 @@ enum OpenAPIDocument {
             "description": "The blob's id.",
             "schema": {
               "type": "string",
-              "pattern": "^[0-9a-f]{64}$"
+              "pattern": "^(sha256:)?[0-9a-fA-F]{64}$"
             }
           }
         ],
@@ -1377,11 +1377,11 @@ enum OpenAPIDocument {
         "operationId": "jsonRpc",
         "description": "runs/submit and runs/get as JSON-RPC 2.0 calls (a JsonRpcRequest, or a batch: a non-empty array of them). Every JSON-RPC answer is HTTP 200, its errors included (a JsonRpcResponse, or an array for a batch); notifications get none, and a request of notifications only is answered 204.",
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
-                "description": "A JsonRpcRequest or an array of them. Anything else is answered with a JSON-RPC error, not an HTTP one."
+                "description": "A JsonRpcRequest or an array of them. Anything else, an empty body included, is answered with a JSON-RPC error (HTTP 200), not an HTTP one."
               }
             }
           }
@@ -1976,7 +1976,7 @@ enum OpenAPIDocument {
           "flowId": {
             "type": "string",
             "description": "A stored flow's id (POST /flows).",
-            "pattern": "^[0-9a-f]{64}$"
+            "pattern": "^(sha256:)?[0-9a-fA-F]{64}$"
           },
           "input": {
             "type": "array",

@@ -53,11 +53,13 @@ package struct QueryParameters: Sendable {
         return Int(value)
     }
 
-    /// A `uint64` the spec writes as a string (sequence numbers, seconds): decimal digits.
+    /// A `uint64` the spec writes as a string (sequence numbers, seconds): decimal digits. One
+    /// past the largest reads as the largest: "after event 10^30" and "wait 10^30 s" mean the same
+    /// as the largest value would.
     package func uint64(_ name: String) throws(ServiceError) -> UInt64? {
         guard let text = try string(name) else { return nil }
-        guard let value = Self.unsigned(text) else {
-            throw .invalidField(name, "'\(name)' must be a whole number from 0 to 18446744073709551615, not '\(text)'")
+        guard let value = Self.unsigned(text, saturating: true) else {
+            throw .invalidField(name, "'\(name)' must be a whole number (decimal digits), not '\(text)'")
         }
         return value
     }
@@ -86,9 +88,9 @@ package struct QueryParameters: Sendable {
         "'\(name)' must be one of \(allowed.joined(separator: ", ")), not '\(text)'"
     }
 
-    /// Digits only: no sign, no spaces, no empty string.
-    static func unsigned(_ text: String) -> UInt64? {
+    /// Digits only: no sign, no spaces, no empty string. Too large is nil, or `UInt64.max` when saturating.
+    package static func unsigned(_ text: String, saturating: Bool = false) -> UInt64? {
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
-        return UInt64(text)
+        return UInt64(text) ?? (saturating ? UInt64.max : nil)
     }
 }

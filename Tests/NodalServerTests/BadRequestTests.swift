@@ -32,7 +32,7 @@ import Testing
         Case(uri: "/api/v1/runs?flowName=%zz", field: "flowName"),
         Case(uri: "/api/v1/runs/r1?wait=maybe", field: "wait"),
         Case(uri: "/api/v1/runs/r1?timeoutSecs=soon", field: "timeoutSecs"),
-        Case(uri: "/api/v1/runs/r1?timeoutSecs=18446744073709551616", field: "timeoutSecs"),
+        Case(uri: "/api/v1/runs/r1?timeoutSecs=1e3", field: "timeoutSecs"),
         Case(uri: "/api/v1/runs/r1/items?resultOrder=byIndex", field: "resultOrder"),
         Case(uri: "/api/v1/runs/r1/steps?itemIndex=x", field: "itemIndex"),
         Case(uri: "/api/v1/runs/r1/steps/s?asof=later", field: "asof"),

@@ -106,7 +106,7 @@ final class FakeRunAPI: RunAPI, Sendable {
 
     func events(runID: String, _ subscription: EventSubscription) async throws(ServiceError) -> AsyncStream<ServiceEvent> {
         _ = try answer("events", [
-            "runID": .string(runID), "after": subscription.after.map { .int(Int($0)) } ?? .null,
+            "runID": .string(runID), "after": subscription.after.map { .int(Int(truncatingIfNeeded: $0)) } ?? .null,
             "types": .array(subscription.types.sorted().map { .string($0) }),
             "includeSubRuns": .bool(subscription.includeSubRuns), "includeResults": .bool(subscription.includeResults),
         ])
