@@ -20,6 +20,9 @@ package struct JSONRPC: Sendable {
 
     package static let methods = ["runs/submit", "runs/get"]
 
+    /// Calls of one batch running at once.
+    package static let batchConcurrency = 64
+
     package func reply(to body: [UInt8]) async -> JSON? {
         let message: JSON
         do {
@@ -29,13 +32,15 @@ package struct JSONRPC: Sendable {
         }
         guard case .array(let batch) = message else { return await reply(toOne: message) }
         if batch.isEmpty { return Self.error(id: .null, Code.invalidRequest, "Invalid Request: the batch is empty") }
-        // A batch's calls run at once (a `wait` in one must not hold up the others); the replies
-        // keep the calls' order, leaving out notifications.
+        // A batch's calls run together (a `wait` in one must not hold up the others), up to
+        // `batchConcurrency` at a time so a body of many small calls cannot start that many
+        // tasks; the replies keep the calls' order, leaving out notifications.
         let replies = await withTaskGroup(of: (Int, JSON?).self) { group in
+            var replies = [JSON?](repeating: nil, count: batch.count)
             for (index, call) in batch.enumerated() {
+                if index >= Self.batchConcurrency, let (done, reply) = await group.next() { replies[done] = reply }
                 group.addTask { (index, await reply(toOne: call)) }
             }
-            var replies = [JSON?](repeating: nil, count: batch.count)
             for await (index, reply) in group { replies[index] = reply }
             return replies.compactMap { $0 }
         }

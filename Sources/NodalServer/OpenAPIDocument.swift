@@ -1880,7 +1880,38 @@ enum OpenAPIDocument {
             "description": "The kind of failure, when it failed."
           },
           "errorDetails": {
-            "description": "Nodal: more about the failure (the step, its error's data), when it failed."
+            "type": "object",
+            "properties": {
+              "code": {
+                "type": "string",
+                "description": "Nodal's error code (STEP_FAILED, TIMEOUT, ...)."
+              },
+              "step": {
+                "type": "string",
+                "description": "The step that failed."
+              },
+              "details": {
+                "description": "The error's own data, when it has some."
+              }
+            },
+            "description": "Nodal: more about the failure, when it failed."
+          },
+          "pause": {
+            "type": "object",
+            "properties": {
+              "key": {
+                "type": "string",
+                "description": "What the answer goes under (POST /runs/{runId}/resume)."
+              },
+              "step": {
+                "type": "string",
+                "description": "The step that waits."
+              },
+              "value": {
+                "description": "What the step shows the person answering."
+              }
+            },
+            "description": "Nodal: what a paused item waits for."
           },
           "executionTimeMs": {
             "type": "number",
@@ -1924,7 +1955,11 @@ enum OpenAPIDocument {
               "EXECUTION_STATUS_PAUSED",
               "EXECUTION_STATUS_RECOVERY_FAILED"
             ],
-            "description": "Where the step is."
+            "description": "Where the step is (UNSPECIFIED for states Stepflow has no name for: see nodalStatus)."
+          },
+          "nodalStatus": {
+            "type": "string",
+            "description": "Nodal: the step's own state when status cannot say it (skipped, notRun, pending)."
           },
           "component": {
             "type": "string"
@@ -2343,6 +2378,9 @@ enum OpenAPIDocument {
           "key": {
             "type": "string",
             "description": "The key the answer goes under."
+          },
+          "value": {
+            "description": "What the step shows the person answering."
           }
         },
         "description": "Nodal: an item stopped to wait for an answer (POST /runs/{runId}/resume)."
