@@ -97,6 +97,17 @@ import Testing
         #expect(Set(service.calls.map(\.method)) == ["status", "submit"])
     }
 
+    @Test func aBatchLargerThanTheConcurrencyIsAnsweredWholeAndInOrder() async throws {
+        let count = JSONRPC.batchConcurrency * 2 + 7
+        let calls = (0..<count).map { #"{"jsonrpc": "2.0", "id": \#($0), "method": "runs/get", "params": {"runId": "r\#($0)"}}"# }
+        let service = FakeRunAPI()
+        let response = try await call("[" + calls.joined(separator: ",") + "]", service)
+        let replies = response.json.arrayValue ?? []
+        #expect(replies.map { $0["id"] } == (0..<count).map { JSON?.some(.int($0)) })
+        #expect(replies.map { $0["result"]?["with"]?["runId"] } == (0..<count).map { JSON?.some(.string("r\($0)")) })
+        #expect(service.calls.count == count)
+    }
+
     @Test func onlyNotificationsIs204WithNoBody() async throws {
         let service = FakeRunAPI()
         let single = try await call(#"{"jsonrpc": "2.0", "method": "runs/submit", "params": {"flowId": "f", "inputs": []}}"#, service)
