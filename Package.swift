@@ -91,8 +91,8 @@ let package = Package(
                 "NodalService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            resources: [.copy("openapi.json")]
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // A client of the REST API. Only JSON and AsyncHTTPClient: no engine, no server.
         .target(
