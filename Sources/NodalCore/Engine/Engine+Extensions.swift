@@ -2,8 +2,21 @@ import NodalJSON
 import FoundationEssentials
 
 /// The engine as the blobs and runs extensions of its plugins' calls reach it (`ExtensionHost`):
-/// sub-runs, started by `runs.submit` and kept in `subRuns`.
+/// sub-runs, started by `runs.submit` and kept in `subRuns`, or handed to the run service
+/// installed as their host (`installSubRunHost`). Either way a plugin reaches only the runs under
+/// its own run's root.
 extension Engine: ExtensionHost {
+    /// Makes `host` keep the runs plugins submit from now on (a run service does, so they are its
+    /// runs). Runs submitted before stay in this engine's memory.
+    package func installSubRunHost(_ host: any SubRunHost) {
+        subRuns.install(host)
+    }
+
+    /// Goes back to keeping submitted runs in memory, if `host` is the one installed.
+    package func uninstallSubRunHost(_ host: any SubRunHost) {
+        subRuns.uninstall(host)
+    }
+
     /// `options` with this engine as the one its native calls' extensions reach; every run the
     /// engine starts goes through here.
     func withExtensions(_ options: RunOptions) -> RunOptions {
@@ -13,6 +26,15 @@ extension Engine: ExtensionHost {
     }
 
     func submitRun(_ request: JSON, caller: CallerRun) async throws(ExtensionError) -> (runID: String, wait: Bool) {
+        if let host = subRuns.host {
+            let submitted = try await host.submitRun(request, caller: caller)
+            // As a sub-run in memory is, the hosted one is cancelled with the run that submitted it.
+            caller.cancellation.onCancel { [weak host] in
+                guard let host else { return }
+                Task { _ = await host.cancelRun(id: submitted.runID, caller: caller) }
+            }
+            return submitted
+        }
         let submit = try SubmitRequest(request)
         guard caller.depth < Limits.nesting else {
             throw ExtensionError("SUBRUNS_TOO_DEEP", "submit: run \(caller.runID) is \(caller.depth) sub-runs deep, and sub-runs nest at most \(Limits.nesting) deep (does a flow submit itself?)")
@@ -82,17 +104,41 @@ extension Engine: ExtensionHost {
         throw ExtensionError("BLOB_NOT_FOUND", "submit: no blob with id \(id) in \(places); store the flow first (blobs.put_json with type \"flow\", or /builtin/put_blob)")
     }
 
-    func waitForRun(id: String, orUntilCancelled tokens: [CancellationToken]) {
-        subRuns.run(id: id)?.wait(orUntilCancelled: tokens)
+    func waitForRun(id: String, caller: CallerRun, orUntilCancelled tokens: [CancellationToken]) {
+        if let host = subRuns.host {
+            caller.pool.blockingWait {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await host.waitForRun(id: id, caller: caller) }
+                    group.addTask { await TokenWait.untilAnyCancelled(tokens) }
+                    await group.next()
+                    group.cancelAll()
+                }
+            }
+            return
+        }
+        subRun(id, of: caller)?.wait(orUntilCancelled: tokens)
     }
 
-    func runStatus(id: String, includeResults: Bool, order: ResultOrder) -> JSON? {
-        subRuns.run(id: id)?.status(includeResults: includeResults, order: order)
+    func runStatus(id: String, caller: CallerRun, includeResults: Bool, order: ResultOrder) -> JSON? {
+        if let host = subRuns.host {
+            return caller.pool.blockingWait { await host.runStatus(id: id, caller: caller, includeResults: includeResults, order: order) }
+        }
+        return subRun(id, of: caller)?.status(includeResults: includeResults, order: order)
     }
 
-    func cancelRun(id: String) -> Bool {
-        guard let run = subRuns.run(id: id) else { return false }
+    func cancelRun(id: String, caller: CallerRun) -> Bool {
+        if let host = subRuns.host {
+            return caller.pool.blockingWait { await host.cancelRun(id: id, caller: caller) }
+        }
+        guard let run = subRun(id, of: caller) else { return false }
         run.cancel()
         return true
+    }
+
+    /// The sub-run in memory with this id, if it is under the caller's root: another chain's runs
+    /// are not there as far as the caller can tell.
+    private func subRun(_ id: String, of caller: CallerRun) -> SubRun? {
+        guard let run = subRuns.run(id: id), run.rootRunID == caller.rootRunID else { return nil }
+        return run
     }
 }

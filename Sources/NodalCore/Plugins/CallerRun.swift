@@ -2,22 +2,22 @@ import NodalJSON
 
 /// The run a native call belongs to, as the blobs and runs extensions need it: where its blobs
 /// go, what its sub-runs are tied to, and the engine that runs it. One per run (`FlowRun`), shared
-/// by its calls.
-final class CallerRun: Sendable {
-    let runID: String
+/// by its calls. A run service that hosts sub-runs (`SubRunHost`) reads it too.
+package final class CallerRun: Sendable {
+    package let runID: String
     /// The top of the chain of parents: `runID` itself for a run started from outside.
-    let rootRunID: String
+    package let rootRunID: String
     /// How many sub-runs deep the run is: 0 for a run started from outside.
-    let depth: Int
+    package let depth: Int
     /// The run's store (`RunOptions.store`); nil when it has none (blobs then go to the engine's
     /// memory).
-    let store: (any RunStore)?
+    package let store: (any RunStore)?
     /// The run's own token, raised when the run is canceled or stops on a failure: the run's
     /// sub-runs are canceled with it.
-    let cancellation: CancellationToken
+    package let cancellation: CancellationToken
     /// The engine's blocking-call pool: a call that waits on a sub-run has a thread started in
     /// its place there.
-    let pool: BlockingCallPool
+    package let pool: BlockingCallPool
     let host: any ExtensionHost
 
     init(
@@ -45,17 +45,20 @@ protocol ExtensionHost: AnyObject, Sendable {
     /// `caller`. Returns the new run's id and whether the request asked to wait.
     func submitRun(_ request: JSON, caller: CallerRun) async throws(ExtensionError) -> (runID: String, wait: Bool)
     /// Parks the calling thread until run `id` finished or one of `tokens` is cancelled; returns
-    /// at once for an id no run has.
+    /// at once for an id no run of `caller`'s chain has.
     @available(*, noasync, message: "parks the calling thread")
-    func waitForRun(id: String, orUntilCancelled tokens: [CancellationToken])
-    /// The run's status as the runs extension replies it; nil when no run has this id.
-    func runStatus(id: String, includeResults: Bool, order: ResultOrder) -> JSON?
-    /// Asks run `id` to stop. False when no run has this id.
-    func cancelRun(id: String) -> Bool
+    func waitForRun(id: String, caller: CallerRun, orUntilCancelled tokens: [CancellationToken])
+    /// The run's status as the runs extension replies it; nil when no run of `caller`'s chain (the
+    /// runs under the same root) has this id: a plugin reaches no other run.
+    @available(*, noasync, message: "may park the calling thread")
+    func runStatus(id: String, caller: CallerRun, includeResults: Bool, order: ResultOrder) -> JSON?
+    /// Asks run `id` to stop. False when no run of `caller`'s chain has this id.
+    @available(*, noasync, message: "may park the calling thread")
+    func cancelRun(id: String, caller: CallerRun) -> Bool
 }
 
 /// The order of a run status's `results` (Stepflow's `resultOrder`).
-enum ResultOrder: String, Sendable {
+package enum ResultOrder: String, Sendable {
     /// Item 0 first.
     case byIndex
     /// The order the items finished in.
@@ -63,20 +66,20 @@ enum ResultOrder: String, Sendable {
 }
 
 /// Why an extension refused a request: the `{code, message}` reply of NODAL_ERROR.
-struct ExtensionError: Error, Sendable, Hashable, CustomStringConvertible {
-    var code: String
-    var message: String
+package struct ExtensionError: Error, Sendable, Hashable, CustomStringConvertible {
+    package var code: String
+    package var message: String
 
-    init(_ code: String, _ message: String) {
+    package init(_ code: String, _ message: String) {
         self.code = code
         self.message = message
     }
 
     var json: JSON { ["code": .string(code), "message": .string(message)] }
-    var description: String { "\(code): \(message)" }
+    package var description: String { "\(code): \(message)" }
 
     /// The request names a field wrongly (or not at all).
-    static func invalidRequest(_ function: String, _ message: String) -> ExtensionError {
+    package static func invalidRequest(_ function: String, _ message: String) -> ExtensionError {
         ExtensionError("INVALID_REQUEST", "\(function): \(message)")
     }
 }

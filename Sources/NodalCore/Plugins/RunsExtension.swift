@@ -82,11 +82,11 @@ enum RunsExtension {
                 try waitFor(runID, live, run, "submit")
             } catch {
                 // The reply is an error, so nothing may be left running (the header's rule).
-                _ = host.cancelRun(id: runID)
+                _ = host.cancelRun(id: runID, caller: run)
                 throw error
             }
         }
-        guard let status = host.runStatus(id: runID, includeResults: wait, order: .byIndex) else {
+        guard let status = host.runStatus(id: runID, caller: run, includeResults: wait, order: .byIndex) else {
             throw ExtensionError("RUN_NOT_FOUND", "submit: run \(runID) was forgotten before its status was read")
         }
         return status
@@ -109,9 +109,9 @@ enum RunsExtension {
             throw ExtensionError.invalidRequest("get", "'resultOrder' must be \"byIndex\" or \"byCompletion\", not \(other.typeName)")
         }
         if wait && live.nonBlocking { throw waitRefused(live, "get") }
-        guard run.host.runStatus(id: runID, includeResults: false, order: order) != nil else { throw notFound(runID, "get") }
+        guard run.host.runStatus(id: runID, caller: run, includeResults: false, order: order) != nil else { throw notFound(runID, "get") }
         if wait { try waitFor(runID, live, run, "get") }
-        guard let status = run.host.runStatus(id: runID, includeResults: includeResults, order: order) else {
+        guard let status = run.host.runStatus(id: runID, caller: run, includeResults: includeResults, order: order) else {
             throw notFound(runID, "get")
         }
         return status
@@ -120,7 +120,7 @@ enum RunsExtension {
     private static func cancel(_ live: ExtensionCall, _ run: CallerRun, _ request: JSONObject) throws(ExtensionError) -> JSON {
         try checkKeys(request, known: ["runId", "observability"], function: "cancel")
         let runID = try self.runID(request, function: "cancel")
-        guard run.host.cancelRun(id: runID), let status = run.host.runStatus(id: runID, includeResults: false, order: .byIndex) else {
+        guard run.host.cancelRun(id: runID, caller: run), let status = run.host.runStatus(id: runID, caller: run, includeResults: false, order: .byIndex) else {
             throw notFound(runID, "cancel")
         }
         return status
@@ -133,7 +133,7 @@ enum RunsExtension {
         // raises the run's, which the step's does not hear of, so both are watched.
         var tokens = [run.cancellation]
         if let token = live.cancellation, token !== run.cancellation { tokens.append(token) }
-        guard run.pool.withCompensation({ run.host.waitForRun(id: runID, orUntilCancelled: tokens) }) != nil else {
+        guard run.pool.withCompensation({ run.host.waitForRun(id: runID, caller: run, orUntilCancelled: tokens) }) != nil else {
             throw tooManyWaits(function, run.pool)
         }
     }

@@ -13,6 +13,21 @@ final class SubRunRegistry: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Where submitted runs go instead of this registry, when one is installed (a run service).
+    private let installedHost = Mutex<(any SubRunHost)?>(nil)
+
+    var host: (any SubRunHost)? { installedHost.withLock { $0 } }
+
+    func install(_ host: (any SubRunHost)?) {
+        installedHost.withLock { $0 = host }
+    }
+
+    /// Takes `host` out, if it is the one installed.
+    func uninstall(_ host: any SubRunHost) {
+        installedHost.withLock { installed in
+            if installed === host { installed = nil }
+        }
+    }
 
     func add(_ run: SubRun) {
         state.withLock { $0.runs[run.id] = run }

@@ -2,22 +2,21 @@ import NodalJSON
 
 /// A `runs.submit` request, checked field by field (include/nodal.h, "Runs"; Stepflow's
 /// `runs/submit`). Every refusal names the field.
-struct SubmitRequest {
+/// A run service hosting sub-runs (`SubRunHost`) reads them with it too.
+package struct SubmitRequest {
     /// The flow's blob id, as 64 lowercase hex digits.
-    var flowID: String
-    var inputs: [JSON]
-    var wait: Bool
+    package var flowID: String
+    package var inputs: [JSON]
+    package var wait: Bool
     /// Items at once; nil: all of them.
-    var maxConcurrency: Int?
+    package var maxConcurrency: Int?
     /// Per step id: `{timeoutSecs?, onError?}`, checked against the flow by `stepOverrides(for:)`.
-    var overrides: [(step: String, value: JSON)]
-    var variables: [String: JSON]
+    package var overrides: [(step: String, value: JSON)]
+    package var variables: [String: JSON]
 
     static let knownKeys = ["flowId", "inputs", "wait", "maxConcurrency", "overrides", "variables", "observability"]
-    /// What an override may change: what Nodal's `StepOverride` holds.
-    static let overrideKeys = ["timeoutSecs", "onError"]
 
-    init(_ request: JSON) throws(ExtensionError) {
+    package init(_ request: JSON) throws(ExtensionError) {
         guard case .object(let object) = request else {
             throw .invalidRequest("submit", "the request must be a JSON object, not \(request.typeName)")
         }
@@ -59,39 +58,13 @@ struct SubmitRequest {
         }
     }
 
-    /// The overrides as the run takes them. A step the flow does not have, a key Nodal cannot
-    /// override, or a value the flow format would refuse is refused, naming the override.
-    func stepOverrides(for flow: Flow) throws(ExtensionError) -> [String: StepOverride] {
-        var result: [String: StepOverride] = [:]
-        for (step, value) in overrides {
-            let field = "overrides.\(RunsExtension.shown(step))"
-            // A step of a sub-flow step is named after it: `review.decision`.
-            let outer = String(step.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)[0])
-            guard flow.stepIndexes[step] != nil || (step.contains(".") && flow.stepIndexes[outer].map({ flow.steps[$0].subflow != nil }) == true) else {
-                throw .invalidRequest("submit", "'\(field)': the flow has no step '\(RunsExtension.shown(step))' (steps: \(flow.stepIDs.prefix(20).map { DisplayText.escaped($0) }.joined(separator: ", ")))")
-            }
-            guard case .object(let object) = value else {
-                throw .invalidRequest("submit", "'\(field)' must be an object {timeoutSecs?, onError?}, not \(value.typeName)")
-            }
-            for key in object.keys where !Self.overrideKeys.contains(key) {
-                throw .invalidRequest("submit", "'\(field).\(RunsExtension.shown(key))' cannot be overridden: Nodal overrides a step's timeoutSecs and onError only")
-            }
-            // Read as a one-step flow reads them, so the checks and messages are the flow format's.
-            var document: JSONObject = ["id": .string(step), "component": "/builtin/noop"]
-            if let timeout = object["timeoutSecs"] { document["timeout"] = timeout }
-            if let onError = object["onError"] { document["onError"] = onError }
-            let parsed: FlowStep
-            do {
-                parsed = try Flow(document: ["steps": .array([.object(document)]), "output": .null]).steps[0]
-            } catch {
-                let key = error.field.map { $0 == "timeout" ? "timeoutSecs" : $0 } ?? ""
-                throw .invalidRequest("submit", "'\(field)\(key.isEmpty ? "" : "." + key)': \(error.message)")
-            }
-            result[step] = StepOverride(
-                timeout: parsed.timeout.map { .clampedSeconds($0) },
-                onError: object["onError"] == nil ? nil : parsed.onError)
+    /// The overrides as the run takes them (`StepOverrideRequest`, which the run service shares).
+    package func stepOverrides(for flow: Flow) throws(ExtensionError) -> [String: StepOverride] {
+        do {
+            return try StepOverrideRequest.parse(overrides, for: flow)
+        } catch {
+            throw .invalidRequest("submit", error.message)
         }
-        return result
     }
 }
 

@@ -1,0 +1,205 @@
+public import NodalCore
+public import ServiceLifecycle
+import NodalJSON
+import FoundationEssentials
+import Synchronization
+
+/// The run service: Stepflow's runs (one stored flow over a list of items, each item an ordinary
+/// run of the engine with its own record and checkpoints) behind the `RunAPI` the HTTP server
+/// calls, tracked in memory while they go and read back from the store after, so a restart loses
+/// nothing (README: The run service).
+///
+/// As a swift-service-lifecycle `Service`, `run()` first picks up the runs a previous process left
+/// going, then serves until graceful shutdown, when it refuses new runs, lets in-flight steps
+/// finish for `ServiceLimits.drainTimeout` and stops: runs that did not end stay `running` in the
+/// store, and the next start goes on with them. `shutdown()` does the same without a service group.
+public final class RunService: RunAPI, Service {
+    let engine: Engine
+    let store: any ServiceRunStorage
+    public let limits: ServiceLimits
+    let grants: InputGrants
+    /// What waits (`wait`, `timeoutSecs`) and the drain at shutdown are measured on.
+    let clock: any Clock<Duration>
+    /// Raised when shutdown begins: no item starts after it.
+    let draining = CancellationToken()
+    let state = Mutex(State())
+    /// Flows read from their blobs, by id, so a run of a stored flow does not parse it again.
+    let flows = FlowCache(capacity: 64)
+    /// Makes the runs plugins submit from this service's runs runs of this service.
+    let subRunHost = ServiceSubRuns()
+
+    struct State {
+        /// Runs in memory: every run not ended, and the last `finishedRunsKept` that ended.
+        var runs: [String: LiveRun] = [:]
+        /// Ended runs in memory, oldest first, from `finishedHead`.
+        var finished: [String] = []
+        var finishedHead = 0
+        var shuttingDown = false
+        /// Item work in flight (a run's window of items, a resumed item), for shutdown to wait on.
+        var work: Set<Int> = []
+        var idleWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWork = 0
+        var recovered = false
+    }
+
+    /// - Parameters:
+    ///   - engine: runs the items; its plugins are the service's components.
+    ///   - store: where runs, items, checkpoints and flows live; one of Nodal's stores (it must keep
+    ///     service runs: `InMemoryRunStore`, `SQLiteRunStore`).
+    ///   - limits: how much the service takes on (documented defaults).
+    ///   - grants: which file inputs given by URI are read besides `data:` URIs.
+    ///   - clock: what waits are measured on; tests pass one they advance.
+    public init(
+        engine: Engine, store: any RunStore, limits: ServiceLimits = .default, grants: InputGrants = InputGrants(),
+        clock: any Clock<Duration> = ContinuousClock()
+    ) throws {
+        guard let serviceStore = store as? any ServiceRunStorage else {
+            throw ServiceError(
+                status: 500, code: "STORE_UNSUPPORTED",
+                "the run service needs a store that keeps service runs (InMemoryRunStore or SQLiteRunStore), not \(type(of: store))")
+        }
+        self.engine = engine
+        self.store = serviceStore
+        self.limits = limits
+        self.grants = grants
+        self.clock = clock
+        subRunHost.service = self
+        engine.installSubRunHost(subRunHost)
+    }
+
+    // MARK: Service
+
+    /// Recovers the runs a previous process left going, serves until graceful shutdown, then
+    /// shuts down (`shutdown()`).
+    public func run() async throws {
+        await recover()
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    /// Refuses new runs (503 `SHUTTING_DOWN`), lets the steps in flight finish and checkpoint for
+    /// up to `drainTimeout`, cancels what is left and returns. Runs that did not end stay
+    /// `running` in the store, for the next start to go on with. Calling it again does nothing.
+    public func shutdown() async {
+        let first = state.withLock { state -> Bool in
+            defer { state.shuttingDown = true }
+            return !state.shuttingDown
+        }
+        guard first else { return }
+        draining.cancel()
+        engine.uninstallSubRunHost(subRunHost)
+        let drained = await waitForWork(upTo: limits.drainTimeout)
+        if !drained {
+            // What is still going after the drain is cancelled; its items stay unfinished in the
+            // store (their checkpoints kept), so a restart resumes them.
+            for run in state.withLock({ Array($0.runs.values) }) where run.status == .running { run.token.cancel() }
+            _ = await waitForWork(upTo: nil)
+        }
+        for run in state.withLock({ Array($0.runs.values) }) { run.journal.finish() }
+    }
+
+    var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
+
+    // MARK: Work
+
+    /// Runs `body` as tracked work: shutdown waits for it.
+    func track(_ body: @escaping @Sendable () async -> Void) {
+        state.withLock { current in
+            let key = current.nextWork
+            current.nextWork += 1
+            current.work.insert(key)
+            Task { [self] in
+                await body()
+                let idle = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                    state.work.remove(key)
+                    guard state.work.isEmpty else { return [] }
+                    defer { state.idleWaiters = [:] }
+                    return Array(state.idleWaiters.values)
+                }
+                for waiter in idle { waiter.resume() }
+            }
+        }
+    }
+
+    /// Returns once no tracked work is left, or the task is cancelled.
+    private func waitUntilIdle() async {
+        let key = state.withLock { state in
+            defer { state.nextWork += 1 }
+            return state.nextWork
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if state.work.isEmpty || Task.isCancelled { return true }
+                    state.idleWaiters[key] = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.idleWaiters.removeValue(forKey: key) }?.resume()
+        }
+    }
+
+    /// Waits until no tracked work is left, or `limit` passed on the service's clock. Returns
+    /// whether the work all ended.
+    private func waitForWork(upTo limit: Duration?) async -> Bool {
+        guard let limit else {
+            await waitUntilIdle()
+            return true
+        }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask { [self] in
+                await waitUntilIdle()
+                return !Task.isCancelled
+            }
+            group.addTask { [clock] in
+                try? await clock.sleep(for: limit)
+                return false
+            }
+            let first = await group.next() ?? true
+            group.cancelAll()
+            return first
+        }
+    }
+
+    // MARK: Runs in memory
+
+    func liveRun(_ id: String) -> LiveRun? { state.withLock { $0.runs[id] } }
+
+    /// Runs that are running now (paused ones do not count against `maxLiveRuns`).
+    var runningCount: Int { state.withLock { state in state.runs.values.count { $0.status == .running } } }
+
+    /// Keeps a new or recovered run in memory.
+    func add(_ run: LiveRun) {
+        state.withLock { $0.runs[run.id] = run }
+    }
+
+    /// An ended run stays in memory among the last `finishedRunsKept`; older ones are read back
+    /// from the store from now on.
+    func ended(_ run: LiveRun) {
+        state.withLock { state in
+            state.finished.append(run.id)
+            while state.finished.count - state.finishedHead > limits.finishedRunsKept {
+                // Ended runs never go on again: from now on this one is read from the store.
+                state.runs[state.finished[state.finishedHead]] = nil
+                state.finishedHead += 1
+            }
+            if state.finishedHead > 1024, state.finishedHead * 2 > state.finished.count {
+                state.finished.removeFirst(state.finishedHead)
+                state.finishedHead = 0
+            }
+        }
+    }
+
+    func forget(_ id: String) {
+        _ = state.withLock { $0.runs.removeValue(forKey: id) }
+    }
+
+    /// 503 while shutting down.
+    func refuseIfShuttingDown() throws(ServiceError) {
+        if isShuttingDown {
+            throw ServiceError(status: 503, code: "SHUTTING_DOWN", "the server is shutting down and takes no new runs; retry once it is back")
+        }
+    }
+}

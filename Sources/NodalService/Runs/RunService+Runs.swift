@@ -1,0 +1,141 @@
+import NodalCore
+public import NodalJSON
+import FoundationEssentials
+
+/// `POST /runs`, `GET /runs/{id}`, `GET /runs`, `DELETE /runs/{id}`, `POST /runs/{id}/cancel`.
+extension RunService {
+    static let createRunKeys = ["flowId", "input", "overrides", "variables", "maxConcurrency", "wait", "timeoutSecs"]
+
+    public func createRun(_ request: JSON) async throws(ServiceError) -> JSON {
+        let object = try RequestFields.object(request, known: Self.createRunKeys, what: "request")
+        let wait = try RequestFields.flag(object, "wait") ?? false
+        let timeout = try RequestFields.timeout(object, maximum: limits.maxWait)
+        let plan = try await prepareRun(object, itemsKey: "input")
+        let run = try await start(plan)
+        guard wait else { return ["summary": RunShapes.summary(run.header)] }
+        await settled(run, within: timeout ?? limits.defaultWait)
+        let view = run.view
+        var reply: JSONObject = ["summary": RunShapes.summary(view.header)]
+        if view.header.status != .running { reply["results"] = RunShapes.items(view, byCompletion: false) }
+        return .object(reply)
+    }
+
+    public func run(id: String, wait: Bool, timeout: Duration?) async throws(ServiceError) -> JSON {
+        if let timeout { _ = try RequestFields.waitDuration(RequestFields.seconds(timeout), "timeoutSecs", maximum: limits.maxWait) }
+        if wait, let run = liveRun(id) { await settled(run, within: timeout ?? limits.defaultWait) }
+        let view = try await view(of: try await findRun(id))
+        let flow = try? await runFlowValue(view.header)
+        return ["summary": RunShapes.summary(view.header), "steps": RunShapes.steps(view, itemIndex: nil, flow: flow)]
+    }
+
+    public func listRuns(_ query: RunQuery) async throws(ServiceError) -> JSON {
+        var filter = ServiceRunFilter(flowName: query.flowName, parentRunID: query.parentRunID, rootRunID: query.rootRunID)
+        if let status = query.status, status != "EXECUTION_STATUS_UNSPECIFIED" {
+            if status == "EXECUTION_STATUS_RECOVERY_FAILED" { return ["runs": []] }
+            guard let known = WireNames.status(fromExecutionStatus: status) else {
+                throw .invalidField("status", "'status' must be one of EXECUTION_STATUS_RUNNING, _COMPLETED, _FAILED, _CANCELLED, _PAUSED, not \"\(RequestFields.shown(status))\"")
+            }
+            filter.status = known
+        }
+        filter.rootsOnly = query.rootsOnly ?? false
+        if let depth = query.maxDepth {
+            guard depth >= 0 else { throw .invalidField("maxDepth", "'maxDepth' must be 0 or more, not \(depth)") }
+            filter.maxDepth = depth
+        }
+        if let limit = query.limit {
+            guard (1...1000).contains(limit) else { throw .invalidField("limit", "'limit' must be from 1 to 1000, not \(limit)") }
+            filter.limit = limit
+        }
+        if let offset = query.offset {
+            guard offset >= 0 else { throw .invalidField("offset", "'offset' must be 0 or more, not \(offset)") }
+            filter.offset = offset
+        }
+        let records: [ServiceRunRecord]
+        do {
+            records = try await store.listServiceRuns(filter)
+        } catch {
+            throw Self.storeFailed("list runs", error)
+        }
+        // A run in memory has fresher counts than its record.
+        return ["runs": .array(records.map { RunShapes.summary(liveRun($0.id)?.header ?? RunHeader($0)) })]
+    }
+
+    public func deleteRun(id: String) async throws(ServiceError) -> JSON {
+        let found = try await findRun(id)
+        if case .live(let run) = found {
+            switch run.status {
+            case .running:
+                throw ServiceError(status: 409, code: "RUN_ACTIVE", "run \(id) is still running; cancel it first (POST /runs/\(id)/cancel)", field: "runId")
+            case .paused:
+                // A paused run holds nothing but its answer's place: deleting it cancels it.
+                run.cancel()
+                await settle(run)
+            case .success, .failed, .canceled:
+                break
+            }
+        }
+        do {
+            try await store.deleteServiceRun(id: id)
+        } catch {
+            throw Self.storeFailed("delete run \(id)", error)
+        }
+        forget(id)
+        return [:]
+    }
+
+    public func cancelRun(id: String) async throws(ServiceError) -> JSON {
+        let found = try await findRun(id)
+        guard case .live(let run) = found else {
+            // Ended: nothing to cancel.
+            return ["summary": RunShapes.summary(try await view(of: found).header)]
+        }
+        if run.cancel() {
+            // Not-started and paused items ended at once; items in flight end as their runs see
+            // the token (a blocking call past its grace period is abandoned), so this is short.
+            await settle(run)
+            await settled(run, within: limits.drainTimeout)
+        }
+        return ["summary": RunShapes.summary(run.header)]
+    }
+
+    // MARK: Waiting
+
+    /// Returns once the run ended or paused, or `timeout` passed on the service's clock.
+    func settled(_ run: LiveRun, within timeout: Duration) async {
+        guard run.status == .running else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await run.waitUntilSettled() }
+            group.addTask { [clock] in try? await clock.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    // MARK: Finding runs
+
+    enum FoundRun {
+        case live(LiveRun)
+        case stored(ServiceRunRecord)
+    }
+
+    /// The run in memory, else in the store; 404 `RUN_NOT_FOUND` when neither has it.
+    func findRun(_ id: String) async throws(ServiceError) -> FoundRun {
+        if let run = liveRun(id) { return .live(run) }
+        let record: ServiceRunRecord?
+        do {
+            record = try await store.serviceRun(id: id)
+        } catch {
+            throw Self.storeFailed("read run \(RequestFields.shown(id))", error)
+        }
+        guard let record else {
+            throw .notFound("RUN_NOT_FOUND", "no run with id \"\(RequestFields.shown(id))\"", field: "runId")
+        }
+        return .stored(record)
+    }
+
+    /// The flow a run ran, for step indexes; nil when its blob is gone.
+    func runFlowValue(_ header: RunHeader) async throws(ServiceError) -> Flow {
+        if let run = liveRun(header.id) { return run.flow }
+        return try await loadFlow(header.flowID, field: "flowId").flow
+    }
+}
