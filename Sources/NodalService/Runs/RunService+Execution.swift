@@ -109,7 +109,9 @@ extension RunService {
     func itemOptions(_ run: LiveRun, _ index: Int) -> RunOptions {
         RunOptions(
             runID: "\(run.id)-\(index)", variables: run.request.variables, cancellation: run.token,
-            onEvent: { [run] event in run.record(event, item: index) }, stepOverrides: run.overrides, store: store)
+            onEvent: { [run] event in run.record(event, item: index) }, stepOverrides: run.overrides, store: store,
+            // At shutdown an item starts no new step; the ones running finish and checkpoint.
+            drain: draining)
     }
 
     /// Runs one item (or goes on with it from its checkpoints, answering `values` when it waits
@@ -136,7 +138,8 @@ extension RunService {
     private func resumeItem(_ run: LiveRun, _ index: Int, values: [String: JSON], options: RunOptions) async -> ItemOutcome {
         let itemRunID = "\(run.id)-\(index)"
         do {
-            return ItemOutcome(try await engine.resume(runID: itemRunID, store: store, values: values, options: options))
+            // The flow from its blob: a service run has no flow file to read it again from.
+            return ItemOutcome(try await engine.resume(runID: itemRunID, store: store, values: values, options: options, flow: run.flow))
         } catch let error as ResumeError {
             switch error.kind {
             case .alreadySucceeded:
