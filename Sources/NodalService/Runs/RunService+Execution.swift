@@ -168,7 +168,7 @@ extension RunService {
         guard let (status, completedAt) = run.settle() else { return }
         // Nothing else is journaled for a run that settled: its `run_completed` comes next.
         let last = run.journal.events.last?.sequence ?? (run.journal.firstSequence - 1)
-        let record = run.record(lastSequence: status == .paused ? last : last + 1, status: status, completedAt: completedAt)
+        let record = run.record(lastSequence: status == .paused ? last : last &+ 1, status: status, completedAt: completedAt)
         await run.writes.run { [store, engine] in
             do {
                 try await store.putServiceRun(record)
