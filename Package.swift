@@ -106,6 +106,7 @@ let package = Package(
             name: "nodal",
             dependencies: [
                 "Nodal",
+                "NodalService",
                 "NodalServer",
                 "NodalClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,3 +1,5 @@
+public import NodalService
+
 /// Where `nodal serve` listens and what it accepts (README: The run service).
 public struct ServerConfiguration: Sendable, Hashable {
     /// 127.0.0.1 unless told otherwise: anything else needs a token.
@@ -11,6 +13,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// How long an event stream may stay silent before the server writes a `: keepalive` comment,
     /// so proxies that drop idle connections keep it open.
     public var eventKeepalive: Duration
+    /// The run service's limits, which the served OpenAPI document states (the service enforces
+    /// them): give the ones the service was made with.
+    public var serviceLimits: ServiceLimits
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 7837
@@ -19,13 +24,14 @@ public struct ServerConfiguration: Sendable, Hashable {
 
     public init(
         host: String = defaultHost, port: Int = defaultPort, token: String? = nil, maxBodyBytes: Int = defaultMaxBodyBytes,
-        eventKeepalive: Duration = defaultEventKeepalive
+        eventKeepalive: Duration = defaultEventKeepalive, serviceLimits: ServiceLimits = .default
     ) {
         self.host = host
         self.port = port
         self.token = token
         self.maxBodyBytes = maxBodyBytes
         self.eventKeepalive = eventKeepalive
+        self.serviceLimits = serviceLimits
     }
 
     /// Whether `host` is a loopback address, the only kind that may be bound without a token.

@@ -122,3 +122,42 @@ enum OpenAPIDocumentText {
 extension String {
     var prefixedWithSlash: String { hasPrefix("/") ? self : "/" + self }
 }
+
+/// The served document carries this server's limits where the template marks them.
+@Suite struct OpenAPILimitsTests {
+    @Test func theServedDocumentStatesTheServersLimits() async throws {
+        var limits = ServiceLimits.default
+        limits.maxWait = .seconds(90)
+        limits.maxItemsPerRun = 12
+        let text = try await withRouter(configuration: ServerConfiguration(serviceLimits: limits)) { client in
+            try await client.send(.get, "/api/v1/openapi.json").text
+        }
+        #expect(!text.contains("x-nodal-limit"))
+        let document = try JSON(parsing: text)
+        let createRun = document["components"]?["schemas"]?["CreateRunRequest"]?["properties"]
+        #expect(createRun?["input"]?["maxItems"] == 12)
+        #expect(createRun?["timeoutSecs"]?["anyOf"]?[0]?["maximum"] == 90)
+        let pattern = try #require(createRun?["timeoutSecs"]?["anyOf"]?[1]?["pattern"]?.stringValue)
+        #expect(try Regex(pattern).wholeMatch(in: "90.0") != nil)
+        #expect(try Regex(pattern).wholeMatch(in: "90.5") == nil)
+        let getRun = document["paths"]?["/runs/{runId}"]?["get"]?["parameters"]?.arrayValue?.first { $0["name"] == "timeoutSecs" }
+        #expect(getRun?["schema"]?["pattern"]?.stringValue == DecimalRange.pattern(upTo: 90, fractions: false))
+    }
+
+    @Test(arguments: [0, 1, 9, 10, 99, 100, 300, 3600, 10_000, 86_399])
+    func decimalRangeMatchesExactlyTheNumbersUpToTheMaximum(_ maximum: Int) throws {
+        let whole = try Regex(DecimalRange.pattern(upTo: maximum, fractions: false))
+        let fractional = try Regex(DecimalRange.pattern(upTo: maximum, fractions: true))
+        let probes = Set(Array(0...120) + [maximum - 1, maximum, maximum + 1, maximum * 10, maximum + 100].filter { $0 >= 0 })
+        for number in probes {
+            #expect((String(number).wholeMatch(of: whole) != nil) == (number <= maximum), "\(number) against \(maximum)")
+            #expect(("00" + String(number)).wholeMatch(of: whole) != nil || number > maximum)
+            #expect(((String(number) + ".5").wholeMatch(of: fractional) != nil) == (number < maximum), "\(number).5 against \(maximum)")
+            #expect(((String(number) + ".0").wholeMatch(of: fractional) != nil) == (number <= maximum))
+            #expect((String(number) + ".5").wholeMatch(of: whole) == nil)
+        }
+        for text in ["", "-1", "1e3", " 1", "1.", ".5", "0x1"] {
+            #expect(text.wholeMatch(of: fractional) == nil, "\(text)")
+        }
+    }
+}

@@ -8,6 +8,6 @@ package enum ServerRoutes {
 
     package static func all(service: any RunAPI, configuration: ServerConfiguration, clock: any Clock<Duration>) -> [ServerRoute] {
         flows(service) + runs(service) + events(service, keepalive: configuration.eventKeepalive, clock: clock) + blobs(service)
-            + self.service(service) + jsonRPC(service)
+            + self.service(service, limits: configuration.serviceLimits) + jsonRPC(service)
     }
 }

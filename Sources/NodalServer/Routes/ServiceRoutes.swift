@@ -3,8 +3,9 @@ import NodalService
 
 extension ServerRoutes {
     /// `GET /components`, `GET /health` and `GET /openapi.json`.
-    static func service(_ service: any RunAPI) -> [ServerRoute] {
-        [
+    static func service(_ service: any RunAPI, limits: ServiceLimits) -> [ServerRoute] {
+        let document = ByteBuffer(string: OpenAPIDocument.served(limits: limits))
+        return [
             ServerRoute(.get, "/components") { request async throws(ServiceError) in
                 let excludeSchemas = try request.query().bool("excludeSchemas") ?? false
                 return .json(try await service.components(excludeSchemas: excludeSchemas))
@@ -15,7 +16,7 @@ extension ServerRoutes {
             ServerRoute(.get, "/openapi.json") { _ async throws(ServiceError) in
                 var headers: HTTPFields = [:]
                 headers[.contentType] = "application/json"
-                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: document))
             },
         ]
     }

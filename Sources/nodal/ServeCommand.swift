@@ -1,0 +1,146 @@
+import ArgumentParser
+import Logging
+import Nodal
+import NodalServer
+import NodalService
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the run service: Stepflow's REST API and JSON-RPC under /api/v1, over the run store.",
+        discussion: """
+            Listens on 127.0.0.1:7837 unless told otherwise and prints `nodal serve: listening on http://HOST:PORT` on \
+            standard error once it does (with the real port when --port 0 asked for a free one). Listening on any other \
+            address needs a token (--token-file or NODAL_TOKEN), which every route but /api/v1/health then checks. \
+            SIGTERM or SIGINT stops it gracefully: it stops accepting, ends waits and event streams, lets running steps \
+            finish and checkpoint for up to --drain-timeout, and exits 0; the next start resumes the runs that did not end.
+            """)
+
+    @Option(help: "The address to listen on. Anything but a loopback address needs a token.")
+    var host = ServerConfiguration.defaultHost
+
+    @Option(help: "The port to listen on; 0 picks a free one (printed).")
+    var port = ServerConfiguration.defaultPort
+
+    @Option(name: .customLong("token-file"), help: ArgumentHelp("A file holding the bearer token clients must send (Authorization: Bearer TOKEN). Default: $NODAL_TOKEN.", valueName: "FILE"))
+    var tokenFile: String?
+
+    @Option(name: .customLong("max-body-bytes"), help: "The largest request body, in bytes (larger: 413).")
+    var maxBodyBytes = ServerConfiguration.defaultMaxBodyBytes
+
+    @Option(name: .customLong("max-items"), help: "The most items one run may have (more: 413, naming the input).")
+    var maxItems = ServiceLimits.default.maxItemsPerRun
+
+    @Option(name: .customLong("max-wait"), help: "The longest wait a request may ask for, in seconds (wait=true, timeoutSecs).")
+    var maxWait = Int(ServiceLimits.default.maxWait.components.seconds)
+
+    @Option(name: .customLong("allow-files"), help: ArgumentHelp("A folder whose files inputs may name as file: URIs. Repeatable.", valueName: "DIR"))
+    var allowFiles: [String] = []
+
+    @Option(name: .customLong("allow-uri-scheme"), help: ArgumentHelp("A URI scheme (https, s3, ...) file inputs may use, passed to the step as it is. Repeatable.", valueName: "SCHEME"))
+    var allowURISchemes: [String] = []
+
+    @Option(name: .customLong("drain-timeout"), help: "On shutdown, how long running steps may take to finish and checkpoint, in seconds.")
+    var drainTimeout = Int(ServiceLimits.default.drainTimeout.components.seconds)
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @OptionGroup var engineOptions: EngineOptions
+
+    func run() async throws {
+        try await exiting {
+            let configuration = try serverConfiguration()
+            let limits = configuration.serviceLimits
+            let grants = try inputGrants()
+            let engine = try engineOptions.makeEngine(forFlowAt: nil)
+            let store = try await storeOptions.open(configuration: engine.configuration)
+            let service: RunService
+            do {
+                service = try RunService(engine: engine, store: store, limits: limits, grants: grants)
+            } catch {
+                throw CLIError.store("\(error)")
+            }
+            var handler = LogLines()
+            // The server's own info lines (started, listening) would repeat the one line below.
+            handler.logLevel = .warning
+            let logger = Logger(label: "nodal-serve") { _ in handler }
+            do {
+                try await runServer(service: service, configuration: configuration, logger: logger) { host, port in
+                    // Written at once (not through a buffer): scripts and tests wait for this line.
+                    writeAll(2, "nodal serve: listening on \(ServerConfiguration.url(host: host, port: port))\n")
+                }
+            } catch {
+                // Most often the port is taken: 69, sysexits' "service unavailable", as for a server the CLI cannot reach.
+                try? await store.close()
+                printError("error: cannot serve on \(ServerConfiguration.url(host: host, port: port)): \(error)")
+                throw ExitStatus.plugin.exitCode
+            }
+            try? await store.close()
+        }
+    }
+
+    func serverConfiguration() throws -> ServerConfiguration {
+        guard (0...65535).contains(port) else { throw CLIError.usage("--port must be 0 to 65535, not \(port)") }
+        guard maxBodyBytes >= 1 else { throw CLIError.usage("--max-body-bytes must be 1 or more, not \(maxBodyBytes)") }
+        let configuration = ServerConfiguration(host: host, port: port, token: try token(), maxBodyBytes: maxBodyBytes, serviceLimits: try serviceLimits())
+        if let problem = configuration.problem() { throw CLIError.usage(problem) }
+        return configuration
+    }
+
+    /// `--token-file` wins over `NODAL_TOKEN`; surrounding whitespace (a file's last newline) is not
+    /// part of the token, and an empty one is refused rather than read as "no token".
+    func token() throws -> String? {
+        let text: String
+        let source: String
+        if let tokenFile {
+            try requireReadableFile(tokenFile, what: "--token-file")
+            do { text = try FileSystem.readText(tokenFile) } catch { throw CLIError.notFound("--token-file \(error)") }
+            source = "--token-file \(tokenFile)"
+        } else if let environment = FileSystem.environment("NODAL_TOKEN") {
+            text = environment
+            source = "NODAL_TOKEN"
+        } else {
+            return nil
+        }
+        let token = String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        guard !token.isEmpty else { throw CLIError.usage("\(source) is empty: give a token, or none") }
+        guard !token.contains(where: \.isNewline), token.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+            throw CLIError.usage("\(source): a token is one line of printable ASCII without spaces")
+        }
+        return token
+    }
+
+    func serviceLimits() throws -> ServiceLimits {
+        guard maxItems >= 1 else { throw CLIError.usage("--max-items must be 1 or more, not \(maxItems)") }
+        guard maxWait >= 0 else { throw CLIError.usage("--max-wait must be 0 or more seconds, not \(maxWait)") }
+        guard drainTimeout >= 0 else { throw CLIError.usage("--drain-timeout must be 0 or more seconds, not \(drainTimeout)") }
+        var limits = ServiceLimits.default
+        limits.maxItemsPerRun = maxItems
+        limits.maxWait = .seconds(maxWait)
+        limits.defaultWait = min(limits.defaultWait, limits.maxWait)
+        limits.drainTimeout = .seconds(drainTimeout)
+        return limits
+    }
+
+    /// Folders as absolute, resolved paths (a grant names the folder, not a link into another);
+    /// schemes in lowercase, as URIs compare them.
+    func inputGrants() throws -> InputGrants {
+        var folders: [String] = []
+        for folder in allowFiles {
+            guard FileSystem.isDirectory(folder), let resolved = FileSystem.realPath(folder) else {
+                throw CLIError.notFound("--allow-files \(folder): no such folder")
+            }
+            folders.append(resolved)
+        }
+        var schemes: Set<String> = []
+        for scheme in allowURISchemes {
+            let lowered = scheme.lowercased()
+            guard let first = lowered.first, first.isLetter, first.isASCII,
+                lowered.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
+            else { throw CLIError.usage("--allow-uri-scheme \(scheme): a scheme is a letter then letters, digits, +, - or . (https, s3)") }
+            guard lowered != "data" else { throw CLIError.usage("--allow-uri-scheme data: data: URIs are always read; no grant is needed") }
+            schemes.insert(lowered)
+        }
+        return InputGrants(fileFolders: folders, passThroughSchemes: schemes)
+    }
+}
