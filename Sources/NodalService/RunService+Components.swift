@@ -65,7 +65,7 @@ extension RunService {
             "status": .string(isShuttingDown ? "shutting_down" : "healthy"),
             "timestamp": .string(WireNames.timestamp(Date())),
             "build": ["gitVersion": .string(Self.version), "profile": .string(profile), "target": .string("\(architecture)-\(system)")],
-            "liveRuns": .int(runningCount),
+            "liveRuns": .int(liveCount),
             "store": .string(String(describing: type(of: store))),
         ]
     }

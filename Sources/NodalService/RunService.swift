@@ -31,6 +31,8 @@ public final class RunService: RunAPI, Service {
     struct State {
         /// Runs in memory: every run not ended, and the last `finishedRunsKept` that ended.
         var runs: [String: LiveRun] = [:]
+        /// The runs in `runs` that have not ended.
+        var live: Set<String> = []
         /// Ended runs in memory, oldest first, from `finishedHead`.
         var finished: [String] = []
         var finishedHead = 0
@@ -167,18 +169,22 @@ public final class RunService: RunAPI, Service {
 
     func liveRun(_ id: String) -> LiveRun? { state.withLock { $0.runs[id] } }
 
-    /// Runs that are running now (paused ones do not count against `maxLiveRuns`).
-    var runningCount: Int { state.withLock { state in state.runs.values.count { $0.status == .running } } }
+    /// Runs not ended (running or paused): what `maxLiveRuns` bounds.
+    var liveCount: Int { state.withLock { $0.live.count } }
 
     /// Keeps a new or recovered run in memory.
     func add(_ run: LiveRun) {
-        state.withLock { $0.runs[run.id] = run }
+        state.withLock { state in
+            state.runs[run.id] = run
+            state.live.insert(run.id)
+        }
     }
 
     /// An ended run stays in memory among the last `finishedRunsKept`; older ones are read back
     /// from the store from now on.
     func ended(_ run: LiveRun) {
         state.withLock { state in
+            state.live.remove(run.id)
             state.finished.append(run.id)
             while state.finished.count - state.finishedHead > limits.finishedRunsKept {
                 // Ended runs never go on again: from now on this one is read from the store.
@@ -193,7 +199,10 @@ public final class RunService: RunAPI, Service {
     }
 
     func forget(_ id: String) {
-        _ = state.withLock { $0.runs.removeValue(forKey: id) }
+        state.withLock { state in
+            state.runs[id] = nil
+            state.live.remove(id)
+        }
     }
 
     /// 503 while shutting down.

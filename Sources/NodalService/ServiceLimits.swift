@@ -9,8 +9,8 @@ public struct ServiceLimits: Sendable, Hashable {
     public var maxWait: Duration
     /// Items of one run running at once when the request gives no `maxConcurrency`: 16.
     public var maxConcurrentItems: Int
-    /// Runs running at once (paused ones do not count); past it a new run is refused with 503
-    /// `TOO_MANY_RUNS`: 1024.
+    /// Runs not ended (running or paused, each held in memory) at once; past it a new run is
+    /// refused with 503 `TOO_MANY_RUNS`: 1024.
     public var maxLiveRuns: Int
     /// Events kept in a run's journal (older ones are dropped; a client reconnecting past them
     /// starts at the oldest kept): 10,000.

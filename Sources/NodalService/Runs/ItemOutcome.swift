@@ -30,8 +30,20 @@ struct ItemOutcome: Sendable {
         var value: JSON
     }
 
+    /// From the engine's result, field by field (what `init(json:)` reads from its JSON).
     init(_ result: RunResult) {
-        self = ItemOutcome(json: result.json) ?? ItemOutcome(status: result.status, endedAt: result.endedAt)
+        status = result.status
+        output = result.output
+        error = result.error.map { ItemError(code: $0.code, message: $0.message, step: $0.step, details: $0.details) }
+        startedAt = result.startedAt
+        endedAt = result.endedAt
+        durationMs = RequestFields.seconds(result.duration) * 1000
+        steps = result.steps.map { step in
+            StepOutcome(
+                id: step.id, component: step.component, status: step.status.rawValue, output: step.output, errorCode: step.error?.code,
+                errorMessage: step.error?.message, attempts: step.attempts, startedAt: step.startedAt, endedAt: step.endedAt)
+        }
+        pause = result.pause.map { Pause(key: $0.key, step: $0.step, value: $0.value) }
     }
 
     init(status: RunStatus, output: JSON? = nil, error: ItemError? = nil, endedAt: Date) {

@@ -107,7 +107,9 @@ enum RequestFields {
         guard seconds <= maxSeconds else {
             throw .invalidField(key, "'\(key)' is \(seconds) s, more than this server waits (at most \(maxSeconds) s); wait again after it returns")
         }
-        return .milliseconds(Int64((seconds * 1000).rounded()))
+        // Past what Int64 milliseconds hold (a server configured to wait for ever) is the maximum.
+        let milliseconds = (seconds * 1000).rounded()
+        return milliseconds < 9e18 ? .milliseconds(Int64(milliseconds)) : maximum
     }
 
     static func seconds(_ duration: Duration) -> Double {

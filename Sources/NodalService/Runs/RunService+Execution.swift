@@ -52,8 +52,8 @@ extension RunService {
     /// items. 503 while shutting down or when `maxLiveRuns` runs are running.
     func start(_ plan: RunPlan) async throws(ServiceError) -> LiveRun {
         try refuseIfShuttingDown()
-        guard runningCount < limits.maxLiveRuns else {
-            throw ServiceError(status: 503, code: "TOO_MANY_RUNS", "\(limits.maxLiveRuns) runs are running already, the most this server runs at once; retry once some ended")
+        guard liveCount < limits.maxLiveRuns else {
+            throw ServiceError(status: 503, code: "TOO_MANY_RUNS", "\(limits.maxLiveRuns) runs are running or paused already, the most this server keeps at once; retry once some ended")
         }
         let run = LiveRun(
             id: UUID().uuidString.lowercased(), flowID: plan.flowID, flow: plan.flow, createdAt: Date().roundedForStore,
@@ -171,7 +171,7 @@ extension RunService {
         guard let (status, completedAt) = run.settle() else { return }
         // Nothing else is journaled for a run that settled: its `run_completed` comes next.
         let last = run.journal.events.last?.sequence ?? (run.journal.firstSequence - 1)
-        let record = run.record(lastSequence: status == .paused ? last : last + 1, status: status, completedAt: completedAt)
+        let record = run.record(lastSequence: status == .paused ? last : last &+ 1, status: status, completedAt: completedAt)
         await run.writes.run { [store, engine] in
             do {
                 try await store.putServiceRun(record)

@@ -63,7 +63,7 @@ extension RunService {
             // life's numbers start past every number the last one could have used.
             var firstSequence: UInt64? = nil
             if record.status == .running || request.lastSequence == nil {
-                request.journalBase += StoredRequest.journalEpoch
+                request.journalBase = request.journalBase.nextEpoch
                 firstSequence = request.journalBase + 1
             }
             var renumbered = record

@@ -71,3 +71,12 @@ struct StoredRequest: Sendable {
         lastSequence = json["lastSequence"]?.stringValue.flatMap { UInt64($0) }
     }
 }
+
+extension UInt64 {
+    /// The base of the next life of a journal: past every number this one could use (a base so
+    /// high that no further life fits stays where it is rather than wrap around).
+    var nextEpoch: UInt64 {
+        let (next, overflow) = addingReportingOverflow(StoredRequest.journalEpoch)
+        return overflow || next > UInt64.max - StoredRequest.journalEpoch ? self : next
+    }
+}
