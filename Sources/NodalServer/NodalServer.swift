@@ -2,6 +2,7 @@ public import Hummingbird
 public import Logging
 public import NodalService
 public import ServiceLifecycle
+import NodalJSON
 
 /// The router of `nodal serve`: every operation of `ServerRoutes` under `/api/v1`, behind the
 /// error layer (JSON bodies, 404/405) and, when `configuration.token` is set, the bearer check.
@@ -20,7 +21,7 @@ public func buildRouter(
             var parameters: [String: String] = [:]
             for name in route.parameterNames {
                 let raw = context.parameters.get(name) ?? ""
-                guard let decoded = PercentDecoding.decode(raw[...], plusIsSpace: false) else {
+                guard let decoded = PercentEncoding.decodedString(raw) else {
                     throw ServiceError.invalidField(name, "the path parameter '\(name)' is not valid percent-encoded UTF-8")
                 }
                 parameters[name] = decoded

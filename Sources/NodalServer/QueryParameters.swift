@@ -1,4 +1,5 @@
 package import NodalService
+import NodalJSON
 
 /// A request's query string, read with the types Stepflow's spec gives its parameters. Every
 /// refusal is a 400 naming the parameter, so a client knows which one to fix.
@@ -15,10 +16,10 @@ package struct QueryParameters: Sendable {
             let equals = part.firstIndex(of: "=")
             let rawName = equals.map { part[..<$0] } ?? part
             let rawValue = equals.map { part[part.index(after: $0)...] } ?? ""
-            guard let name = PercentDecoding.decode(rawName, plusIsSpace: true) else {
+            guard let name = PercentEncoding.decodedString(rawName, plusIsSpace: true) else {
                 throw .invalidField(String(rawName), "the query parameter's name is not valid percent-encoded UTF-8")
             }
-            guard let value = PercentDecoding.decode(rawValue, plusIsSpace: true) else {
+            guard let value = PercentEncoding.decodedString(rawValue, plusIsSpace: true) else {
                 throw .invalidField(name, "the value of '\(name)' is not valid percent-encoded UTF-8")
             }
             pairs.append((name, value))

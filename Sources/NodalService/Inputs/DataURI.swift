@@ -1,3 +1,5 @@
+import NodalJSON
+
 /// A `data:` URI (RFC 2397): `data:[<media type>][;base64],<data>`, the data base64 or
 /// percent-encoded. A file input written this way carries its bytes in the request.
 struct DataURI: Equatable {
@@ -31,7 +33,7 @@ struct DataURI: Equatable {
             // Base64 has no '%': such a payload is decoded as it is, unless some writer escaped
             // characters in it ('+', '/' as %2B, %2F), which are unescaped first.
             guard payload.contains(UInt8(ascii: "%")) else { return decode(payload, base64: base64, mediaType: mediaType, maxBytes: maxBytes) }
-            switch PercentDecoding.decode(payload) {
+            switch PercentEncoding.decode(payload) {
             case .success(let bytes): return bytes.withUnsafeBufferPointer { decode($0, base64: base64, mediaType: mediaType, maxBytes: maxBytes) }
             case .failure(let bad): return .failure(.badEscape(bad.position))
             }

@@ -1,4 +1,5 @@
 import NodalCore
+import NodalJSON
 
 /// A `file:` URI (RFC 8089) read from the server's disk, only under a folder the server was
 /// started with (`--allow-files DIR`): a client must not make the server read whatever the
@@ -28,7 +29,7 @@ enum FileURI {
             encodedPath = rest
         }
         if encodedPath.contains("?") || encodedPath.contains("#") { return .failure(.queryOrFragment) }
-        guard case .success(let pathBytes) = PercentDecoding.decode(encodedPath),
+        guard case .success(let pathBytes) = PercentEncoding.decode(encodedPath.utf8),
               let path = String(validating: pathBytes, as: UTF8.self), !path.contains("\0")
         else { return .failure(.badPath) }
         guard path.hasPrefix("/") else { return .failure(.notAbsolute) }
