@@ -119,10 +119,17 @@ extension RunService {
     func runItem(_ run: LiveRun, _ index: Int, resume: Bool, values: [String: JSON] = [:]) async {
         let options = itemOptions(run, index)
         var outcome: ItemOutcome
-        if resume {
-            outcome = await resumeItem(run, index, values: values, options: options)
-        } else {
-            outcome = ItemOutcome(await engine.run(run.flow, input: run.request.items[index].input, options: options))
+        do {
+            // The item's own step inputs (`STEP_ID::FIELD`), on every run and resume of it: its
+            // record's flow hash covers them.
+            let flow = try run.flow.withStepInputs(run.request.items[index].stepInputs)
+            if resume {
+                outcome = await resumeItem(run, index, flow: flow, values: values, options: options)
+            } else {
+                outcome = ItemOutcome(await engine.run(flow, input: run.request.items[index].input, options: options))
+            }
+        } catch {
+            outcome = .failed(code: "INVALID_INPUT", message: "item \(index)'s step inputs cannot be set: \(error)", at: Date())
         }
         // Stopped by the drain at shutdown, not by a cancel: the item is not over, and the next
         // start goes on with it from its checkpoints.
@@ -134,12 +141,12 @@ extension RunService {
         await settle(run)
     }
 
-    /// `Engine.resume` for an item a previous process started, or one waiting for `values`.
-    private func resumeItem(_ run: LiveRun, _ index: Int, values: [String: JSON], options: RunOptions) async -> ItemOutcome {
+    /// `Engine.resume` for an item a previous process started, or one waiting for `values`, with
+    /// the item's flow as read from its blob (a service run has no flow file to read again).
+    private func resumeItem(_ run: LiveRun, _ index: Int, flow: Flow, values: [String: JSON], options: RunOptions) async -> ItemOutcome {
         let itemRunID = "\(run.id)-\(index)"
         do {
-            // The flow from its blob: a service run has no flow file to read it again from.
-            return ItemOutcome(try await engine.resume(runID: itemRunID, store: store, values: values, options: options, flow: run.flow))
+            return ItemOutcome(try await engine.resume(runID: itemRunID, store: store, values: values, options: options, flow: flow))
         } catch let error as ResumeError {
             switch error.kind {
             case .alreadySucceeded:
@@ -149,12 +156,7 @@ extension RunService {
                 }
             case .notFound where values.isEmpty:
                 // Never recorded: it had not really started.
-                return ItemOutcome(await engine.run(run.flow, input: run.request.items[index].input, options: options))
-            case .noFlowFile where values.isEmpty:
-                // The flow came from a blob and this engine cannot resume from one yet: run the
-                // item again from its start.
-                _ = try? await store.deleteRun(id: itemRunID)
-                return ItemOutcome(await engine.run(run.flow, input: run.request.items[index].input, options: options))
+                return ItemOutcome(await engine.run(flow, input: run.request.items[index].input, options: options))
             default:
                 break
             }
