@@ -22,6 +22,9 @@ package struct JSONRPC: Sendable {
 
     /// Calls of one batch running at once.
     package static let batchConcurrency = 64
+    /// Calls in one batch at most: past it the batch is refused whole, before any call runs, so a
+    /// small body cannot keep the server busy for minutes (found by the hostile review).
+    package static let maxBatchCalls = 1_000
 
     package func reply(to body: [UInt8]) async -> JSON? {
         let message: JSON
@@ -32,6 +35,9 @@ package struct JSONRPC: Sendable {
         }
         guard case .array(let batch) = message else { return await reply(toOne: message) }
         if batch.isEmpty { return Self.error(id: .null, Code.invalidRequest, "Invalid Request: the batch is empty") }
+        if batch.count > Self.maxBatchCalls {
+            return Self.error(id: .null, Code.invalidRequest, "Invalid Request: the batch has \(batch.count) calls, more than the \(Self.maxBatchCalls) one batch may have; send it in parts")
+        }
         // A batch's calls run together (a `wait` in one must not hold up the others), up to
         // `batchConcurrency` at a time so a body of many small calls cannot start that many
         // tasks; the replies keep the calls' order, leaving out notifications.

@@ -108,6 +108,17 @@ import Testing
         #expect(service.calls.count == count)
     }
 
+    /// Found by the hostile review: a batch of 100,000 calls held one request for 46 s.
+    @Test func aBatchPastTheCallLimitIsRefusedWholeBeforeAnyCallRuns() async throws {
+        let count = JSONRPC.maxBatchCalls + 1
+        let calls = (0..<count).map { #"{"jsonrpc": "2.0", "id": \#($0), "method": "runs/get", "params": {"runId": "r"}}"# }
+        let service = FakeRunAPI()
+        let response = try await call("[" + calls.joined(separator: ",") + "]", service)
+        #expect(response.json["error"]?["code"] == -32600)
+        #expect(response.json["id"] == .null)
+        #expect(service.calls.isEmpty)
+    }
+
     @Test func onlyNotificationsIs204WithNoBody() async throws {
         let service = FakeRunAPI()
         let single = try await call(#"{"jsonrpc": "2.0", "method": "runs/submit", "params": {"flowId": "f", "inputs": []}}"#, service)
