@@ -316,7 +316,7 @@ import Testing
         for i in 0..<lines {
             let after = i == 0 ? "" : ", after: { $step: pause\(i - 1) }"
             steps += "  - { id: line\(i), component: /std/append_line, input: { path: \"\(file)\", line: \"\(i)\"\(after) } }\n"
-            steps += "  - { id: pause\(i), component: /std/sleep, input: { ms: 150, value: { $step: line\(i), path: appended } } }\n"
+            steps += "  - { id: pause\(i), component: /std/sleep, input: { ms: 400, value: { $step: line\(i), path: appended } } }\n"
         }
         let path = directory + "/append.yaml"
         try "steps:\n\(steps)output: { $step: pause\(lines - 1), path: value }\n".write(toFile: path, atomically: true, encoding: .utf8)
@@ -335,8 +335,9 @@ import Testing
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        // Kill it once a few steps are done, in the middle of the flow.
-        let deadline = Date().addingTimeInterval(10)
+        // Kill it once a few steps are done, in the middle of the flow. The deadline only stops a
+        // broken run from hanging the test; a loaded machine reaches three lines well before it.
+        let deadline = Date().addingTimeInterval(300)
         while Date() < deadline {
             let done = (try? String(contentsOfFile: file, encoding: .utf8))?.split(separator: "\n").count ?? 0
             if done >= 3 { break }

@@ -84,11 +84,9 @@ import Testing
         for level in 1...7 { lines.append("a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ",") + "]") }
         lines += ["steps: []", "output: *a7"]
         let directory = try temporaryDirectory(containing: ["bomb.yaml": lines.joined(separator: "\n") + "\n"])
-        let started = Date()
         let result = try nodal(["validate", directory + "/bomb.yaml"])
         #expect(result.status == 65)
         #expect(result.stderr.contains("YAML aliases expand the document to more than 1000000 nodes"))
-        #expect(Date().timeIntervalSince(started) < 10)
     }
 
     @Test func aFlowFileWithAByteOrderMarkRuns() throws {

