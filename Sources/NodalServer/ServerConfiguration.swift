@@ -16,16 +16,24 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// The run service's limits, which the served OpenAPI document states (the service enforces
     /// them): give the ones the service was made with.
     public var serviceLimits: ServiceLimits
+    /// How long a connection may send nothing while the server waits for a request (between
+    /// requests, or in the middle of one's head or body) before it is closed, so clients that
+    /// open connections and never finish a request cannot use up the server. A response being
+    /// written (an event stream, a long wait) is not idle.
+    public var idleTimeout: Duration
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 7837
     public static let defaultMaxBodyBytes = 16 << 20
     public static let defaultEventKeepalive = Duration.seconds(15)
+    public static let defaultIdleTimeout = Duration.seconds(60)
 
     public init(
         host: String = defaultHost, port: Int = defaultPort, token: String? = nil, maxBodyBytes: Int = defaultMaxBodyBytes,
-        eventKeepalive: Duration = defaultEventKeepalive, serviceLimits: ServiceLimits = .default
+        eventKeepalive: Duration = defaultEventKeepalive, serviceLimits: ServiceLimits = .default,
+        idleTimeout: Duration = defaultIdleTimeout
     ) {
+        self.idleTimeout = idleTimeout
         self.host = host
         self.port = port
         self.token = token
@@ -53,6 +61,7 @@ public struct ServerConfiguration: Sendable, Hashable {
         if !(0...65535).contains(port) { return "the port must be 0 to 65535, not \(port)" }
         if maxBodyBytes < 1 { return "the largest body must be at least 1 byte, not \(maxBodyBytes)" }
         if eventKeepalive <= .zero { return "the event keepalive interval must be more than 0" }
+        if idleTimeout <= .zero { return "the idle timeout must be more than 0" }
         return nil
     }
 }

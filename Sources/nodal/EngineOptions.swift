@@ -21,10 +21,13 @@ struct EngineOptions: ParsableArguments {
 
     /// Builds an engine for a flow file: its configuration and every plugin on the search path.
     /// Refused plugins are reported on standard error and do not stop the command.
-    func makeEngine(forFlowAt flowPath: String?) throws -> Engine {
+    /// - Parameter blockingThreads: the blocking pool's size (nil: the engine's default).
+    func makeEngine(forFlowAt flowPath: String?, blockingThreads: Int? = nil) throws -> Engine {
         guard maxOutputBytes >= 0 else { throw CLIError.usage("--max-output-bytes must be 0 or more, not \(maxOutputBytes)") }
         try checkPluginPaths()
-        let engine = Engine(configuration: try loadConfiguration(forFlowAt: flowPath), extensions: [.ffi], logger: LogLines.logger, maxOutputBytes: maxOutputBytes)
+        let engine = Engine(
+            configuration: try loadConfiguration(forFlowAt: flowPath), blockingThreads: blockingThreads, extensions: [.ffi],
+            logger: LogLines.logger, maxOutputBytes: maxOutputBytes)
         let refusals = engine.loadPlugins(searchPath: Engine.pluginSearchPath(explicit: pluginPaths, configuration: engine.configuration))
         for refusal in refusals { printError("warning: \(refusal)") }
         return engine

@@ -26,7 +26,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .plugin: "a plugin the flow needs could not be loaded; or the server (--server) could not be reached, failed (5xx) or did not answer as its API says; or `nodal serve` could not listen (the port is taken)"
         case .nativeExit: "native code (a plugin, an allowed FFI function) called exit() while the command ran; during a run the step is named"
         case .runTaken: "the run id is taken: the store has a run with that id already (--run-id reused), or another process runs it now (holds its lease), took it over, or answered its pause first"
-        case .store: "the run store could not be opened or read"
+        case .store: "the run store could not be opened or read, or (`nodal serve`) another `nodal serve` serves the same store file"
         case .paused: "the run paused for outside input (answer it with `nodal resume RUN_ID --value KEY=JSON`, on a server `nodal runs resume RUN_ID --server URL --value JSON`), or a --wait --timeout ran out before the run ended (it goes on)"
         case .canceled: "the run or batch was canceled (Ctrl-C)"
         }

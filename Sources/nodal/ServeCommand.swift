@@ -43,6 +43,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("drain-timeout"), help: "On shutdown, how long running steps may take to finish and checkpoint, in seconds.")
     var drainTimeout = Int(ServiceLimits.default.drainTimeout.components.seconds)
 
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may send nothing while the server waits for its request before it is closed.")
+    var idleTimeout = Int(ServerConfiguration.defaultIdleTimeout.components.seconds)
+
+    @Option(name: .customLong("blocking-threads"), help: "Threads for plugin calls that may block (most C nodes, /std/sleep), shared by every run of the server; calls past them wait their turn.")
+    var blockingThreads = ServeCommand.defaultBlockingThreads
+
+    /// A server runs many runs at once, each of which may sit in a slow blocking call: far more
+    /// threads than `nodal run`'s 2 per core. An idle thread costs its stack's address space only.
+    static let defaultBlockingThreads = 64
+
     @OptionGroup var storeOptions: StoreOptions
 
     @OptionGroup var engineOptions: EngineOptions
@@ -52,8 +62,19 @@ struct ServeCommand: AsyncParsableCommand {
             let configuration = try serverConfiguration()
             let limits = configuration.serviceLimits
             let grants = try inputGrants()
-            let engine = try engineOptions.makeEngine(forFlowAt: nil)
+            guard (1...4096).contains(blockingThreads) else { throw CLIError.usage("--blocking-threads must be 1 to 4096, not \(blockingThreads)") }
+            let engine = try engineOptions.makeEngine(forFlowAt: nil, blockingThreads: blockingThreads)
             let store = try await storeOptions.open(configuration: engine.configuration)
+            // One server per store file: it recovers the runs it finds running, which would be
+            // the other server's live runs. Held until the process ends.
+            let lock: ExclusiveFileLock?
+            do {
+                lock = try storeLock(for: storeOptions.location(configuration: engine.configuration))
+            } catch {
+                try? await store.close()
+                throw error
+            }
+            defer { withExtendedLifetime(lock) {} }
             let service: RunService
             do {
                 service = try RunService(engine: engine, store: store, limits: limits, grants: grants)
@@ -79,10 +100,26 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
+    /// The lock on an SQLite store file; none for a store in memory, which no other process sees.
+    func storeLock(for location: RunStoreLocation) throws -> ExclusiveFileLock? {
+        guard case .sqlite(let path) = location, path != ":memory:" else { return nil }
+        do {
+            return try ExclusiveFileLock(path: path)
+        } catch {
+            if error.held {
+                throw CLIError.store("the run store \(path) is in use by another `nodal serve` (one server per store file: it recovers the runs it finds running)")
+            }
+            throw CLIError.store("cannot lock the run store: \(error)")
+        }
+    }
+
     func serverConfiguration() throws -> ServerConfiguration {
         guard (0...65535).contains(port) else { throw CLIError.usage("--port must be 0 to 65535, not \(port)") }
         guard maxBodyBytes >= 1 else { throw CLIError.usage("--max-body-bytes must be 1 or more, not \(maxBodyBytes)") }
-        let configuration = ServerConfiguration(host: host, port: port, token: try token(), maxBodyBytes: maxBodyBytes, serviceLimits: try serviceLimits())
+        guard (1...86_400).contains(idleTimeout) else { throw CLIError.usage("--idle-timeout must be 1 to 86400 seconds, not \(idleTimeout)") }
+        let configuration = ServerConfiguration(
+            host: host, port: port, token: try token(), maxBodyBytes: maxBodyBytes, serviceLimits: try serviceLimits(),
+            idleTimeout: .seconds(idleTimeout))
         if let problem = configuration.problem() { throw CLIError.usage(problem) }
         return configuration
     }

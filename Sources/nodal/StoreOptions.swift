@@ -7,16 +7,21 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "The run store: an SQLite file path, sqlite:PATH, sqlite::memory: or inMemory. Default: the config's storageConfig, else $NODAL_STORE, else ~/.local/share/nodal/nodal.db.")
     var store: String?
 
-    func open(configuration: NodalConfig?) async throws -> any RunStore {
+    func location(configuration: NodalConfig?) throws -> RunStoreLocation {
         do {
-            let location: RunStoreLocation
-            if let store {
-                location = try RunStoreLocation(parsing: store)
-            } else if let storageConfig = configuration?.storageConfig {
-                location = try RunStoreLocation(storageConfig: storageConfig, relativeTo: configuration?.directory)
-            } else {
-                location = try RunStoreLocation.default
+            if let store { return try RunStoreLocation(parsing: store) }
+            if let storageConfig = configuration?.storageConfig {
+                return try RunStoreLocation(storageConfig: storageConfig, relativeTo: configuration?.directory)
             }
+            return try RunStoreLocation.default
+        } catch {
+            throw CLIError.store("\(error)")
+        }
+    }
+
+    func open(configuration: NodalConfig?) async throws -> any RunStore {
+        let location = try location(configuration: configuration)
+        do {
             return try await location.open()
         } catch {
             throw CLIError.store("\(error)")
