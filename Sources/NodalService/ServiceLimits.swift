@@ -19,12 +19,22 @@ public struct ServiceLimits: Sendable, Hashable {
     public var finishedRunsKept: Int
     /// How long shutdown lets in-flight steps finish and checkpoint before it cancels them: 30 s.
     public var drainTimeout: Duration
+    /// Event streams (`GET /runs/{id}/events`) open at once across the server; past it a new one
+    /// is refused with 503 `TOO_MANY_EVENT_STREAMS`: 256.
+    public var maxEventStreams: Int
+    /// Events one stream may have waiting for its reader: 256. A reader further behind is let go
+    /// (its stream ends) and reconnects with `Last-Event-ID`, so a reader that never reads holds
+    /// at most this many events.
+    public var eventStreamBuffer: Int
 
     public init(
         maxItemsPerRun: Int = 10_000, defaultWait: Duration = .seconds(300), maxWait: Duration = .seconds(3600),
         maxConcurrentItems: Int = 16, maxLiveRuns: Int = 1024, journalEventsPerRun: Int = 10_000,
-        finishedRunsKept: Int = 256, drainTimeout: Duration = .seconds(30)
+        finishedRunsKept: Int = 256, drainTimeout: Duration = .seconds(30), maxEventStreams: Int = 256,
+        eventStreamBuffer: Int = 256
     ) {
+        self.maxEventStreams = max(1, maxEventStreams)
+        self.eventStreamBuffer = max(1, eventStreamBuffer)
         self.maxItemsPerRun = max(1, maxItemsPerRun)
         self.defaultWait = max(.zero, defaultWait)
         self.maxWait = max(.zero, maxWait)

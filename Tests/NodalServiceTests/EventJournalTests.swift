@@ -1,3 +1,4 @@
+import Synchronization
 import NodalJSON
 @testable import NodalService
 import Testing
@@ -72,5 +73,28 @@ import Testing
         #expect(replay.map(\.sequence) == [3, 4])
         let rest = await collect(journal.subscribe(EventSubscription(after: 4)))
         #expect(rest.map(\.sequence) == [5])
+    }
+
+    /// `onEnd` runs once for every way a stream ends, so the service's count of open streams
+    /// (`ServiceLimits.maxEventStreams`) comes back down.
+    @Test func onEndRunsOnceHoweverTheStreamEnds() async {
+        let ended = Mutex(0)
+        let journal = EventJournal(bufferLimit: 2)
+        // Let go for falling behind.
+        let behind = journal.subscribe(EventSubscription()) { ended.withLock { $0 += 1 } }
+        for _ in 0..<3 { journal.append(name: "e", data: [:]) }
+        #expect(ended.withLock { $0 } == 1)
+        _ = await collect(behind)
+        // Dropped by its reader without reading.
+        do { _ = journal.subscribe(EventSubscription(after: 3)) { ended.withLock { $0 += 1 } } }
+        #expect(ended.withLock { $0 } == 2)
+        // Ended with the journal.
+        let live = journal.subscribe(EventSubscription(after: 3)) { ended.withLock { $0 += 1 } }
+        journal.finish()
+        _ = await collect(live)
+        #expect(ended.withLock { $0 } == 3)
+        // Subscribed after the end: ends at once.
+        _ = await collect(journal.subscribe(EventSubscription()) { ended.withLock { $0 += 1 } })
+        #expect(ended.withLock { $0 } == 4)
     }
 }

@@ -30,7 +30,7 @@ package final class EventJournal: Sendable {
         var continuation: AsyncStream<ServiceEvent>.Continuation
     }
 
-    package init(firstSequence: UInt64 = 1, capacity: Int = 10_000, bufferLimit: Int = 4_096) {
+    package init(firstSequence: UInt64 = 1, capacity: Int = 10_000, bufferLimit: Int = 256) {
         self.firstSequence = firstSequence
         self.capacity = max(1, capacity)
         self.bufferLimit = max(1, bufferLimit)
@@ -97,33 +97,33 @@ package final class EventJournal: Sendable {
     /// The kept events after `subscription.after` that it wants, then the live ones; the stream
     /// ends once the journal is finished (at once, after the kept ones, if it already is). When
     /// `after` is older than the oldest kept event, it starts at the oldest kept one.
-    package func subscribe(_ subscription: EventSubscription) -> AsyncStream<ServiceEvent> {
+    ///
+    /// `onEnd` runs once the stream ends for any reason (finished, let go, its reader gone).
+    package func subscribe(_ subscription: EventSubscription, onEnd: @escaping @Sendable () -> Void = {}) -> AsyncStream<ServiceEvent> {
         let (stream, continuation) = AsyncStream.makeStream(of: ServiceEvent.self, bufferingPolicy: .bufferingOldest(bufferLimit))
-        let key = state.withLock { state -> Int? in
+        let key = state.withLock { state -> Int in
+            defer { state.nextSubscriber += 1 }
+            return state.nextSubscriber
+        }
+        // Set before anything is yielded or finished, so every way the stream ends runs it.
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: key) }
+            onEnd()
+        }
+        // Finished outside the lock: finishing runs the termination handler, which takes it.
+        let endsNow = state.withLock { state -> Bool in
             let kept = state.events[state.head...] + state.events[..<state.head]
             for event in kept where event.sequence > (subscription.after ?? 0) {
                 guard let shown = Self.shown(event, to: subscription) else { continue }
-                if case .dropped = continuation.yield(shown) {
-                    // More kept events than the buffer holds: the reader reconnects after the
-                    // last one it got.
-                    continuation.finish()
-                    return nil
-                }
+                // More kept events than the buffer holds: the reader reconnects after the last
+                // one it got.
+                if case .dropped = continuation.yield(shown) { return true }
             }
-            guard !state.finished else {
-                continuation.finish()
-                return nil
-            }
-            let key = state.nextSubscriber
-            state.nextSubscriber += 1
+            guard !state.finished else { return true }
             state.subscribers[key] = Subscriber(subscription: subscription, continuation: continuation)
-            return key
+            return false
         }
-        if let key {
-            continuation.onTermination = { [weak self] _ in
-                _ = self?.state.withLock { $0.subscribers.removeValue(forKey: key) }
-            }
-        }
+        if endsNow { continuation.finish() }
         return stream
     }
 

@@ -1,6 +1,7 @@
 import NodalCore
 import NodalJSON
 import FoundationEssentials
+import Synchronization
 
 /// `GET /runs/{id}/events`: the run's journal, then live events until the run ends.
 extension RunService {
@@ -11,15 +12,27 @@ extension RunService {
         }
         var subscription = subscription
         subscription.types.remove("STATUS_EVENT_TYPE_UNSPECIFIED")
+        let journal: EventJournal
         switch try await findRun(runID) {
         case .live(let run):
-            return run.journal.subscribe(subscription)
+            journal = run.journal
         case .stored(let record):
-            let journal = try await rebuiltJournal(record)
+            journal = try await rebuiltJournal(record)
             journal.finish()
-            return journal.subscribe(subscription)
         }
+        // Counted until the stream ends, however it ends (the run finished, the reader left or
+        // fell too far behind).
+        guard openEventStreams.add(1, ordering: .relaxed).newValue <= limits.maxEventStreams else {
+            openEventStreams.subtract(1, ordering: .relaxed)
+            throw ServiceError(
+                status: 503, code: "TOO_MANY_EVENT_STREAMS",
+                "\(limits.maxEventStreams) event streams are open already, the most this server serves at once; retry once some ended")
+        }
+        return journal.subscribe(subscription) { [weak self] in _ = self?.openEventStreams.subtract(1, ordering: .relaxed) }
     }
+
+    /// Event streams open now (for tests and health).
+    package var openEventStreamCount: Int { openEventStreams.load(ordering: .relaxed) }
 
     /// A run's journal as the store lets it be told again: `run_created`, then item by item a
     /// `step_completed` for each checkpoint and an `item_completed` (or `run_paused`) for each item
@@ -71,7 +84,7 @@ extension RunService {
         } else {
             first = (stored?.journalBase ?? 0) + 1
         }
-        let journal = EventJournal(firstSequence: first, capacity: limits.journalEventsPerRun)
+        let journal = EventJournal(firstSequence: first, capacity: limits.journalEventsPerRun, bufferLimit: limits.eventStreamBuffer)
         for event in events { journal.append(name: event.name, data: event.data) }
         return journal
     }

@@ -58,7 +58,7 @@ extension RunService {
         let run = LiveRun(
             id: UUID().uuidString.lowercased(), flowID: plan.flowID, flow: plan.flow, createdAt: Date().roundedForStore,
             parentRunID: plan.parentRunID, rootRunID: plan.rootRunID, depth: plan.depth, request: plan.request,
-            overrides: plan.overrides, journal: EventJournal(capacity: limits.journalEventsPerRun))
+            overrides: plan.overrides, journal: EventJournal(capacity: limits.journalEventsPerRun, bufferLimit: limits.eventStreamBuffer))
         do {
             try await store.putServiceRun(run.record(lastSequence: nil))
         } catch {
