@@ -12,6 +12,9 @@ extension SQLiteRunStore {
         completed_at, parent_run_id, root_run_id, depth
         """
 
+    /// The same, with the request left out (`ServiceRunFilter.includeRequest`): read as null.
+    private static let serviceRunColumnsWithoutRequest = serviceRunColumns.replacing(" request,", with: " NULL AS request,")
+
     package func putServiceRun(_ run: ServiceRunRecord) async throws {
         let binds: [SQLiteData] = [
             .text(run.id), .text(run.flowID), .optionalText(run.flowName), .text(run.status.rawValue), .json(run.request),
@@ -63,7 +66,7 @@ extension SQLiteRunStore {
         return try await serialized("listing service runs") {
             try await query(
                 """
-                SELECT \(Self.serviceRunColumns) FROM service_runs \(whereClause)
+                SELECT \(filter.includeRequest ? Self.serviceRunColumns : Self.serviceRunColumnsWithoutRequest) FROM service_runs \(whereClause)
                 ORDER BY created_at DESC, seq DESC LIMIT \(limit) OFFSET \(offset)
                 """, binds
             ).map(serviceRunRecord)
@@ -125,7 +128,7 @@ extension SQLiteRunStore {
         try SQLiteRow.decoding("service run '\(row.optionalText("id") ?? "?")'") {
             ServiceRunRecord(
                 id: try row.text("id"), flowID: try row.text("flow_id"), flowName: row.optionalText("flow_name"),
-                status: try row.runStatus("status"), request: try row.json("request"), itemCount: try row.int("item_count"),
+                status: try row.runStatus("status"), request: try row.optionalJSON("request") ?? .null, itemCount: try row.int("item_count"),
                 counts: ServiceRunCounts(
                     succeeded: try row.int("succeeded"), failed: try row.int("failed"), canceled: try row.int("canceled"),
                     paused: try row.int("paused")),

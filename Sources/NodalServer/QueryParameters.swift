@@ -59,8 +59,8 @@ package struct QueryParameters: Sendable {
     /// as the largest value would.
     package func uint64(_ name: String) throws(ServiceError) -> UInt64? {
         guard let text = try string(name) else { return nil }
-        guard let value = Self.unsigned(text, saturating: true) else {
-            throw .invalidField(name, "'\(name)' must be a whole number (decimal digits), not '\(text)'")
+        guard let value = Self.unsigned(text) else {
+            throw .invalidField(name, "'\(name)' must be a whole number (decimal digits) up to \(UInt64.max), not '\(text.prefix(40))'")
         }
         return value
     }
@@ -89,9 +89,10 @@ package struct QueryParameters: Sendable {
         "'\(name)' must be one of \(allowed.joined(separator: ", ")), not '\(text)'"
     }
 
-    /// Digits only: no sign, no spaces, no empty string. Too large is nil, or `UInt64.max` when saturating.
-    package static func unsigned(_ text: String, saturating: Bool = false) -> UInt64? {
+    /// Decimal digits only (no sign, no spaces, not empty) that fit in 64 bits; nil for anything else, a larger number included (no
+    /// event has such an id, so it is a client's mistake, not "after everything").
+    package static func unsigned(_ text: String) -> UInt64? {
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
-        return UInt64(text) ?? (saturating ? UInt64.max : nil)
+        return UInt64(text)
     }
 }

@@ -27,6 +27,11 @@ public final class RunService: RunAPI, Service {
     let flows = FlowCache(capacity: 64)
     /// Makes the runs plugins submit from this service's runs runs of this service.
     let subRunHost = ServiceSubRuns()
+    /// Raised once the runs a previous process left going are back in memory (or could not be),
+    /// so a wait for one of them waits for the run and not only for its stored record.
+    let recoveryFinished = OneTimeSignal()
+    /// Event streams open now, against `limits.maxEventStreams`.
+    let openEventStreams = Atomic<Int>(0)
 
     struct State {
         /// Runs in memory: every run not ended, and the last `finishedRunsKept` that ended.
@@ -89,6 +94,8 @@ public final class RunService: RunAPI, Service {
         }
         guard first else { return }
         draining.cancel()
+        // Waits for a recovery that shutdown cuts short end too.
+        recoveryFinished.signal()
         engine.uninstallSubRunHost(subRunHost)
         let drained = await waitForWork(upTo: limits.drainTimeout)
         if !drained {

@@ -38,7 +38,9 @@ import Testing
         #expect(step["step"]?["output"] == ["n": 2])
         #expect(await refusal { try await fixture.service.step(runID: runID, stepID: "s", itemIndex: nil) }?.field == "itemIndex")
         #expect(await refusal { try await fixture.service.step(runID: runID, stepID: "nope", itemIndex: 0) }?.code == "STEP_NOT_FOUND")
-        #expect(await refusal { try await fixture.service.steps(runID: runID, itemIndex: 3) }?.field == "itemIndex")
+        // Past the last item: no item's steps, as Stepflow answers; below 0 is a mistake.
+        #expect(try await fixture.service.steps(runID: runID, itemIndex: 3)["steps"] == [])
+        #expect(await refusal { try await fixture.service.steps(runID: runID, itemIndex: -1) }?.field == "itemIndex")
     }
 
     @Test func resultsComeByIndexOrByCompletion() async throws {

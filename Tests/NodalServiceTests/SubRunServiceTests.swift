@@ -102,6 +102,21 @@ import Testing
         #expect(created.data["subRunCreated"] == ["runId": .string(subID), "parentRunId": .string(parentID), "flowId": created.data["subRunCreated"]!["flowId"]!, "itemCount": 3])
     }
 
+    /// Hostile review: deleting a run left its sub-runs in the store, listed under a parent that
+    /// was gone. They go with it.
+    @Test func deletingARunDeletesItsSubRuns() async throws {
+        let fixture = try ServiceFixture()
+        try Self.loadPlugins(fixture.engine)
+        let flowID = try await fixture.store(Self.greetAll)
+        let reply = try await fixture.service.createRun(["flowId": .string(flowID), "input": [["names": ["ada"]]], "wait": true])
+        let parentID = try #require(reply["summary"]?["runId"]?.stringValue)
+        let subID = try #require(reply["results"]?[0]?["output"]?["runId"]?.stringValue)
+        #expect(try await fixture.service.listRuns(RunQuery(rootRunID: parentID))["runs"]?.arrayValue?.count == 2)
+        _ = try await fixture.service.deleteRun(id: parentID)
+        #expect(try await fixture.service.listRuns(RunQuery())["runs"] == [])
+        #expect(await refusal { try await fixture.service.run(id: subID, wait: false, timeout: nil) }?.code == "RUN_NOT_FOUND")
+    }
+
     @Test func aPluginCannotReadOrCancelAnotherRootsRuns() async throws {
         let fixture = try ServiceFixture()
         try Self.loadPlugins(fixture.engine)

@@ -54,6 +54,24 @@ func storedForm(_ run: ServiceRunRecord) -> ServiceRunRecord {
 
 @Suite("ServiceRunStore: every implementation")
 struct ServiceRunStoreTests {
+    /// Hostile review: a page of `GET /runs` decoded every listed run's stored request (a 15 MiB
+    /// input made a page take 2 s). A list that asks for no requests gets them as null, the rest
+    /// of each record as stored.
+    @Test(arguments: StoreKind.allCases)
+    func aListWithoutRequestsLeavesThemInTheStore(kind: StoreKind) async throws {
+        try await withServiceStore(kind) { store in
+            let run = sampleServiceRun("run-1")
+            try await store.putServiceRun(run)
+            let full = try await store.listServiceRuns(ServiceRunFilter())
+            #expect(full == [storedForm(run)])
+            let light = try await store.listServiceRuns(ServiceRunFilter(includeRequest: false))
+            var expected = storedForm(run)
+            expected.request = .null
+            #expect(light == [expected])
+            #expect(try await store.serviceRun(id: "run-1")?.request == run.request)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func putReadAndReplaceKeepingTheListPosition(kind: StoreKind) async throws {
         try await withServiceStore(kind) { store in

@@ -150,7 +150,11 @@ public final class InMemoryRunStore: ServiceRunStorage {
             let newestFirst = matching.sorted {
                 ($0.record.createdAt, $0.sequence) > ($1.record.createdAt, $1.sequence)
             }
-            return newestFirst.dropFirst(max(0, filter.offset)).prefix(max(0, filter.limit)).map(\.record)
+            return newestFirst.dropFirst(max(0, filter.offset)).prefix(max(0, filter.limit)).map { entry in
+                var record = entry.record
+                if !filter.includeRequest { record.request = .null }
+                return record
+            }
         }
     }
 

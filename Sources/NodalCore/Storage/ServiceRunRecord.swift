@@ -80,11 +80,15 @@ package struct ServiceRunFilter: Sendable, Hashable {
     package var maxDepth: Int?
     package var limit: Int
     package var offset = 0
+    /// False: the records come with `request` null, so a page of runs does not read (or, from a
+    /// file, decode) their inputs, which may be megabytes each.
+    package var includeRequest = true
 
     package init(
         status: RunRecord.Status? = nil, flowName: String? = nil, parentRunID: String? = nil, rootRunID: String? = nil,
-        rootsOnly: Bool = false, maxDepth: Int? = nil, limit: Int = 100, offset: Int = 0
+        rootsOnly: Bool = false, maxDepth: Int? = nil, limit: Int = 100, offset: Int = 0, includeRequest: Bool = true
     ) {
+        self.includeRequest = includeRequest
         self.status = status
         self.flowName = flowName
         self.parentRunID = parentRunID

@@ -19,8 +19,8 @@ extension ServerRoutes {
         let query = try request.query()
         var after = try query.uint64("since")
         if let lastEventID = request.request.headers[.lastEventID] {
-            guard let sequence = QueryParameters.unsigned(lastEventID.trimmingSpaces(), saturating: true) else {
-                throw .invalidField("Last-Event-ID", "the Last-Event-ID header must be an event's id (a whole number), not '\(lastEventID)'")
+            guard let sequence = QueryParameters.unsigned(lastEventID.trimmingSpaces()) else {
+                throw .invalidField("Last-Event-ID", "the Last-Event-ID header must be an event's id (a whole number up to \(UInt64.max)), not '\(lastEventID.prefix(40))'")
             }
             after = sequence
         }

@@ -19,7 +19,10 @@ extension RunService {
 
     public func steps(runID: String, itemIndex: Int?) async throws(ServiceError) -> JSON {
         let view = try await view(of: try await findRun(runID))
-        if let itemIndex { try Self.checkItem(itemIndex, of: view) }
+        // Past the last item is no item's steps, an empty list, as Stepflow answers it.
+        if let itemIndex, itemIndex < 0 {
+            throw .invalidField("itemIndex", "'itemIndex' must be 0 or more, not \(itemIndex)")
+        }
         let flow = try? await runFlowValue(view.header)
         return ["steps": RunShapes.steps(view, itemIndex: itemIndex, flow: flow)]
     }

@@ -15,6 +15,7 @@ extension RunService {
             return !state.recovered
         }
         guard first else { return }
+        defer { recoveryFinished.signal() }
         var records: [ServiceRunRecord] = []
         for status in [RunRecord.Status.running, .paused] {
             var offset = 0

@@ -1,6 +1,7 @@
 import NodalCore
 public import NodalJSON
 import FoundationEssentials
+import Synchronization
 
 /// `POST /runs`, `GET /runs/{id}`, `GET /runs`, `DELETE /runs/{id}`, `POST /runs/{id}/cancel`.
 extension RunService {
@@ -22,7 +23,7 @@ extension RunService {
 
     public func run(id: String, wait: Bool, timeout: Duration?) async throws(ServiceError) -> JSON {
         if let timeout { _ = try RequestFields.waitDuration(RequestFields.seconds(timeout), "timeoutSecs", maximum: limits.maxWait) }
-        if wait, let run = liveRun(id) { await settled(run, within: timeout ?? limits.defaultWait) }
+        if wait { await settled(runID: id, within: timeout ?? limits.defaultWait) }
         let view = try await view(of: try await findRun(id))
         let flow = try? await runFlowValue(view.header)
         return ["summary": RunShapes.summary(view.header), "steps": RunShapes.steps(view, itemIndex: nil, flow: flow)]
@@ -50,6 +51,8 @@ extension RunService {
             guard offset >= 0 else { throw .invalidField("offset", "'offset' must be 0 or more, not \(offset)") }
             filter.offset = offset
         }
+        // A summary needs no inputs: leave them in the store.
+        filter.includeRequest = false
         let records: [ServiceRunRecord]
         do {
             records = try await store.listServiceRuns(filter)
@@ -74,6 +77,20 @@ extension RunService {
                 break
             }
         }
+        // Its sub-runs go with it (they are part of it: their results are its steps' outputs);
+        // one a plugin left going is canceled first.
+        for child in try await descendants(of: id) {
+            if let run = liveRun(child), run.status == .running || run.status == .paused {
+                if run.cancel() { await settle(run) }
+                await settled(run, within: limits.drainTimeout)
+            }
+            do {
+                try await store.deleteServiceRun(id: child)
+            } catch {
+                throw Self.storeFailed("delete sub-run \(child) of run \(id)", error)
+            }
+            forget(child)
+        }
         do {
             try await store.deleteServiceRun(id: id)
         } catch {
@@ -81,6 +98,28 @@ extension RunService {
         }
         forget(id)
         return [:]
+    }
+
+    /// Every run under `id` (children, their children, ...), deepest last.
+    func descendants(of id: String) async throws(ServiceError) -> [String] {
+        var found: [String] = []
+        var parents = [id]
+        while let parent = parents.popLast() {
+            var offset = 0
+            while true {
+                let page: [ServiceRunRecord]
+                do {
+                    page = try await store.listServiceRuns(ServiceRunFilter(parentRunID: parent, limit: 1000, offset: offset, includeRequest: false))
+                } catch {
+                    throw Self.storeFailed("list the sub-runs of run \(parent)", error)
+                }
+                found += page.map(\.id)
+                parents += page.map(\.id)
+                guard page.count == 1000 else { break }
+                offset += page.count
+            }
+        }
+        return found
     }
 
     public func cancelRun(id: String) async throws(ServiceError) -> JSON {
@@ -99,6 +138,24 @@ extension RunService {
     }
 
     // MARK: Waiting
+
+    /// `settled(_:within:)` for a run by id. While the service is still recovering, a run it will
+    /// recover is only a stored record yet: wait for recovery first, within the same timeout.
+    func settled(runID: String, within timeout: Duration) async {
+        if let run = liveRun(runID) { return await settled(run, within: timeout) }
+        // Recovery over: the record is all there is. Before it (the server may take requests
+        // while `run()` is still recovering), a run the store has as running is one it will pick up.
+        guard !recoveryFinished.isSignalled, (try? await store.serviceRun(id: runID))?.status == .running else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                await recoveryFinished.wait()
+                if let run = liveRun(runID), !Task.isCancelled { await run.waitUntilSettled() }
+            }
+            group.addTask { [clock] in try? await clock.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
 
     /// Returns once the run ended or paused, or `timeout` passed on the service's clock.
     func settled(_ run: LiveRun, within timeout: Duration) async {
