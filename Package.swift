@@ -1,6 +1,18 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// `NODAL_ENGINE_ONLY=1`: the package without the run service, its server and its client, so
+/// without Hummingbird, AsyncHTTPClient and BoringSSL. scripts/test-sanitize builds it this way:
+/// what a sanitizer checks is the engine and the C ABI, and the server's packages would double the
+/// sanitized build. The `nodal` command then has no `serve`, `submit` or `runs get|watch|cancel|resume`.
+let engineOnly = Context.environment["NODAL_ENGINE_ONLY"] == "1"
+/// The targets and packages that exist only in the full package.
+let serviceTargets: Set<String> = ["NodalService", "NodalServer", "NodalClient", "NodalServiceTests", "NodalServerTests", "NodalClientTests"]
+let servicePackages: Set<String> = ["hummingbird", "swift-service-lifecycle", "async-http-client", "swift-nio"]
+/// The CLI's files and tests that use them.
+let serviceCommandFiles = ["ServeCommand.swift", "SubmitCommand.swift", "RemoteRunsCommands.swift", "RemoteOptions.swift"]
+let serviceCLITestFiles = ["HostileServeProcessTests.swift", "RemoteCLITests.swift", "ServeCLITests.swift", "ServeEndToEndTests.swift"]
+
 let package = Package(
     name: "nodal",
     products: [
@@ -36,6 +48,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Already there under sqlite-nio and Hummingbird; named for NIOCore's TimeAmount (the server's idle timeout).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
@@ -90,6 +104,8 @@ let package = Package(
             dependencies: [
                 "NodalService",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -160,7 +176,7 @@ let package = Package(
         .target(name: "NodalTestSupport", dependencies: ["Nodal"], path: "Tests/NodalTestSupport"),
         .testTarget(name: "NodalTests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalSQLite", "NodalTestSupport", "NodalPluginKit", "CNodal"]),
         .testTarget(name: "NodalFFITests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalTestSupport"]),
-        .testTarget(name: "NodalCLITests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalSQLite", "NodalTestSupport"]),
+        .testTarget(name: "NodalCLITests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalSQLite", "NodalTestSupport", "NodalClient"]),
         .testTarget(name: "NodalServiceTests", dependencies: ["NodalService", "Nodal", "NodalTestSupport"]),
         .testTarget(
             name: "NodalServerTests",
@@ -169,11 +185,39 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "NodalClientTests", dependencies: ["NodalClient", "NodalServer", "NodalService", "Nodal", "NodalTestSupport"]),
+        .testTarget(
+            name: "NodalClientTests",
+            dependencies: [
+                "NodalClient", "NodalServer", "NodalService", "Nodal", "NodalTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         // The copied JSON Schema Test Suite files are read from disk by path, not bundled.
         .testTarget(name: "NodalJSONTests", dependencies: ["NodalJSON"], exclude: ["JSONSchemaTestSuite"]),
     ]
 )
+
+if engineOnly {
+    package.products.removeAll { serviceTargets.contains($0.name) }
+    package.targets.removeAll { serviceTargets.contains($0.name) }
+    package.dependencies.removeAll { dependency in
+        guard case .sourceControl(_, let location, _) = dependency.kind else { return false }
+        return servicePackages.contains { location.hasSuffix("/" + $0) }
+    }
+    for target in package.targets {
+        target.dependencies.removeAll { dependency in
+            switch dependency {
+            case .targetItem(let name, _), .byNameItem(let name, _): serviceTargets.contains(name)
+            case .productItem(_, let package?, _, _): servicePackages.contains(package)
+            default: false
+            }
+        }
+    }
+    let cli = package.targets.first { $0.name == "nodal" }!
+    cli.exclude += serviceCommandFiles
+    cli.swiftSettings = (cli.swiftSettings ?? []) + [.define("NODAL_ENGINE_ONLY")]
+    package.targets.first { $0.name == "NodalCLITests" }!.exclude += serviceCLITestFiles
+}
 
 // Upcoming features for every Swift target, applied in one place (as swift-log does).
 for target in package.targets where target.type != .system && !["CNodal", "CNodalShims", "NodalStdPlugin", "NodalOrchestratorPlugin"].contains(target.name) {

@@ -12,7 +12,14 @@ struct NodalCommand: AsyncParsableCommand {
         abstract: "Run workflows whose nodes are plugins.",
         discussion: ExitStatus.table + "\n\nShell completion: nodal --generate-completion-script bash|zsh|fish (see README).",
         version: "0.1.0",
-        subcommands: [RunCommand.self, SubmitCommand.self, ServeCommand.self, ResumeCommand.self, RunsCommand.self, CacheCommand.self, TestCommand.self, ValidateCommand.self, PluginsCommand.self])
+        subcommands: subcommands)
+
+    #if NODAL_ENGINE_ONLY
+    // Built without the run service (Package.swift: NODAL_ENGINE_ONLY).
+    static let subcommands: [any ParsableCommand.Type] = [RunCommand.self, ResumeCommand.self, RunsCommand.self, CacheCommand.self, TestCommand.self, ValidateCommand.self, PluginsCommand.self]
+    #else
+    static let subcommands: [any ParsableCommand.Type] = [RunCommand.self, SubmitCommand.self, ServeCommand.self, ResumeCommand.self, RunsCommand.self, CacheCommand.self, TestCommand.self, ValidateCommand.self, PluginsCommand.self]
+    #endif
 
     /// ArgumentParser's own `main`, with `NativeExitGuard` armed while the command runs.
     static func main() async {

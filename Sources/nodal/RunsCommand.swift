@@ -6,7 +6,14 @@ struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "Read the run store: recent runs and one run's result or checkpoints; with --server, runs on a Nodal server.",
-        subcommands: [List.self, Show.self, Get.self, Watch.self, Cancel.self, Resume.self])
+        subcommands: subcommands)
+
+    #if NODAL_ENGINE_ONLY
+    // Built without the run service's client (Package.swift: NODAL_ENGINE_ONLY).
+    static let subcommands: [any ParsableCommand.Type] = [List.self, Show.self]
+    #else
+    static let subcommands: [any ParsableCommand.Type] = [List.self, Show.self, Get.self, Watch.self, Cancel.self, Resume.self]
+    #endif
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The most recent runs, newest first.")
