@@ -8,7 +8,7 @@ import PackageDescription
 let engineOnly = Context.environment["NODAL_ENGINE_ONLY"] == "1"
 /// The targets and packages that exist only in the full package.
 let serviceTargets: Set<String> = ["NodalService", "NodalServer", "NodalClient", "NodalServiceTests", "NodalServerTests", "NodalClientTests"]
-let servicePackages: Set<String> = ["hummingbird", "swift-service-lifecycle", "async-http-client", "swift-nio"]
+let servicePackages: Set<String> = ["hummingbird", "swift-service-lifecycle", "async-http-client", "swift-nio", "swift-nio-extras", "swift-http-types"]
 /// The CLI's files and tests that use them.
 let serviceCommandFiles = ["ServeCommand.swift", "SubmitCommand.swift", "RemoteRunsCommands.swift", "RemoteOptions.swift"]
 let serviceCLITestFiles = ["HostileServeProcessTests.swift", "RemoteCLITests.swift", "ServeCLITests.swift", "ServeEndToEndTests.swift"]
@@ -50,6 +50,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         // Already there under sqlite-nio and Hummingbird; named for NIOCore's TimeAmount (the server's idle timeout).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // Also already there under Hummingbird: the HTTP parts the server's malformed-request handler sees.
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
@@ -106,6 +109,9 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -47,7 +47,8 @@ public func buildApplication(
     let host = configuration.host
     return Application(
         router: router,
-        server: .http1(configuration: HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.idleTimeout))),
+        server: .http1(configuration: HTTP1Channel.Configuration(
+            additionalChannelHandlers: [MalformedRequestHandler()], idleTimeout: TimeAmount(configuration.idleTimeout))),
         configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port), serverName: nil),
         services: services,
         onServerRunning: { channel in await onListening(host, channel.localAddress?.port ?? configuration.port) },

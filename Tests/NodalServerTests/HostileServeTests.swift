@@ -9,10 +9,10 @@ import Testing
 /// fails until the server does what README ("The run service") promises.
 @Suite(.timeLimit(.minutes(2))) struct HostileServeTests {
     /// Finding: a request line longer than the HTTP parser takes (a 100,000-character run id or
-    /// query value) is answered `400` with an empty body by the parser (Hummingbird's, before any
-    /// route runs: README documents it). Below the parser's limit (80 KiB of head) a long id or
-    /// value reaches the routes and gets their JSON answer; past it the 400 closes the
-    /// connection, and the server goes on serving others.
+    /// query value) was answered `400` with an empty body (Hummingbird's), where README says every
+    /// refusal is JSON `{code, message, error, field}`. Below the parser's limit (80 KiB of head)
+    /// a long id or value reaches the routes; past it the answer is a JSON 431, the connection
+    /// closes, and the server goes on serving others.
     @Test func anOverlongRequestLineIsRefusedAndTheServerGoesOn() async throws {
         try await LiveServerTests().withLiveServer(FakeRunAPI()) { port, _ in
             func get(_ target: String) async throws -> (head: String, body: String) {
@@ -29,12 +29,20 @@ import Testing
                 #expect((try? JSON(parsing: body)) != nil, "\(target.prefix(40))...: body \(body.prefix(200).debugDescription)")
             }
             for target in ["/api/v1/runs/" + String(repeating: "a", count: 100_000), "/api/v1/runs?flowName=" + String(repeating: "a", count: 100_000)] {
-                let (head, _) = try await get(target)
-                #expect(head.hasPrefix("HTTP/1.1 400"), "\(head)")
+                let (head, body) = try await get(target)
+                #expect(head.hasPrefix("HTTP/1.1 431"), "\(head)")
+                #expect(head.lowercased().contains("content-type: application/json"), "\(head)")
+                let json = (try? JSON(parsing: body)) ?? .null
+                #expect(json["error"] == "REQUEST_HEAD_TOO_LARGE", "\(body)")
+                #expect(json["field"] == "request", "\(body)")
             }
-            let (head, body) = try await get("/api/v1/health")
-            #expect(head.hasPrefix("HTTP/1.1 200"), "\(head)")
-            #expect(body.contains("healthy"), "\(body)")
+            // A request line that is not HTTP: the same JSON shape.
+            let (head, body) = try await get("/api/v1/health HTTP/1.1 trailing\r\nX")
+            #expect(head.hasPrefix("HTTP/1.1 400"), "\(head)")
+            #expect(((try? JSON(parsing: body)) ?? .null)["error"] == "MALFORMED_REQUEST", "\(body)")
+            let health = try await get("/api/v1/health")
+            #expect(health.head.hasPrefix("HTTP/1.1 200"), "\(health.head)")
+            #expect(health.body.contains("healthy"), "\(health.body)")
         }
     }
 
