@@ -24,10 +24,14 @@ extension RunService {
             }
         }
         for route in engine.builtinRoutes {
-            var entry: JSONObject = ["componentId": .string(String(route.dropFirst("/builtin/".count)))]
+            let name = String(route.dropFirst("/builtin/".count))
+            var entry: JSONObject = ["componentId": .string(name)]
             if !excludeSchemas {
-                entry["inputSchema"] = .null
-                entry["outputSchema"] = .null
+                // The builtins that take any input (the flows map, eval and iterate run, a
+                // blob's data) declare none, as Stepflow's.
+                let schemas = BuiltinSchemas.documents[name]
+                entry["inputSchema"] = schemas?.input ?? .null
+                entry["outputSchema"] = schemas?.output ?? .null
             }
             entry["path"] = .string(route)
             entry["plugin"] = "builtin"

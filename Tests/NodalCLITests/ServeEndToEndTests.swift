@@ -184,7 +184,7 @@ import Glibc
             try await eventually("the server exits") { !first.process.isRunning }
         }
         // Released before the restart, so the step in flight, run again, finishes.
-        FileManager.default.createFile(atPath: directory + "/release", contents: nil)
+        _ = FileManager.default.createFile(atPath: directory + "/release", contents: nil)
         let second = try await ServeProcess(store: store, pluginPaths: [plugin])
         defer { second.stop() }
         let run = NodalClient(baseURL: second.url).run(id: runID)
@@ -230,7 +230,7 @@ final class ServeProcess {
 
     init(store: String, pluginPaths: [String], extra: [String] = []) async throws {
         stderrPath = try temporaryDirectory() + "/serve.err"
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: Products.nodal)
         process.arguments = ["serve", "--port", "0", "--store", store] + pluginPaths.flatMap { ["--plugin-path", $0] } + extra
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))

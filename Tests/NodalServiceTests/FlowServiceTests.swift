@@ -107,6 +107,10 @@ import Testing
         #expect(upper?["plugin"] == "std")
         #expect(upper?["componentId"] == "upper")
         #expect(upper?["inputSchema"]?.objectValue != nil)
+        // A builtin that declares schemas shows them (hostile review: every builtin had null).
+        let messages = reply["components"]!.arrayValue!.first { $0["path"] == "/builtin/create_messages" }
+        #expect(messages?["inputSchema"]?["required"] == ["user_prompt"])
+        #expect(messages?["outputSchema"]?["required"] == ["messages"])
         let lean = try await fixture.service.components(excludeSchemas: true)
         #expect(lean["components"]?.arrayValue?.allSatisfy { $0["inputSchema"] == nil } == true)
     }
