@@ -45,6 +45,7 @@ package enum RequestBodyReader {
     /// type is refused, since the client meant something else.
     package static func checkContentType(_ request: Request) throws(ServiceError) {
         guard let contentType = request.headers[.contentType] else { return }
+        if contentType == "application/json" { return }  // what nearly every client sends
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingSpaces().lowercased() } ?? ""
         guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
             throw ServiceError(
@@ -84,7 +85,11 @@ package enum RequestBodyReader {
 }
 
 extension Substring {
+    /// On the UTF-8 bytes: spaces and tabs are single bytes, and walking Characters (grapheme
+    /// breaking, twice, reversed) cost 3% of a request under load.
     func trimmingSpaces() -> String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+        let isBlank = { (byte: UInt8) in byte == 0x20 || byte == 0x09 }
+        guard let first = utf8.firstIndex(where: { !isBlank($0) }), let last = utf8.lastIndex(where: { !isBlank($0) }) else { return "" }
+        return String(self[first...last])
     }
 }
