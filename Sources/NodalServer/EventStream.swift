@@ -70,7 +70,7 @@ package enum EventStream {
             return ": keepalive\n\n"
         case .event(let event):
             let name = event.name.filter { $0 != "\n" && $0 != "\r" }
-            return "id: \(event.sequence)\nevent: \(name)\ndata: \(event.data.serialized())\n\n"
+            return "id: \(event.sequence)\nevent: \(name)\ndata: \(event.serializedData)\n\n"
         }
     }
 }

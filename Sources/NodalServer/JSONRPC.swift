@@ -67,7 +67,7 @@ package struct JSONRPC: Sendable {
             // Past 2^53 a JSON number read as a double is no longer the number sent, so the
             // answer's id would not match the call's (JSON-RPC requires it to).
             case .double(let number) where number.rounded() == number && abs(number) >= 9_007_199_254_740_992:
-                return Self.error(id: .null, Code.invalidRequest, "Invalid Request: 'id' is an integer too large to answer exactly (past 2^53 outside 64 bits); send it as a string", data: ["field": "id"])
+                return Self.error(id: .null, Code.invalidRequest, "Invalid Request: 'id' is a number this server cannot answer exactly (an integer past 2^63, or past 2^53 written with a fraction or exponent); send it as a string", data: ["field": "id"])
             case .double: break
             default: return Self.error(id: .null, Code.invalidRequest, "Invalid Request: 'id' must be a string, a number or null, not \(id.typeName)")
             }

@@ -49,7 +49,7 @@ package struct QueryParameters: Sendable {
     package func uint32(_ name: String) throws(ServiceError) -> Int? {
         guard let text = try string(name) else { return nil }
         guard let value = Self.unsigned(text), value <= UInt64(UInt32.max) else {
-            throw .invalidField(name, "'\(name)' must be a whole number from 0 to 4294967295, not '\(text)'")
+            throw .invalidField(name, "'\(name)' must be a whole number (decimal digits), not '\(text)'")
         }
         return Int(value)
     }

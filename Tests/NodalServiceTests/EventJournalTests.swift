@@ -97,4 +97,27 @@ import Testing
         _ = await collect(journal.subscribe(EventSubscription()) { ended.withLock { $0 += 1 } })
         #expect(ended.withLock { $0 } == 4)
     }
+
+    /// Hostile review: on a live run, `Last-Event-ID: 1000000` still got the next live events,
+    /// all numbered below the id the reader sent. A reader is given only events after its id.
+    @Test func aReaderPastTheLastEventGetsOnlyLaterOnes() async {
+        let journal = EventJournal()
+        journal.append(name: "e", data: [:])
+        let ahead = journal.subscribe(EventSubscription(after: 3))
+        for _ in 0..<4 { journal.append(name: "e", data: [:]) }
+        journal.finish()
+        #expect(await collect(ahead).map(\.sequence) == [4, 5])
+    }
+
+    /// One event goes to every stream of its run: its JSON text is made once and is the same text.
+    @Test func anEventIsSerializedOnceForEveryCopy() {
+        let event = ServiceEvent(sequence: 1, name: "e", data: ["b": 1, "a": [true]])
+        let copy = event
+        #expect(copy.serializedData == event.data.serialized())
+        #expect(event.serializedData == copy.serializedData)
+        var changed = event
+        changed.data = ["c": 2]
+        #expect(changed.serializedData == #"{"c":2}"#)
+        #expect(event.serializedData != changed.serializedData)
+    }
 }

@@ -82,4 +82,19 @@ import Testing
         serving.cancel()
         await second.service.shutdown()
     }
+
+    /// Hostile review: `timeoutSecs` given as a string took Double's syntax ("0x10" was 16 s,
+    /// "0x1p12" 4096 s, "+5", ".5"), where the query parameter takes decimal digits only.
+    @Test func timeoutSecsAsAStringIsDecimalDigits() async throws {
+        let fixture = try ServiceFixture()
+        let flowID = try await fixture.store(ServiceFixture.flow("/test/echo"))
+        for text in ["0x10", "0x1p12", "+5", ".5", "5.", "1e3", "-1", "", "five"] {
+            let refused = await refusal { try await fixture.service.createRun(["flowId": .string(flowID), "input": [[:]], "wait": true, "timeoutSecs": .string(text)]) }
+            #expect(refused?.field == "timeoutSecs", "\(text)")
+        }
+        for text in ["30", " 2.5 ", "0"] {
+            let reply = try await fixture.service.createRun(["flowId": .string(flowID), "input": [[:]], "wait": true, "timeoutSecs": .string(text)])
+            #expect(reply["summary"]?["status"] == "EXECUTION_STATUS_COMPLETED" || text == "0", "\(text): \(reply)")
+        }
+    }
 }

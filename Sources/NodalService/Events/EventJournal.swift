@@ -58,8 +58,21 @@ package final class EventJournal: Sendable {
                 state.head = (state.head + 1) % capacity
             }
             var letGo: [AsyncStream<ServiceEvent>.Continuation] = []
+            // Made once for every subscriber that wants results left out, not once each.
+            var withoutResults: ServiceEvent?
             for (key, subscriber) in state.subscribers {
-                guard let shown = Self.shown(event, to: subscriber.subscription) else { continue }
+                // A reader that reconnected with an id past this event's has seen it.
+                if let after = subscriber.subscription.after, event.sequence <= after { continue }
+                let shown: ServiceEvent
+                if !subscriber.subscription.types.isEmpty && !subscriber.subscription.types.contains(Self.statusEventType(event.name)) {
+                    continue
+                } else if subscriber.subscription.includeResults {
+                    shown = event
+                } else {
+                    if withoutResults == nil { withoutResults = Self.shown(event, to: subscriber.subscription) }
+                    guard let stripped = withoutResults else { continue }
+                    shown = stripped
+                }
                 switch subscriber.continuation.yield(shown) {
                 case .enqueued: break
                 case .dropped:

@@ -90,8 +90,13 @@ enum RequestFields {
         switch object[key] {
         case nil, .null?: return nil
         case .string(let text)?:
-            guard let value = Double(text.trimmingSpaces) else {
-                throw .invalidField(key, "'\(key)' must be a number of seconds, not \"\(shown(text))\"")
+            // Decimal digits with an optional fraction, as the query parameter takes: Double's own
+            // parser would take hex ("0x10"), signs and exponents.
+            let trimmed = text.trimmingSpaces
+            let parts = trimmed.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+            let decimal = !trimmed.isEmpty && parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
+            guard decimal, let value = Double(trimmed) else {
+                throw .invalidField(key, "'\(key)' must be a number of seconds in decimal digits (30, 2.5), not \"\(shown(text))\"")
             }
             seconds = value
         case let value?:
