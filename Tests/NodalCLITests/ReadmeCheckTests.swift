@@ -115,6 +115,8 @@ import Testing
         #expect(listed.status == 0, "\(listed.stderr)")
         let lines = listed.stdout.split(separator: "\n")
         #expect(lines.filter { $0.contains("  run ") }.count >= 20)
-        #expect(lines.filter { $0.contains("  skip ") }.count <= 3, "\(listed.stdout)")
+        // Skips stay rare: the test command itself, the fuzzer, binding every interface, and the
+        // 15-minute load test of two servers (scripts/bench-serve).
+        #expect(lines.filter { $0.contains("  skip ") }.count <= 4, "\(listed.stdout)")
     }
 }
