@@ -74,6 +74,8 @@ let package = Package(
             dependencies: [
                 "NodalJSON",
                 "CNodal",
+                // Process isolation's system calls (spawn, parent-death signal, shared memory).
+                "CNodalShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -82,6 +84,11 @@ let package = Package(
         .target(name: "NodalFFI", dependencies: ["NodalCore", "CFFI", "CNodalShims"]),
         // C helpers that need system headers (link.h) kept out of every module map.
         .target(name: "CNodalShims", path: "Sources/CNodalShims"),
+        // `nodal plugin-host`: the child process that runs a plugin loaded with isolation: process.
+        .target(
+            name: "NodalPluginHost",
+            dependencies: ["NodalCore", "NodalJSON", "CNodal", "CNodalShims", .product(name: "Logging", package: "swift-log")]
+        ),
         // The embedded default store: one SQLite file, no server.
         .target(
             name: "NodalSQLite",
@@ -128,6 +135,7 @@ let package = Package(
             name: "nodal",
             dependencies: [
                 "Nodal",
+                "NodalPluginHost",
                 "NodalService",
                 "NodalServer",
                 "NodalClient",

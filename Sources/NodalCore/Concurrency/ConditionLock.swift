@@ -14,7 +14,7 @@ import Darwin
 /// In the style of swift-nio's `NIOLock` and `ConditionLock`: the pthread storage is allocated
 /// once, never moves, and is destroyed and freed in `deinit`; every pthread call's result is
 /// checked.
-final class ConditionLock<Value>: @unchecked Sendable {
+package final class ConditionLock<Value>: @unchecked Sendable {
     // @unchecked: `value` is only read or written with `mutex` held, which is what makes it safe
     // to share; the pointers themselves never change.
     private var value: Value
@@ -24,7 +24,7 @@ final class ConditionLock<Value>: @unchecked Sendable {
     /// by `signal()` so that waking nobody costs no system call.
     private let waiting = Atomic<Int>(0)
 
-    init(_ value: Value) {
+    package init(_ value: Value) {
         self.value = value
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
@@ -51,7 +51,7 @@ final class ConditionLock<Value>: @unchecked Sendable {
     }
 
     /// Runs `body` with the value, the mutex held. Does not wait for anything but the mutex.
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+    package func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
         lock()
         defer { unlock() }
         return try body(&value)
@@ -60,7 +60,7 @@ final class ConditionLock<Value>: @unchecked Sendable {
     /// Parks the calling thread until `isReady` holds for the value, then runs `body` with the
     /// mutex still held. Blocks an OS thread: never call it from a Swift task.
     @available(*, noasync, message: "parks the calling thread; call it only from threads of your own")
-    func withLock<T>(whenReady isReady: (Value) -> Bool, _ body: (inout Value) throws -> T) rethrows -> T {
+    package func withLock<T>(whenReady isReady: (Value) -> Bool, _ body: (inout Value) throws -> T) rethrows -> T {
         lock()
         defer { unlock() }
         while !isReady(value) {
@@ -75,13 +75,13 @@ final class ConditionLock<Value>: @unchecked Sendable {
     /// it after changing the value; with nobody waiting it makes no system call. (A waiter counts
     /// itself with the mutex held before it parks, so one that saw the old value is counted by
     /// the time the change's `withLock` returns.)
-    func signal() {
+    package func signal() {
         guard waiting.load(ordering: .relaxed) > 0 else { return }
         Self.check(pthread_cond_signal(condition), "pthread_cond_signal")
     }
 
     /// Wakes every waiting thread.
-    func broadcast() {
+    package func broadcast() {
         guard waiting.load(ordering: .relaxed) > 0 else { return }
         Self.check(pthread_cond_broadcast(condition), "pthread_cond_broadcast")
     }

@@ -186,6 +186,9 @@ public struct NodalConfig: Sendable {
         for entry in plugins.values.sorted(by: { $0.name < $1.name }) where entry.type == "nodal" && entry.options["path"] != nil {
             try refuseGrant("plugins.\(entry.name).path", "loads native code from a file of its choosing")
         }
+        for entry in plugins.values.sorted(by: { $0.name < $1.name }) where entry.isolation?.hostExecutable != nil {
+            try refuseGrant("plugins.\(entry.name).pluginHost", "runs an executable of its choosing")
+        }
     }
 
     /// A configuration found beside the flow may name the run store, but only inside its own
@@ -291,6 +294,8 @@ struct PluginEntry: Sendable {
     var options: JSONObject
     /// For `type: mock`: the components and their behaviours.
     var mock: MockPlugin?
+    /// For `type: nodal` with `isolation: process`: how its children run (PluginEntry+Isolation.swift).
+    var isolation: ProcessIsolation?
 
     init(name: String, node: Node, file: String?) throws(FlowError) {
         self.name = name
@@ -309,6 +314,9 @@ struct PluginEntry: Sendable {
         self.options = options
         if type == "mock" {
             mock = try MockPlugin(components: mapping["components"], file: file, field: "\(field).components")
+        }
+        if type == "nodal" {
+            isolation = try Self.processIsolation(options, field: field, file: file)
         }
     }
 }

@@ -26,6 +26,8 @@ public final class Engine: Sendable {
     let subRuns = SubRunRegistry()
     /// Flows of runs paused without a store, kept so `resume` can go on with them.
     let pausedFlows = Mutex<[String: Flow]>([:])
+    /// The children pools of plugins loaded with `isolation: .process`, told to stop at shutdown.
+    let processPools = Mutex<[PluginHostPool]>([])
     /// This engine as the holder of run leases (`RunLease`): one id per engine.
     let leaseOwner = LeaseOwner()
     /// How long a run's lease lasts without a heartbeat; renewed every third of it.
@@ -96,17 +98,22 @@ public final class Engine: Sendable {
     /// (without holding a thread) until they have exited; threads stuck in abandoned calls are not
     /// waited for. A run still going, or started afterwards, still finishes, each of its blocking
     /// calls on a thread started for it. Dropping the engine stops the threads too, without waiting.
-    /// Runs that plugins submitted through the runs extension (sub-runs) are cancelled.
+    /// Runs that plugins submitted through the runs extension (sub-runs) are cancelled. Plugin
+    /// host children are told to exit once their calls are done.
     public func shutdown() async {
         // Sub-runs that plugins submitted are cancelled first: a pool thread waiting on one (a
         // submit or get with wait) comes back only when it ends, and one that never ends would
         // keep shutdown waiting for ever.
         for run in subRuns.all { run.cancel() }
+        stopPluginHosts()
         pool.shutdown()
         await pool.awaitTermination()
     }
 
-    deinit { pool.shutdown() }
+    deinit {
+        stopPluginHosts()
+        pool.shutdown()
+    }
 
     // MARK: Plugins
 
@@ -149,16 +156,30 @@ public final class Engine: Sendable {
     /// The registry as it is now, for lookups outside this file (`ComponentLookup`).
     var registrySnapshot: Registry { registry.withLock { $0 } }
 
-    /// Loads one plugin file. Loading the same file twice is a no-op that returns its info.
+    /// Loads one plugin file, in this process or in child processes as the configuration's plugin
+    /// entry for the file says (`isolation: process`; in this process when none says). Loading
+    /// the same file twice is a no-op that returns its info.
     @discardableResult
     public func loadPlugin(at path: String) throws(PluginLoadError) -> PluginInfo {
+        try loadPlugin(at: path, isolation: configuredIsolation(forPluginFile: path))
+    }
+
+    /// Loads one plugin file to run in this process (`.inProcess`: fast, but a crash of the
+    /// plugin is a crash of the engine) or in child processes (`.process`: `nodal plugin-host`;
+    /// a crash, a hang past its timeout or a leak costs one step). The same file works both ways.
+    /// Loading the same file twice is a no-op that returns its info (in the first way asked).
+    @discardableResult
+    public func loadPlugin(at path: String, isolation: PluginIsolation) throws(PluginLoadError) -> PluginInfo {
         let canonical = FileSystem.realPath(path) ?? path
         if let existing = registry.withLock({ $0.plugins.first { FileSystem.realPath($0.file) == canonical } }) {
             return existing
         }
         let loaded: PluginLoader.Loaded
         do {
-            loaded = try PluginLoader.load(path, logger: logger, maxOutputBytes: maxOutputBytes)
+            switch isolation {
+            case .inProcess: loaded = try PluginLoader.load(path, logger: logger, maxOutputBytes: maxOutputBytes)
+            case .process(let settings): loaded = try loadInChildren(path, settings)
+            }
         } catch {
             registry.withLock { $0.failures.append(error) }
             throw error

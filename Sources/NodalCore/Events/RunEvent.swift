@@ -87,14 +87,14 @@ extension RunEvent.Kind {
 
 /// Where a run's events go: the callback in `RunOptions` and, for `Engine.start`, the handle's
 /// stream. Called from the scheduler and, for progress and log lines, from plugin threads.
-final class EventSink: Sendable {
+package final class EventSink: Sendable {
     let runID: String
     private let callback: (@Sendable (RunEvent) -> Void)?
     private let stream: AsyncStream<RunEvent>.Continuation?
     /// For a sub-flow's steps: the ids of the steps they are nested in, dotted (`review.`).
     private let stepPrefix: String
 
-    init?(runID: String, callback: (@Sendable (RunEvent) -> Void)?, stream: AsyncStream<RunEvent>.Continuation?) {
+    package init?(runID: String, callback: (@Sendable (RunEvent) -> Void)?, stream: AsyncStream<RunEvent>.Continuation?) {
         if callback == nil && stream == nil { return nil }
         self.runID = runID
         self.callback = callback

@@ -23,6 +23,9 @@ struct CallContext: Sendable {
     /// The run the call belongs to, for the blobs and runs extensions; nil for a call outside an
     /// engine's run. Not retained: the caller holds it for the call (`NativeNode.call`'s argument).
     unowned(unsafe) var run: CallerRun? = nil
+    /// In a plugin host: the engine's id of the call, which the forwarded blobs and runs
+    /// extensions send their requests back under (ForwardingExtensions.swift). 0 elsewhere.
+    var forwardedCall: UInt64 = 0
 }
 
 /// What a native call answered so far, kept under its slot's lock.

@@ -10,8 +10,9 @@ enum HostExtensions {
         switch id {
         // Each extension adds its case: `case NODAL_EXT_X: UnsafeRawPointer(XExtension.table)`.
         case NODAL_EXT_JSON: UnsafeRawPointer(JSONExtension.table)
-        case NODAL_EXT_BLOBS: UnsafeRawPointer(BlobsExtension.table)
-        case NODAL_EXT_RUNS: UnsafeRawPointer(RunsExtension.table)
+        // In a plugin host, blobs and runs are the engine's: the forwarding tables send them there.
+        case NODAL_EXT_BLOBS: ForwardingExtensions.isInstalled ? UnsafeRawPointer(ForwardingExtensions.blobs) : UnsafeRawPointer(BlobsExtension.table)
+        case NODAL_EXT_RUNS: ForwardingExtensions.isInstalled ? UnsafeRawPointer(ForwardingExtensions.runs) : UnsafeRawPointer(RunsExtension.table)
         default: nil
         }
     }

@@ -26,6 +26,17 @@ enum HostServices {
         }
     }
 
+    /// The level `levelName` gave this name (a plugin host's log lines travel by name).
+    static func level(named name: String) -> Int32 {
+        switch name {
+        case "trace": NODAL_LOG_TRACE
+        case "debug": NODAL_LOG_DEBUG
+        case "info": NODAL_LOG_INFO
+        case "warning": NODAL_LOG_WARNING
+        default: NODAL_LOG_ERROR
+        }
+    }
+
     static func swiftLevel(_ level: Int32) -> Logger.Level {
         switch level {
         case NODAL_LOG_TRACE: .trace

@@ -1,6 +1,6 @@
 import NodalJSON
 import CNodal
-import Logging
+package import Logging
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,17 +8,17 @@ import Darwin
 #endif
 
 /// Opens plugin files and checks them against the ABI before anything of theirs runs.
-enum PluginLoader {
-    struct Loaded {
-        var info: PluginInfo
-        var nodes: [NativeNode]
+package enum PluginLoader {
+    package struct Loaded {
+        package var info: PluginInfo
+        package var nodes: [NativeNode]
     }
 
     /// The host's Swift toolchain, as Swift plugins must report it.
     static let hostSwiftToolchain = String(cString: nodal_swift_toolchain())
 
     /// Loads one plugin file. Every refusal names the file and the cause.
-    static func load(_ path: String, logger: Logger, maxOutputBytes: Int) throws(PluginLoadError) -> Loaded {
+    package static func load(_ path: String, logger: Logger, maxOutputBytes: Int) throws(PluginLoadError) -> Loaded {
         func refuse(_ reason: String) -> PluginLoadError { PluginLoadError(file: path, reason: reason) }
 
         guard FileSystem.isFile(path) else { throw refuse("no such file") }

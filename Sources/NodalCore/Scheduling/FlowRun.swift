@@ -415,12 +415,14 @@ final class FlowRun {
             let stepID = flow.steps[index].id
             let events = events
             let run = callerRun
-            startOnPool(index, generation: generation, gate: node.serialGate) { token in
-                node.call(input: bytes, parsedInput: input.json, stepID: stepID, cancellation: token, events: events, run: run)
+            startOnPool(index, generation: generation, gate: node.serialGate) { token, callState in
+                node.call(
+                    input: bytes, parsedInput: input.json, stepID: stepID, cancellation: token, events: events, run: run,
+                    abandonment: callState)
             }
         case .pooled(let body):
             let context = nodeContext(index)
-            startOnPool(index, generation: generation, gate: nil) { _ in body(input, context) }
+            startOnPool(index, generation: generation, gate: nil) { _, _ in body(input, context) }
         case .async(let body):
             startAsync(index, generation: generation, input.json, body)
         case .subflow(let subflow, let subflowComponents):
@@ -431,14 +433,16 @@ final class FlowRun {
 
     /// Hands a blocking call to the pool. The call reports back through the signal stream; if it
     /// was abandoned meanwhile, its thread retires (a replacement was started for it).
-    private func startOnPool(_ index: Int, generation: Int, gate: SerialGate?, _ call: @escaping @Sendable (CancellationToken) -> NodeOutcome) {
+    private func startOnPool(
+        _ index: Int, generation: Int, gate: SerialGate?, _ call: @escaping @Sendable (CancellationToken, PooledCallState) -> NodeOutcome
+    ) {
         // A call with a timeout gets a token of its own, so stopping it stops nothing else.
         let token = machine.timeout(of: index) == nil ? cancellation : CancellationToken(parent: cancellation)
         let callState = PooledCallState()
         calls[index] = InFlightCall(token: token, task: nil, pooled: callState)
         let sink = signalSink
         let job: @Sendable () -> Bool = {
-            let outcome = call(token)
+            let outcome = call(token, callState)
             let abandoned = !callState.finish()
             sink.yield(.finished(step: index, generation: generation, outcome: outcome))
             return abandoned
@@ -661,14 +665,28 @@ final class FlowRun {
     }
 }
 
-/// Decides, once, whether a pooled call finished or was abandoned first.
+/// Decides, once, whether a pooled call finished or was abandoned first. A call that can be
+/// stopped from outside when abandoned (one in a plugin host child: the child is killed) says how
+/// with `onAbandon`.
 final class PooledCallState: Sendable {
     private let state = Atomic<UInt8>(0)  // 0 running, 1 finished, 2 abandoned
+    private let abandonHandler = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// Called by the pool thread after the plugin returned; false if the call had been abandoned.
     func finish() -> Bool { state.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged }
 
-    /// Called by the scheduler; false if the call had already finished.
-    func abandon() -> Bool { state.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged }
-}
+    /// Called by the scheduler; false if the call had already finished. Runs the `onAbandon`
+    /// handler when there is one.
+    func abandon() -> Bool {
+        guard state.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged else { return false }
+        abandonHandler.withLock { $0 }?()
+        return true
+    }
 
+    /// What abandoning the call should do besides giving up on it; run at once if the call was
+    /// abandoned already.
+    func onAbandon(_ handler: @escaping @Sendable () -> Void) {
+        abandonHandler.withLock { $0 = handler }
+        if state.load(ordering: .acquiring) == 2 { handler() }
+    }
+}

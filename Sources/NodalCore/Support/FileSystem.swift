@@ -52,6 +52,11 @@ package enum FileSystem {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
+    /// A regular file this process may execute.
+    package static func isExecutableFile(_ path: String) -> Bool {
+        isFile(path) && access(path, X_OK) == 0
+    }
+
     /// Names in a directory (not `.`/`..`), sorted so that scans are deterministic.
     package static func contentsOfDirectory(_ path: String) -> [String] {
         guard let directory = opendir(path) else { return [] }
