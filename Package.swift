@@ -29,6 +29,8 @@ let package = Package(
         .library(name: "NodalServer", targets: ["NodalServer"]),
         .library(name: "NodalClient", targets: ["NodalClient"]),
         .executable(name: "nodal", targets: ["nodal"]),
+        // The plugin host alone (what `nodal plugin-host` runs), for apps that embed the engine.
+        .executable(name: "nodal-plugin-host", targets: ["NodalPluginHostTool"]),
         // Plugins that ship with Nodal. Each is a shared library the engine loads at run time;
         // nothing links them. Each can also be built on its own (see its folder).
         .library(name: "nodal_std", type: .dynamic, targets: ["NodalStdPlugin"]),
@@ -89,6 +91,7 @@ let package = Package(
             name: "NodalPluginHost",
             dependencies: ["NodalCore", "NodalJSON", "CNodal", "CNodalShims", .product(name: "Logging", package: "swift-log")]
         ),
+        .executableTarget(name: "NodalPluginHostTool", dependencies: ["NodalPluginHost"], path: "Sources/nodal-plugin-host"),
         // The embedded default store: one SQLite file, no server.
         .target(
             name: "NodalSQLite",

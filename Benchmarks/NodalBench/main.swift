@@ -1,6 +1,6 @@
 // Engine overhead per step, measured on flows of trivial plugin nodes.
 //
-//   swift build -c release --product nodal_std && swift build -c release --product nodal-bench && .build/release/nodal-bench [plugin-path...]
+//   swift build -c release --product nodal_std && swift build -c release --product nodal-plugin-host && swift build -c release --product nodal-bench && .build/release/nodal-bench [plugin-path...]
 //
 // Figures are per step and as ratios against a baseline measured in the same run (one JSON
 // parse + serialize of the step's payload), because these machines are shared and noisy.
@@ -85,11 +85,14 @@ let baseline = await best(5) {
 } / Double(baselineIterations)
 
 @discardableResult
-func report(_ name: String, steps: Int, _ flow: Flow, repeats: Int = 5, store: (@Sendable () async throws -> any RunStore)? = nil) async -> Double {
+func report(
+    _ name: String, steps: Int, _ flow: Flow, repeats: Int = 5, on runner: Engine = engine,
+    store: (@Sendable () async throws -> any RunStore)? = nil
+) async -> Double {
     var status = RunStatus.failed
     let time = await best(repeats) {
         let runStore = try? await store?()
-        let result = await engine.run(flow, input: [:], options: RunOptions(store: runStore))
+        let result = await runner.run(flow, input: [:], options: RunOptions(store: runStore))
         status = result.status
     }
     let perStep = time / Double(steps)
@@ -102,7 +105,20 @@ print("baseline: JSON parse+serialize of \(String(decoding: payload, as: UTF8.se
 let chain10k = await report("chain 10,000 x non-blocking increment", steps: 10_000, try chain(10_000, component: "/std/increment"))
 await report("chain 10,000 x echo (whole output passed on)", steps: 10_000, try passthroughChain(10_000))
 await report("fan-out 10,000 x non-blocking increment", steps: 10_000, try fanOut(10_000))
-await report("chain 10,000 x pooled increment", steps: 10_000, try chain(10_000, component: "/std/increment_pooled"), repeats: 3)
+let pooled10k = await report("chain 10,000 x pooled increment", steps: 10_000, try chain(10_000, component: "/std/increment_pooled"), repeats: 3)
+// Process isolation: the same plugin file run in a plugin host child (nodal-plugin-host, built
+// beside this executable), every call a round trip over a socketpair.
+let isolatedEngine = Engine()
+let stdFile = engine.plugins.first { $0.name == "std" }!.file
+do {
+    try isolatedEngine.loadPlugin(at: stdFile, isolation: .process)
+    let child10k = await report("chain 10,000 x increment in a child process", steps: 10_000, try chain(10_000, component: "/std/increment"), repeats: 3, on: isolatedEngine)
+    let roundTrip = socketpairRoundTrip()
+    print(String(format: "process isolation: %.1f µs/call in a child, %.1fx pooled, %.1fx inline; a bare socketpair round trip between two threads is %.1f µs", child10k / 10_000 * 1e6, child10k / pooled10k, child10k / chain10k, roundTrip * 1e6))
+} catch {
+    print("process isolation: not measured (\(error)); build the host with `swift build -c release --product nodal-plugin-host`")
+}
+await isolatedEngine.shutdown()
 let chain100k = await report("chain 100,000 x non-blocking increment", steps: 100_000, try chain(100_000, component: "/std/increment"), repeats: 3)
 // Durability: the same chain with every step's checkpoint written before the next step starts.
 let storeFolder = NSTemporaryDirectory() + "nodal-bench-\(getpid())"
@@ -161,3 +177,33 @@ func lookupCost(keys: Int) async -> Double {
 let smallLookup = await lookupCost(keys: 10), bigLookup = await lookupCost(keys: 10_000)
 print(String(format: "object lookup: %.0f ns in 10 keys, %.0f ns in 10,000 keys (%.1fx)", smallLookup * 1e9, bigLookup * 1e9, bigLookup / smallLookup))
 print(String(format: "peak memory: %.0f MB", peakMemoryMB()))
+
+/// One 64-byte message there and back over a socketpair, between this thread and another: the
+/// floor under a call to a child process (which adds framing, a process switch and the call).
+func socketpairRoundTrip() -> Double {
+    var pair: [Int32] = [-1, -1]
+    guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else { return .nan }
+    let rounds = 20_000
+    let far = pair[1]
+    let echo = Thread {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        for _ in 0..<rounds {
+            var got = 0
+            while got < 64 { got += buffer.withUnsafeMutableBytes { read(far, $0.baseAddress! + got, 64 - got) } }
+            _ = buffer.withUnsafeBytes { write(far, $0.baseAddress!, 64) }
+        }
+    }
+    echo.start()
+    var buffer = [UInt8](repeating: 1, count: 64)
+    let clock = ContinuousClock()
+    let start = clock.now
+    for _ in 0..<rounds {
+        _ = buffer.withUnsafeBytes { write(pair[0], $0.baseAddress!, 64) }
+        var got = 0
+        while got < 64 { got += buffer.withUnsafeMutableBytes { read(pair[0], $0.baseAddress! + got, 64 - got) } }
+    }
+    let elapsed = seconds(clock.now - start)
+    close(pair[0])
+    close(pair[1])
+    return elapsed / Double(rounds)
+}

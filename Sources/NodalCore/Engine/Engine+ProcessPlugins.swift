@@ -43,12 +43,22 @@ extension Engine {
     }
 }
 
-/// Where the `nodal` executable that runs plugin hosts is.
+/// Where the executable that runs plugin hosts is: `nodal` (its `plugin-host` command) or
+/// `nodal-plugin-host` (the same, alone).
 package enum PluginHostExecutable {
+    /// The path and the arguments that come before the host's own.
+    package struct Command: Sendable {
+        package var path: String
+        package var arguments: [String]
+    }
+
     /// The first of: `explicit`, `NODAL_PLUGIN_HOST`, the running executable when it is `nodal`,
-    /// a `nodal` beside the running executable (a test runner in `.build/debug`), `nodal` on `PATH`.
-    package static func locate(explicit: String?) -> String? {
-        candidates(explicit: explicit).first { FileSystem.isExecutableFile($0) }
+    /// `nodal-plugin-host` then `nodal` beside the running executable (an app's bundle, a test
+    /// runner in `.build/debug`), then both on `PATH`.
+    package static func locate(explicit: String?) -> Command? {
+        candidates(explicit: explicit).first { FileSystem.isExecutableFile($0) }.map { path in
+            Command(path: path, arguments: FileSystem.baseName(path) == "nodal-plugin-host" ? [] : ["plugin-host"])
+        }
     }
 
     static func candidates(explicit: String?) -> [String] {
@@ -57,10 +67,11 @@ package enum PluginHostExecutable {
         var candidates: [String] = []
         if let executable = FileSystem.executablePath {
             if FileSystem.baseName(executable) == "nodal" { candidates.append(executable) }
-            candidates.append(FileSystem.join(FileSystem.directoryName(executable), "nodal"))
+            let folder = FileSystem.directoryName(executable)
+            candidates += [FileSystem.join(folder, "nodal-plugin-host"), FileSystem.join(folder, "nodal")]
         }
         for folder in (FileSystem.environment("PATH") ?? "").split(separator: ":") where !folder.isEmpty {
-            candidates.append(FileSystem.join(String(folder), "nodal"))
+            candidates += [FileSystem.join(String(folder), "nodal-plugin-host"), FileSystem.join(String(folder), "nodal")]
         }
         return candidates
     }
@@ -70,6 +81,6 @@ package enum PluginHostExecutable {
         if let environment = FileSystem.environment("NODAL_PLUGIN_HOST"), !environment.isEmpty {
             return "NODAL_PLUGIN_HOST=\(environment) is not an executable file"
         }
-        return "looked for the running nodal, a nodal beside the running executable and nodal on PATH; set NODAL_PLUGIN_HOST or the plugin entry's pluginHost"
+        return "looked for the running nodal, then nodal-plugin-host and nodal beside the running executable and on PATH; set NODAL_PLUGIN_HOST or the plugin entry's pluginHost"
     }
 }

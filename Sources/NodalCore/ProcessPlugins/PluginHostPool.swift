@@ -11,7 +11,7 @@ import Synchronization
 final class PluginHostPool: Sendable {
     let pluginFile: String
     let isolation: ProcessIsolation
-    let executable: String
+    let executable: PluginHostExecutable.Command
     /// The smaller of the engine's and the plugin's output limit.
     let maxOutputBytes: Int
     private let clock: any Clock<Duration>
@@ -36,7 +36,7 @@ final class PluginHostPool: Sendable {
         var nextCall: UInt64 = 1
     }
 
-    init(pluginFile: String, isolation: ProcessIsolation, executable: String, maxOutputBytes: Int, clock: any Clock<Duration>) {
+    init(pluginFile: String, isolation: ProcessIsolation, executable: PluginHostExecutable.Command, maxOutputBytes: Int, clock: any Clock<Duration>) {
         self.pluginFile = pluginFile
         self.isolation = isolation
         self.executable = executable

@@ -62,7 +62,7 @@ final class PluginHostProcess: Sendable {
     /// Starts a child for `pluginFile` and waits until it loaded the plugin. Returns the child
     /// (its reader running) and the plugin's description.
     static func start(
-        pluginFile: String, executable: String, isolation: ProcessIsolation, maxOutputBytes: Int
+        pluginFile: String, executable: PluginHostExecutable.Command, isolation: ProcessIsolation, maxOutputBytes: Int
     ) throws(StartFailure) -> (PluginHostProcess, PluginInfo) {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
@@ -76,13 +76,13 @@ final class PluginHostProcess: Sendable {
             throw StartFailure(code: "PLUGIN_HOST_FAILED", message: "shared memory for cancel flags failed: \(reason)")
         }
         let words = mapped.bindMemory(to: UInt32.self, capacity: cancelSlots)
-        var arguments = [
-            executable, "plugin-host", "--plugin", pluginFile, "--parent-pid", String(getpid()),
+        var arguments = [executable.path] + executable.arguments + [
+            "--plugin", pluginFile, "--parent-pid", String(getpid()),
             "--max-output-bytes", String(maxOutputBytes), "--calls", String(isolation.callsPerChild),
         ]
         if let memory = isolation.memoryLimitBytes { arguments += ["--memory-limit", String(memory)] }
         if let cpu = isolation.cpuSecondsPerCall { arguments += ["--cpu-seconds-per-call", String(cpu)] }
-        let spawned = HostSpawner.spawn(executable, arguments, fd3: pair[1], fd4: memory)
+        let spawned = HostSpawner.spawn(executable.path, arguments, fd3: pair[1], fd4: memory)
         close(pair[1])
         close(memory)
         let pid: Int32
@@ -91,7 +91,7 @@ final class PluginHostProcess: Sendable {
         case .failure(let failure):
             close(pair[0])
             munmap(mapped, Int(cancelBytes))
-            throw StartFailure(code: "PLUGIN_HOST_FAILED", message: "could not start \(executable) plugin-host: \(FileSystem.errnoText(failure.code))")
+            throw StartFailure(code: "PLUGIN_HOST_FAILED", message: "could not start \(([executable.path] + executable.arguments).joined(separator: " ")): \(FileSystem.errnoText(failure.code))")
         }
         let process = PluginHostProcess(pid: pid, pluginFile: pluginFile, socket: pair[0], cancelWords: words)
         let reader = FrameReader(descriptor: pair[0], maximumFrameBytes: Self.maximumFrameBytes(maxOutputBytes))
