@@ -56,7 +56,7 @@ extension PluginEntry {
         settings.cpuSecondsPerCall = try count("cpuSecondsPerCall", 1...86_400)
         settings.maxOutputBytes = try count("maxOutputBytes", 0...Int(Int32.max))
         if let children = try count("maxChildren", 1...256) { settings.maxChildren = children }
-        if let calls = try count("callsPerChild", 1...PluginHostProcess.cancelSlots) { settings.callsPerChild = calls }
+        if let calls = try count("callsPerChild", 1...ProcessIsolation.maximumCallsPerChild) { settings.callsPerChild = calls }
         if let idle = try count("idleTimeoutSecs", 0...86_400) { settings.idleTimeout = .seconds(idle) }
         if let host = options["pluginHost"], !host.isNull {
             guard case .string(let path) = host, !path.isEmpty else {

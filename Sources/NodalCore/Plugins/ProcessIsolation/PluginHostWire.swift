@@ -15,7 +15,7 @@ import Darwin
 package enum PluginHostWire {
     /// Cancel flags per child: one 32-bit word each, in shared memory (file descriptor 4). A child
     /// never has more calls in flight than this.
-    package static let cancelSlots = 64
+    package static let cancelSlots = ProcessIsolation.maximumCallsPerChild
 
     package enum Kind: UInt8, Sendable {
         // Engine to host.

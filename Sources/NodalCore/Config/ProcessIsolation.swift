@@ -41,10 +41,14 @@ public struct ProcessIsolation: Sendable, Hashable {
         self.cpuSecondsPerCall = cpuSecondsPerCall.map { max(1, $0) }
         self.maxOutputBytes = maxOutputBytes.map { max(0, $0) }
         self.maxChildren = min(max(1, maxChildren), 256)
-        self.callsPerChild = min(max(1, callsPerChild), PluginHostProcess.cancelSlots)
+        self.callsPerChild = min(max(1, callsPerChild), Self.maximumCallsPerChild)
         self.idleTimeout = idleTimeout < .zero ? .zero : idleTimeout.clampedForTimer
         self.hostExecutable = hostExecutable
     }
+
+    /// The most calls one child takes at once (each has a cancel flag in the memory it shares
+    /// with the engine).
+    public static let maximumCallsPerChild = 64
 
     /// 256 MiB.
     public static let minimumMemoryLimitBytes = 256 << 20
