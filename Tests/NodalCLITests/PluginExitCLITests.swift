@@ -80,4 +80,23 @@ import Testing
         #expect(result.status == 70, "\(result.status) \(result.stderr)")
         #expect(result.stderr.contains("from a thread of its own"), "\(result.stderr)")
     }
+
+    /// Run in a child (`isolation: process`, through `nodal plugin-host`), the same exit ends only
+    /// the child: the step fails with the exit status named, and `nodal` reports a failed run.
+    @Test(arguments: ["zero", "three"])
+    func inAChildProcessAnExitIsTheStepsFailure(code: String) throws {
+        let directory = try temporaryDirectory()
+        _ = try buildCPlugin(Self.plugin, name: "quit", in: directory, flags: ["-pthread"])
+        try "plugins:\n  quit: { type: nodal, path: libquit.so, isolation: process }\n".write(
+            toFile: directory + "/config.yml", atomically: true, encoding: .utf8)
+        try "steps:\n  - { id: before, component: /quit/quit, input: { code: \(code) } }\noutput: { $step: before }\n".write(
+            toFile: directory + "/flow.yaml", atomically: true, encoding: .utf8)
+        // The running nodal is the plugin host: no nodal-plugin-host is looked for.
+        let result = try runProcess(
+            Products.nodal, ["run", directory + "/flow.yaml", "--config", directory + "/config.yml", "--store", "inMemory"],
+            environment: ProcessInfo.processInfo.environment.merging(["PATH": "/usr/bin:/bin"]) { $1 })
+        #expect(result.status == 1, "\(result.status) \(result.stderr)")
+        #expect(result.stderr.contains("PLUGIN_CRASHED") && result.stderr.contains("exited with status \(code == "zero" ? 0 : 3)"), "\(result.stderr)")
+        #expect(!result.stderr.contains("called exit()"), "the exit guard of the engine fired: \(result.stderr)")
+    }
 }

@@ -16,6 +16,9 @@ final class PluginHostPool: Sendable {
     let maxOutputBytes: Int
     private let clock: any Clock<Duration>
     private let state = ConditionLock(State())
+    /// The plugin id and node ids `describe` found: a later child that loads something else (the
+    /// file was replaced) is not used, since calls name nodes by their index.
+    private let described = Mutex<[String]?>(nil)
 
     private struct Child {
         let process: PluginHostProcess
@@ -51,8 +54,11 @@ final class PluginHostPool: Sendable {
         let (process, info) = try PluginHostProcess.start(
             pluginFile: pluginFile, executable: executable, isolation: isolation, maxOutputBytes: maxOutputBytes)
         process.requestShutdown()
+        described.withLock { $0 = Self.identity(info) }
         return info
     }
+
+    private static func identity(_ info: PluginInfo) -> [String] { [info.id] + info.nodes.map(\.id) }
 
     /// Children alive now (for tests and `nodal plugins inspect`).
     var childProcessIDs: [Int32] {
@@ -89,9 +95,16 @@ final class PluginHostPool: Sendable {
         if case .use(let lease) = step { return .success(lease) }
         let started: Result<PluginHostProcess, StepError>
         do {
-            let (process, _) = try PluginHostProcess.start(
+            let (process, info) = try PluginHostProcess.start(
                 pluginFile: pluginFile, executable: executable, isolation: isolation, maxOutputBytes: maxOutputBytes)
-            started = .success(process)
+            if let expected = described.withLock({ $0 }), expected != Self.identity(info) {
+                process.requestShutdown()
+                started = .failure(StepError(
+                    code: "PLUGIN_LOAD_FAILED",
+                    message: "plugin \(pluginFile) changed since it was loaded: it is now \(info.id) with nodes \(info.nodes.map(\.id).joined(separator: ", ")); load it again (restart the engine)"))
+            } else {
+                started = .success(process)
+            }
         } catch {
             started = .failure(StepError(code: error.code, message: "plugin \(pluginFile): \(error.message)"))
         }

@@ -154,8 +154,10 @@ package enum PluginHostWire {
         let descriptor: Int32
         /// The longest frame body accepted: a peer that announces more is cut off.
         let maximumFrameBytes: Int
-        private var buffer: [UInt8] = []
+        /// Bytes `start..<end` are read and not yet taken; the rest is room for the next read.
+        private var buffer = [UInt8](repeating: 0, count: 65_536)
         private var start = 0
+        private var end = 0
 
         package init(descriptor: Int32, maximumFrameBytes: Int) {
             self.descriptor = descriptor
@@ -173,27 +175,34 @@ package enum PluginHostWire {
             let bodyStart = start + 4
             let frame = buffer.withUnsafeBytes { Frame(body: UnsafeRawBufferPointer(rebasing: $0[bodyStart..<bodyStart + length])) }
             start = bodyStart + length
+            if start == end { start = 0; end = 0 }
             guard let frame else { throw .malformed("a frame that does not parse") }
             return frame
         }
 
-        /// Reads until `count` bytes from `start` are buffered.
+        /// Reads until `count` bytes from `start` are buffered, in as few reads as the peer allows.
         private mutating func fill(_ count: Int) throws(ReadFailure) {
-            if buffer.count - start >= count { return }
-            if start > 0 {
-                buffer.removeSubrange(0..<start)
-                start = 0
+            if end - start >= count { return }
+            if buffer.count - start < count {
+                // Move what is there to the front, and grow when the frame is larger than the room.
+                let pending = end - start
+                if start > 0 {
+                    buffer.withUnsafeMutableBytes { bytes in
+                        guard let base = bytes.baseAddress else { return }
+                        memmove(base, base + start, pending)
+                    }
+                    start = 0
+                    end = pending
+                }
+                if buffer.count < count { buffer.append(contentsOf: repeatElement(0, count: count - buffer.count)) }
             }
-            let chunk = max(65_536, count - buffer.count)
-            while buffer.count < count {
-                let old = buffer.count
-                buffer.append(contentsOf: repeatElement(0, count: chunk))
-                let read = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress! + old, chunk) }
+            while end - start < count {
+                let room = buffer.count - end
+                let read = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress! + end, room) }
                 if read > 0 {
-                    buffer.removeLast(chunk - read)
+                    end += read
                     continue
                 }
-                buffer.removeLast(chunk)
                 if read == 0 { throw .closed }
                 if errno == EINTR { continue }
                 throw .system(FileSystem.errnoText())
