@@ -1,10 +1,11 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// `NODAL_ENGINE_ONLY=1`: the package without the run service, its server and its client, so
-/// without Hummingbird, AsyncHTTPClient and BoringSSL. scripts/test-sanitize builds it this way:
-/// what a sanitizer checks is the engine and the C ABI, and the server's packages would double the
-/// sanitized build. The `nodal` command then has no `serve`, `submit` or `runs get|watch|cancel|resume`.
+/// `NODAL_ENGINE_ONLY=1`: the package without the run service, its server, its client and the
+/// PostgreSQL store, so without Hummingbird, AsyncHTTPClient, postgres-nio and BoringSSL.
+/// scripts/test-sanitize builds it this way: what a sanitizer checks is the engine and the C ABI,
+/// and the server's packages would double the sanitized build. The `nodal` command then has no
+/// `serve`, `submit` or `runs get|watch|cancel|resume`, and refuses `--store postgres://...`.
 let engineOnly = Context.environment["NODAL_ENGINE_ONLY"] == "1"
 /// The targets and packages that exist only in the full package.
 /// NodalPostgres goes too: postgres-nio brings swift-nio-ssl (BoringSSL) and swift-crypto, which

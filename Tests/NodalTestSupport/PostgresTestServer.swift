@@ -41,19 +41,27 @@ public enum PostgresTestServer {
         if let url = ProcessInfo.processInfo.environment["NODAL_TEST_POSTGRES_URL"], !url.isEmpty { return .success(url) }
         let folder = NSTemporaryDirectory() + "nodal-test-postgres-\(getpid())-" + UUID().uuidString.prefix(8)
         let script = Products.repositoryRoot + "/scripts/postgres-cluster"
-        do {
-            // The script's watcher stops the cluster should this process die before its exit handler runs.
-            let result = try runProcess(script, ["start", folder], environment: ["NODAL_CLUSTER_OWNER_PID": String(getpid())])
-            guard result.status == 0 else { return .failure(SetupError("\(script) start failed (\(result.status)): \(result.stderr)")) }
-            ownCluster = folder
-            atexit {
-                guard let folder = PostgresTestServer.ownCluster else { return }
-                let script = Products.repositoryRoot + "/scripts/postgres-cluster"
-                _ = system("'\(script)' stop '\(folder)' >/dev/null 2>&1")
-            }
-            return .success(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
-        } catch {
-            return .failure(SetupError("cannot run \(script): \(error)"))
+        // system(), not Process: this runs inside a lazy static's initializer, with the other tests
+        // that want the server blocked on it, and Foundation's Process never saw the script exit
+        // there (the script stayed a zombie and waitUntilExit waited for good). system() waits for
+        // its own child itself. The script's watcher stops the cluster should this process die
+        // before its exit handler runs.
+        let output = folder + ".url", log = folder + ".log"
+        let status = system(
+            "NODAL_CLUSTER_OWNER_PID=\(getpid()) '\(script)' start '\(folder)' >'\(output)' 2>'\(log)' </dev/null")
+        let url = (try? String(contentsOfFile: output, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let errors = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(atPath: output)
+        try? FileManager.default.removeItem(atPath: log)
+        guard status == 0, !url.isEmpty else {
+            return .failure(SetupError("\(script) start \(folder) failed (status \(status)): \(errors)"))
         }
+        ownCluster = folder
+        atexit {
+            guard let folder = PostgresTestServer.ownCluster else { return }
+            let script = Products.repositoryRoot + "/scripts/postgres-cluster"
+            _ = system("'\(script)' stop '\(folder)' >/dev/null 2>&1")
+        }
+        return .success(url)
     }()
 }
