@@ -307,6 +307,12 @@ public final class PostgresRunStore: ServiceRunStorage {
                     .cannotOpen,
                     "the PostgreSQL server at \(server) has no database '\(location.database)' (\(location)): create it (createdb \(location.database))",
                     path: path)
+            case "42501":
+                return RunStoreError(
+                    .database,
+                    "\(action) in the run store \(location) failed: \(message); user '\(location.user)' may not use Nodal's tables in "
+                        + "database '\(location.database)' (use the user that created them, or grant this one their rights)",
+                    path: path)
             case "57P01", "57P02", "57P03", "53300":
                 // Shutting down, crashed, starting up, too many connections.
                 return RunStoreError(.unreachable, "the PostgreSQL server at \(server) is not available (\(message)) while \(action)", path: path)
@@ -314,8 +320,8 @@ public final class PostgresRunStore: ServiceRunStorage {
                 return RunStoreError(.database, "\(action) in the run store \(location) failed: \(message) (SQLSTATE \(state))", path: path)
             }
         case .connectionError, .serverClosedConnection, .uncleanShutdown, .sslUnsupported, .failedToAddSSLHandler, .poolClosed:
-            var reason = error.underlying.map { "\($0)" } ?? "\(error.code)"
-            if error.code == .sslUnsupported { reason = "the server does not offer TLS (sslmode=\(location.tls.rawValue))" }
+            let reason = error.code == .sslUnsupported
+                ? "the server does not offer TLS (sslmode=\(location.tls.rawValue))" : connectionFailure(error.underlying, error.code, location)
             return RunStoreError(
                 .unreachable, "cannot reach the PostgreSQL server at \(server) for the run store \(location) (\(action)): \(reason)",
                 path: path)
@@ -329,6 +335,23 @@ public final class PostgresRunStore: ServiceRunStorage {
             return RunStoreError(.database, "\(action) in the run store \(location) failed: \(error.code)", path: path)
         }
     }
+}
+
+/// Why a connection could not be made, in a few words: NIO's errors name every address tried
+/// and the errno in a nested description.
+private func connectionFailure(_ underlying: (any Error)?, _ code: PSQLError.Code, _ location: PostgresLocation) -> String {
+    guard let underlying else { return "\(code)" }
+    let text = "\(underlying)"
+    if text.contains("Connection refused") {
+        return "connection refused (is the server running, and listening on that address and port?)"
+    }
+    if text.contains("No such file or directory"), case .unixSocket = location.endpoint {
+        return "no socket there (is the server running, with that socket folder and port?)"
+    }
+    if text.contains("UnknownHost") || text.contains("Name or service not known") { return "unknown host" }
+    if text.contains("timed out") || text.contains("connectTimeout") { return "no answer (timed out)" }
+    if text.contains("Connection reset") { return "the connection was reset" }
+    return text
 }
 
 /// Counts calls in flight so `close()` can wait for them and later calls are refused.

@@ -105,13 +105,14 @@ struct PostgresStoreTests {
 
     /// Nothing listens on port 1 of the loopback address, nor on a socket in a missing folder.
     @Test(arguments: [
-        ("postgres://nodal:hunter2@127.0.0.1:1/nodal?sslmode=disable", "127.0.0.1:1"),
-        ("postgres://nodal:hunter2@/nodal?host=/nonexistent-nodal-folder&port=5999", "/nonexistent-nodal-folder/.s.PGSQL.5999"),
+        ("postgres://nodal:hunter2@127.0.0.1:1/nodal?sslmode=disable", "127.0.0.1:1", "connection refused"),
+        ("postgres://nodal:hunter2@/nodal?host=/nonexistent-nodal-folder&port=5999", "/nonexistent-nodal-folder/.s.PGSQL.5999", "no socket there"),
     ])
-    func anUnreachableServerIsNamed(url: String, server: String) async throws {
+    func anUnreachableServerIsNamed(url: String, server: String, reason: String) async throws {
         let error = await expectStoreError(.unreachable) { _ = try await PostgresRunStore(url: url) }
         let message = error?.message ?? ""
         #expect(message.contains(server), "\(message)")
+        #expect(message.contains(reason), "\(message)")
         #expect(!message.contains("hunter2"), "\(message)")
         #expect(message.contains("nodal:***@"), "\(message)")
     }
