@@ -1,4 +1,4 @@
-public import NodalJSON
+import NodalJSON
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
