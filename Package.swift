@@ -1,14 +1,21 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// `NODAL_ENGINE_ONLY=1`: the package without the run service, its server and its client, so
-/// without Hummingbird, AsyncHTTPClient and BoringSSL. scripts/test-sanitize builds it this way:
-/// what a sanitizer checks is the engine and the C ABI, and the server's packages would double the
-/// sanitized build. The `nodal` command then has no `serve`, `submit` or `runs get|watch|cancel|resume`.
+/// `NODAL_ENGINE_ONLY=1`: the package without the run service, its server, its client and the
+/// PostgreSQL store, so without Hummingbird, AsyncHTTPClient, postgres-nio and BoringSSL.
+/// scripts/test-sanitize builds it this way: what a sanitizer checks is the engine and the C ABI,
+/// and the server's packages would double the sanitized build. The `nodal` command then has no
+/// `serve`, `submit` or `runs get|watch|cancel|resume`, and refuses `--store postgres://...`.
 let engineOnly = Context.environment["NODAL_ENGINE_ONLY"] == "1"
 /// The targets and packages that exist only in the full package.
-let serviceTargets: Set<String> = ["NodalService", "NodalServer", "NodalClient", "NodalServiceTests", "NodalServerTests", "NodalClientTests"]
-let servicePackages: Set<String> = ["hummingbird", "swift-service-lifecycle", "async-http-client", "swift-nio", "swift-nio-extras", "swift-http-types"]
+/// NodalPostgres goes too: postgres-nio brings swift-nio-ssl (BoringSSL) and swift-crypto, which
+/// the engine build means to leave out.
+let serviceTargets: Set<String> = [
+    "NodalService", "NodalServer", "NodalClient", "NodalPostgres", "NodalServiceTests", "NodalServerTests", "NodalClientTests",
+]
+let servicePackages: Set<String> = [
+    "hummingbird", "swift-service-lifecycle", "async-http-client", "swift-nio", "swift-nio-extras", "swift-http-types", "postgres-nio", "swift-nio-ssl",
+]
 /// The CLI's files and tests that use them.
 let serviceCommandFiles = ["ServeCommand.swift", "SubmitCommand.swift", "RemoteRunsCommands.swift", "RemoteOptions.swift"]
 let serviceCLITestFiles = ["HostileServeProcessTests.swift", "RemoteCLITests.swift", "ServeCLITests.swift", "ServeEndToEndTests.swift"]
@@ -28,6 +35,8 @@ let package = Package(
         .library(name: "NodalService", targets: ["NodalService"]),
         .library(name: "NodalServer", targets: ["NodalServer"]),
         .library(name: "NodalClient", targets: ["NodalClient"]),
+        // The shared store for several processes or machines: PostgreSQL (README: PostgreSQL store).
+        .library(name: "NodalPostgres", targets: ["NodalPostgres"]),
         .executable(name: "nodal", targets: ["nodal"]),
         // The plugin host alone (what `nodal plugin-host` runs), for apps that embed the engine.
         .executable(name: "nodal-plugin-host", targets: ["NodalPluginHostTool"]),
@@ -57,6 +66,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // Already there under postgres-nio and AsyncHTTPClient: the TLS settings of a PostgreSQL connection.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
     ],
     targets: [
         // The plugin ABI. The one copy of the header is include/nodal.h; this target's module map
@@ -98,6 +110,19 @@ let package = Package(
             dependencies: [
                 "NodalCore",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ]
+        ),
+        // The shared store: PostgreSQL, for several processes or machines. Not in the umbrella (an
+        // app that embeds the engine does not build postgres-nio); the CLI depends on it.
+        .target(
+            name: "NodalPostgres",
+            dependencies: [
+                "NodalCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                // ByteBuffer, for bytea values.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Umbrella: re-exports the targets above (Exports.swift), so `import Nodal` gives all of them.
@@ -142,6 +167,7 @@ let package = Package(
                 "NodalService",
                 "NodalServer",
                 "NodalClient",
+                "NodalPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Plugins' log lines go through the CLI's own handler (Sources/nodal/LogLines.swift).
                 .product(name: "Logging", package: "swift-log"),
@@ -191,7 +217,7 @@ let package = Package(
         .executableTarget(name: "NodalFuzz", dependencies: ["Nodal", "NodalTestSupport"], path: "Fuzz/FlowFuzz"),
         // Helpers both test targets share: locating built products, running processes, building C plugins.
         .target(name: "NodalTestSupport", dependencies: ["Nodal"], path: "Tests/NodalTestSupport"),
-        .testTarget(name: "NodalTests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalSQLite", "NodalTestSupport", "NodalPluginKit", "CNodal"]),
+        .testTarget(name: "NodalTests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalSQLite", "NodalPostgres", "NodalTestSupport", "NodalPluginKit", "CNodal"]),
         .testTarget(name: "NodalFFITests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalTestSupport"]),
         .testTarget(name: "NodalCLITests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalSQLite", "NodalTestSupport", "NodalClient"]),
         .testTarget(name: "NodalServiceTests", dependencies: ["NodalService", "Nodal", "NodalTestSupport"]),

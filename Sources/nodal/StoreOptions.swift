@@ -1,10 +1,13 @@
 import ArgumentParser
 import Nodal
+#if canImport(NodalPostgres)
+import NodalPostgres
+#endif
 
 /// Where the CLI keeps runs: `--store`, else the config's `storageConfig`, else
 /// `$NODAL_STORE`, else the default file (`RunStoreLocation.defaultPath`).
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: "The run store: an SQLite file path, sqlite:PATH, sqlite::memory: or inMemory. Default: the config's storageConfig, else $NODAL_STORE, else ~/.local/share/nodal/nodal.db.")
+    @Option(name: .long, help: "The run store: an SQLite file path, sqlite:PATH, sqlite::memory:, postgres://USER@HOST/DATABASE or inMemory. Default: the config's storageConfig, else $NODAL_STORE, else ~/.local/share/nodal/nodal.db.")
     var store: String?
 
     func location(configuration: NodalConfig?) throws -> RunStoreLocation {
@@ -22,7 +25,16 @@ struct StoreOptions: ParsableArguments {
     func open(configuration: NodalConfig?) async throws -> any RunStore {
         let location = try location(configuration: configuration)
         do {
+            if case .postgres(let postgres) = location {
+                #if canImport(NodalPostgres)
+                return try await PostgresRunStore(location: postgres)
+                #else
+                throw CLIError.store("the run store \(postgres) is a PostgreSQL database, and this nodal was built without PostgreSQL (NODAL_ENGINE_ONLY)")
+                #endif
+            }
             return try await location.open()
+        } catch let error as CLIError {
+            throw error
         } catch {
             throw CLIError.store("\(error)")
         }

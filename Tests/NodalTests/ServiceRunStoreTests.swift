@@ -8,16 +8,6 @@ import Testing
 // The run service's runs (`ServiceRunStorage`): the same behaviours on every store, then the SQLite
 // file's migration from the version before the table existed.
 
-extension StoreKind {
-    func makeServiceStore() async throws -> any ServiceRunStorage {
-        switch self {
-        case .inMemory: InMemoryRunStore()
-        case .sqliteFile: try await SQLiteRunStore(path: try temporaryDirectory() + "/store.db")
-        case .sqliteMemory: try await SQLiteRunStore(path: ":memory:")
-        }
-    }
-}
-
 /// Runs `body` with a fresh store and closes it afterwards, whether `body` threw or not.
 func withServiceStore(_ kind: StoreKind, _ body: (any ServiceRunStorage) async throws -> Void) async throws {
     let store = try await kind.makeServiceStore()

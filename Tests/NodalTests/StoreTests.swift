@@ -4,22 +4,36 @@ import Testing
 @testable import NodalCore
 @testable import NodalJSON
 @testable import NodalSQLite
+#if canImport(NodalPostgres)
+@testable import NodalPostgres
+#endif
 
 // The run store: the same behaviours checked on every implementation, then what only the SQLite
 // store has (migrations, refusing foreign or newer files, durability across processes), then
-// SHA-256 and store locations.
+// SHA-256 and store locations. PostgreSQL's own tests are in PostgresStoreTests.swift.
 
-/// Which store a shared test runs against.
+/// Which store a shared test runs against. Each PostgreSQL test gets a database of its own on the
+/// test server (`PostgresTestServer`), so the tests run in parallel as the others do.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case inMemory, sqliteFile, sqliteMemory
+    #if canImport(NodalPostgres)
+    case postgres
+    #endif
 
     var testDescription: String { rawValue }
 
     func make(cacheLimit: CacheLimit = .default) async throws -> any RunStorage {
+        try await makeServiceStore(cacheLimit: cacheLimit)
+    }
+
+    func makeServiceStore(cacheLimit: CacheLimit = .default) async throws -> any ServiceRunStorage {
         switch self {
         case .inMemory: InMemoryRunStore(cacheLimit: cacheLimit)
         case .sqliteFile: try await SQLiteRunStore(path: try temporaryDirectory() + "/store.db", cacheLimit: cacheLimit)
         case .sqliteMemory: try await SQLiteRunStore(path: ":memory:", cacheLimit: cacheLimit)
+        #if canImport(NodalPostgres)
+        case .postgres: try await PostgresRunStore(url: try PostgresTestServer.freshDatabase(), cacheLimit: cacheLimit)
+        #endif
         }
     }
 }
@@ -585,15 +599,52 @@ struct StoreHashAndLocationTests {
         #expect(try RunStoreLocation(parsing: text, relativeTo: "/base") == expected)
     }
 
+    @Test(arguments: [
+        ("postgres://nodal:pw@db.example/runs", PostgresLocation(endpoint: .tcp(host: "db.example", port: 5432), user: "nodal", password: "pw", database: "runs")),
+        ("POSTGRESQL://nodal@db.example:6543/runs?sslmode=require&pool_size=3",
+         PostgresLocation(endpoint: .tcp(host: "db.example", port: 6543), user: "nodal", database: "runs", tls: .require, poolSize: 3)),
+        ("postgres://n@[::1]:5433/d", PostgresLocation(endpoint: .tcp(host: "::1", port: 5433), user: "n", database: "d")),
+        ("postgres://n@%2Ftmp%2Fpg/d", PostgresLocation(endpoint: .unixSocket(directory: "/tmp/pg", port: 5432), user: "n", database: "d")),
+        ("postgres://n@/d?host=/tmp/pg&port=7000", PostgresLocation(endpoint: .unixSocket(directory: "/tmp/pg", port: 7000), user: "n", database: "d")),
+        ("postgres://n@/", PostgresLocation(endpoint: .unixSocket(directory: "/var/run/postgresql", port: 5432), user: "n", database: "n")),
+        // A password with @ and : in it (escaped or not), a user given in the query.
+        ("postgres://u:p%40ss:w@rd@db/d?sslmode=disable", PostgresLocation(endpoint: .tcp(host: "db", port: 5432), user: "u", password: "p@ss:w@rd", database: "d", tls: .disable)),
+        ("postgres://db/d?user=q&password=s&dbname=e#frag", PostgresLocation(endpoint: .tcp(host: "db", port: 5432), user: "q", password: "s", database: "e")),
+        ("postgres://n@db/d?sslmode=verify-ca", PostgresLocation(endpoint: .tcp(host: "db", port: 5432), user: "n", database: "d", tls: .verifyFull)),
+    ])
+    func parsesPostgresLocations(text: String, expected: PostgresLocation) throws {
+        #expect(try RunStoreLocation(parsing: text) == .postgres(expected))
+        // What messages show reads back as the same place (the password aside).
+        var shown = expected
+        shown.password = nil
+        let description = expected.description.replacingOccurrences(of: ":***", with: "")
+        #expect(try PostgresLocation(url: description) == shown, "\(description)")
+        #expect(!expected.description.contains("p@ss") && !expected.description.contains(":pw@"))
+    }
+
+    @Test func aPostgresURLWithoutAUserIsTheProcesssUser() throws {
+        let location = try PostgresLocation(url: "postgres://db.example/runs")
+        #expect(location.user == NSUserName() || location.user == ProcessInfo.processInfo.userName)
+        #expect(location.database == "runs")
+        #expect(location.serverDescription == "db.example:5432")
+        #expect(try PostgresLocation(url: "postgres://n@/d?host=/s&port=9").serverDescription == "/s/.s.PGSQL.9")
+    }
+
     @Test func relativePathsWithoutABaseStayRelative() throws {
         #expect(try RunStoreLocation(parsing: "sqlite:x.db") == .sqlite(path: "x.db"))
         #expect(try RunStoreLocation(parsing: "~/n.db") == .sqlite(path: FileManager.default.homeDirectoryForCurrentUser.path + "/n.db"))
     }
 
     @Test(arguments: [
-        ("postgres://nodal:secret@db.example/nodal", "not supported yet"),
-        ("postgresql://db/nodal", "not supported yet"),
-        ("mysql://db/nodal", "unsupported run store location"),
+        ("postgres://nodal:secret@db.example/nodal?pool_size=0", "pool_size '0'"),
+        ("postgresql://nodal:secret@db/nodal?sslmode=sometimes", "sslmode 'sometimes'"),
+        ("postgres://nodal:secret@db/nodal?connect_timeout=3", "parameter 'connect_timeout'"),
+        ("postgres://nodal:secret@db:99999/nodal", "port '99999'"),
+        ("postgres://nodal:secret@db:x/nodal", "port 'x'"),
+        ("postgres://nodal:secret@[::1/nodal", "unclosed ["),
+        ("postgres://nodal:secret@a,b/nodal", "several hosts"),
+        ("postgres://nodal:se%zzcret@db/nodal", "broken %-escape"),
+        ("mysql://nodal:secret@db/nodal", "unsupported run store location"),
         ("", "empty"),
         ("sqlite:", "names no database file"),
     ])
@@ -616,7 +667,11 @@ struct StoreHashAndLocationTests {
                 storageConfig: ["type": "sqlite", "databaseUrl": "sqlite:workflow_state.db", "autoMigrate": true, "maxConnections": 10],
                 relativeTo: "/configs") == .sqlite(path: "/configs/workflow_state.db"))
         #expect(throws: RunStoreError.self) { try RunStoreLocation(storageConfig: ["type": "sqlite"]) }
-        #expect(throws: RunStoreError.self) { try RunStoreLocation(storageConfig: ["type": "postgres", "databaseUrl": "postgres://x"]) }
+        #expect(
+            try RunStoreLocation(storageConfig: ["type": "postgres", "databaseUrl": "postgres://n@db/x", "maxConnections": 4])
+                == .postgres(PostgresLocation(endpoint: .tcp(host: "db", port: 5432), user: "n", database: "x", poolSize: 4)))
+        #expect(throws: RunStoreError.self) { try RunStoreLocation(storageConfig: ["type": "postgres"]) }
+        #expect(throws: RunStoreError.self) { try RunStoreLocation(storageConfig: ["type": "postgres", "databaseUrl": "sqlite:x.db"]) }
         #expect(throws: RunStoreError.self) { try RunStoreLocation(storageConfig: "sqlite") }
     }
 

@@ -3,11 +3,12 @@ public import FoundationEssentials
 
 /// Where runs, batch items, step checkpoints, pause records, blobs and cached step results live.
 ///
-/// Two implementations ship: ``InMemoryRunStore`` (tests, embedding) and ``SQLiteRunStore`` (the
-/// default for the CLI: one file, no server). ``RunStoreLocation`` turns a `--store` argument, an
-/// environment variable or a Stepflow `storageConfig` into an open store.
+/// Three implementations ship: ``InMemoryRunStore`` (tests, embedding), ``SQLiteRunStore`` (the
+/// default for the CLI: one file, no server) and `PostgresRunStore` (NodalPostgres: one database
+/// shared by several processes). ``RunStoreLocation`` turns a `--store` argument, an environment
+/// variable or a Stepflow `storageConfig` into an open store.
 ///
-/// The contract every implementation keeps (and a PostgreSQL one will):
+/// The contract every implementation keeps (one parameterized test suite checks all three):
 /// - A call that returns has made its write durable as far as the store promises (the SQLite store:
 ///   it survives the process being killed); a checkpoint written before a dependent step starts is
 ///   there after a crash.

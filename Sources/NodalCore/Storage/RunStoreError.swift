@@ -1,5 +1,6 @@
 import NodalJSON
-/// Why a store call failed. The message names the database file where there is one.
+/// Why a store call failed. The message names the database file (or the PostgreSQL URL, without its
+/// password) where there is one.
 public struct RunStoreError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Sendable, Hashable {
         /// A location (`--store`, `NODAL_STORE`, `storageConfig`) this Nodal cannot open.
@@ -10,8 +11,14 @@ public struct RunStoreError: Error, Sendable, Hashable, CustomStringConvertible 
         case notANodalStore
         /// The database was written by a newer Nodal (a higher schema version than this one knows).
         case newerSchema
-        /// The database could not be opened or created (permissions, missing folder, ...).
+        /// The database could not be opened or created (permissions, missing folder, a PostgreSQL
+        /// database that does not exist, ...).
         case cannotOpen
+        /// The PostgreSQL server could not be reached (refused, no such host or socket, timed out,
+        /// the connection dropped): trying again later may work.
+        case unreachable
+        /// The PostgreSQL server refused the user name or password.
+        case authenticationFailed
         /// No run with the given id.
         case runNotFound
         /// A stored value could not be read back (e.g. JSON that does not parse); the message names
@@ -28,7 +35,7 @@ public struct RunStoreError: Error, Sendable, Hashable, CustomStringConvertible 
 
     public var kind: Kind
     public var message: String
-    /// The database file, when the error concerns one.
+    /// The database file, or the PostgreSQL URL without its password, when the error concerns one.
     public var path: String?
 
     public init(_ kind: Kind, _ message: String, path: String? = nil) {

@@ -18,14 +18,17 @@ import Darwin
 /// | `sqlite::memory:`, `sqlite://:memory:`, `:memory:` | ``SQLiteRunStore`` in memory |
 /// | `sqlite:path/to/file.db`, `sqlite://rel.db`, `sqlite:///abs/path.db`, `file:...` | ``SQLiteRunStore`` at that path |
 /// | `path/to/file.db`, `/abs/path.db`, `~/nodal.db` | ``SQLiteRunStore`` at that path |
+/// | `postgres://user@host/db`, `postgresql://...` | `PostgresRunStore` (NodalPostgres): see ``PostgresLocation`` |
 ///
-/// A query (`?mode=rwc`) or fragment is ignored; `%XX` escapes in URLs are decoded; relative
-/// paths are relative to `relativeTo` when given (a config file's folder), else to the working
-/// directory. PostgreSQL URLs are recognised and refused ("not supported yet").
+/// For SQLite a query (`?mode=rwc`) or fragment is ignored; `%XX` escapes in URLs are decoded;
+/// relative paths are relative to `relativeTo` when given (a config file's folder), else to the
+/// working directory.
 public enum RunStoreLocation: Sendable, Hashable, CustomStringConvertible {
     case inMemory
     /// An SQLite database file, or `":memory:"`.
     case sqlite(path: String)
+    /// A PostgreSQL database; opened by `PostgresRunStore` in NodalPostgres.
+    case postgres(PostgresLocation)
 
     public init(parsing text: String, relativeTo directory: String? = nil) throws(RunStoreError) {
         let trimmed = text.trimmingWhitespace
@@ -56,19 +59,20 @@ public enum RunStoreLocation: Sendable, Hashable, CustomStringConvertible {
                 self = .sqlite(path: Self.resolve(rest, relativeTo: directory))
             }
         case "postgres", "postgresql":
-            throw RunStoreError(
-                .unsupportedLocation,
-                "PostgreSQL run stores are not supported yet ('\(Self.redacted(trimmed))'); use an SQLite file or inMemory")
+            self = .postgres(try PostgresLocation(url: trimmed))
         default:
             throw RunStoreError(
                 .unsupportedLocation,
-                "unsupported run store location '\(Self.redacted(trimmed))': use a file path, sqlite:PATH, sqlite::memory: or inMemory")
+                "unsupported run store location '\(PostgresLocation.redacted(trimmed))': use a file path, sqlite:PATH, sqlite::memory:, "
+                    + "postgres://USER@HOST/DATABASE or inMemory")
         }
     }
 
-    /// A Stepflow config's `storageConfig` (or `stateStore`): `{type: inMemory}` or
-    /// `{type: sqlite, databaseUrl: "sqlite:workflow_state.db"}`. Other keys (`autoMigrate`,
-    /// `maxConnections`) are accepted and ignored: migrations always run.
+    /// A Stepflow config's `storageConfig` (or `stateStore`): `{type: inMemory}`,
+    /// `{type: sqlite, databaseUrl: "sqlite:workflow_state.db"}` or
+    /// `{type: postgres, databaseUrl: "postgres://..."}`. `maxConnections` sets a PostgreSQL store's
+    /// pool size (unless the URL's `pool_size` does); `autoMigrate` is accepted and ignored:
+    /// migrations always run.
     public init(storageConfig: JSON, relativeTo directory: String? = nil) throws(RunStoreError) {
         guard case .object(let object) = storageConfig else {
             throw RunStoreError(.unsupportedLocation, "storageConfig must be a mapping with a 'type'")
@@ -88,9 +92,19 @@ public enum RunStoreLocation: Sendable, Hashable, CustomStringConvertible {
             self = try RunStoreLocation(parsing: url, relativeTo: directory)
             if case .inMemory = self { self = .sqlite(path: ":memory:") }
         case "postgres", "postgresql":
-            throw RunStoreError(.unsupportedLocation, "storageConfig type '\(type)': PostgreSQL run stores are not supported yet")
+            guard let url = object["databaseUrl"]?.stringValue ?? object["databaseURL"]?.stringValue else {
+                throw RunStoreError(.unsupportedLocation, "storageConfig of type \(type) needs 'databaseUrl' (e.g. \"postgres://nodal@db/nodal\")")
+            }
+            var location = try PostgresLocation(url: url)
+            if let size = object["maxConnections"]?.intValue, !url.contains("pool_size=") {
+                guard (1...1000).contains(size) else {
+                    throw RunStoreError(.unsupportedLocation, "storageConfig maxConnections must be 1 to 1000, not \(size)")
+                }
+                location.poolSize = size
+            }
+            self = .postgres(location)
         default:
-            throw RunStoreError(.unsupportedLocation, "unknown storageConfig type '\(type)' (known: inMemory, sqlite)")
+            throw RunStoreError(.unsupportedLocation, "unknown storageConfig type '\(type)' (known: inMemory, sqlite, postgres)")
         }
     }
 
@@ -98,6 +112,7 @@ public enum RunStoreLocation: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .inMemory: "inMemory"
         case .sqlite(let path): "sqlite:\(path)"
+        case .postgres(let location): location.description
         }
     }
 
@@ -180,14 +195,6 @@ public enum RunStoreLocation: Sendable, Hashable, CustomStringConvertible {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// A URL with any password replaced by `***`, for error messages.
-    private static func redacted(_ url: String) -> String {
-        guard let schemeEnd = url.firstRange(of: "://"), let at = url[schemeEnd.upperBound...].firstIndex(of: "@") else { return url }
-        let credentials = url[schemeEnd.upperBound..<at]
-        guard let colon = credentials.firstIndex(of: ":") else { return url }
-        return String(url[..<colon]) + ":***" + String(url[at...])
     }
 
     private static func passwordHome() -> String? {

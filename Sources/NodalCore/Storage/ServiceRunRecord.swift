@@ -100,8 +100,7 @@ package struct ServiceRunFilter: Sendable, Hashable {
     }
 }
 
-/// A store that keeps the run service's runs beside the engine's (both stores that ship; the
-/// PostgreSQL one will too). Same contract as `RunStorage`: durable when a call returns, times to
+/// A store that keeps the run service's runs beside the engine's (every store that ships). Same contract as `RunStorage`: durable when a call returns, times to
 /// the millisecond, errors are `RunStoreError`s.
 package protocol ServiceRunStorage: RunStorage {
     /// Inserts the run, or replaces every field of the run with the same id (keeping its place in
