@@ -126,9 +126,15 @@ int nodal_limit_address_space(int64_t bytes) {
 int nodal_limit_cpu_from_now(int64_t seconds) {
     struct rusage usage;
     if (getrusage(RUSAGE_SELF, &usage) != 0) return errno;
-    /* Whole seconds used so far, rounded up, so the call gets at least `seconds`. */
+    /* Whole seconds used so far, rounded up, so the call gets at least `seconds`. Only the soft
+     * limit moves: raising a hard limit once lowered needs CAP_SYS_RESOURCE, so a hard limit set
+     * for one call would stay for every later one. */
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_CPU, &limit) != 0) return errno;
     rlim_t used = (rlim_t)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + 1);
-    struct rlimit limit = {used + (rlim_t)seconds, used + (rlim_t)seconds + 1};
+    rlim_t soft = used + (rlim_t)seconds;
+    if (limit.rlim_max != RLIM_INFINITY && soft > limit.rlim_max) soft = limit.rlim_max;
+    limit.rlim_cur = soft;
     return setrlimit(RLIMIT_CPU, &limit) == 0 ? 0 : errno;
 }
 

@@ -83,7 +83,14 @@ final class CallServer: Sendable {
                 break
             }
         }, stream: nil)
-        if let seconds = cpuSecondsPerCall { _ = nodal_limit_cpu_from_now(Int64(seconds)) }
+        if let seconds = cpuSecondsPerCall, nodal_limit_cpu_from_now(Int64(seconds)) != 0 {
+            let answer = NativeNode.RawAnswer(
+                status: NODAL_ERROR, output: nil,
+                error: StepError(code: "PLUGIN_HOST_FAILED", message: "the plugin host could not set the CPU limit of the call: \(String(cString: strerror(errno)))"),
+                refusedOutputBytes: nil)
+            writer.send(PluginHostWire.Frame(.result, call: call, answer.wireFields))
+            return
+        }
         let token = CancellationToken(sharedFlag: flags + slot)
         let answer = nodes[index].invokeHere(input: frame.fields[3], stepID: stepID, cancellation: token, events: events, forwardedCall: call)
             ?? NativeNode.RawAnswer(

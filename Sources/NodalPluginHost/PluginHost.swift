@@ -31,12 +31,30 @@ public enum PluginHost {
             writeError("nodal plugin-host: cannot map the cancel flags: \(String(cString: strerror(errno)))\n")
             return 70
         }
-        close(4)
         let flags = mapped.bindMemory(to: UInt32.self, capacity: PluginHostWire.cancelSlots)
+        // The plugin never sees the engine's socket: it moves to a high descriptor, closed on exec,
+        // and /dev/null takes 3 and 4, so a stray write of the plugin's (or of a library reusing a
+        // descriptor number) cannot be spliced into the frames. Its standard output goes to
+        // standard error, so a plugin's printf cannot corrupt the engine's JSON output.
+        let socket = fcntl(3, F_DUPFD_CLOEXEC, 100)
+        guard socket >= 0 else {
+            writeError("nodal plugin-host: cannot move the engine's socket: \(String(cString: strerror(errno)))\n")
+            return 70
+        }
+        let null = open("/dev/null", O_RDWR)
+        if null >= 0 {
+            dup2(null, 3)
+            dup2(null, 4)
+            if null > 4 { close(null) }
+        } else {
+            close(3)
+            close(4)
+        }
+        dup2(2, 1)
         if let limit = options.memoryLimit, nodal_limit_address_space(Int64(limit)) != 0 {
             writeError("nodal plugin-host: cannot set the memory limit: \(String(cString: strerror(errno)))\n")
         }
-        let writer = PluginHostWire.Writer(descriptor: 3)
+        let writer = PluginHostWire.Writer(descriptor: socket)
         // Plugins' log lines go to the engine (which logs them with its own logger), not here.
         let quiet = Logger(label: "nodal.plugin-host") { _ in SwiftLogNoOpLogHandler() }
         let loaded: PluginLoader.Loaded
@@ -52,7 +70,7 @@ public enum PluginHost {
         let server = CallServer(
             nodes: loaded.nodes, writer: writer, flags: flags, threads: options.calls, cpuSecondsPerCall: options.cpuSecondsPerCall)
         return server.serve(reading: PluginHostWire.Reader(
-            descriptor: 3, maximumFrameBytes: max(options.maxOutputBytes, 256 << 20) + (1 << 20)), forwarder: forwarder)
+            descriptor: socket, maximumFrameBytes: max(options.maxOutputBytes, 256 << 20) + (1 << 20)), forwarder: forwarder)
     }
 
     static func writeError(_ text: String) {

@@ -20,6 +20,7 @@ import Glibc
     #include <stdio.h>
     #include <stdlib.h>
     #include <string.h>
+    #include <time.h>
     #include <unistd.h>
 
     static nodal_status echo(const nodal_node *n, const nodal_host *h, nodal_call *c, const char *in, size_t len) {
@@ -93,6 +94,57 @@ import Glibc
         for (;;) counter++;  /* burns CPU, never looks at is_cancelled */
         return NODAL_OK;
     }
+    /* Writes where the engine's socket and cancel flags once were, and to standard output. */
+    static nodal_status scribble(const nodal_node *n, const nodal_host *h, nodal_call *c, const char *in, size_t len) {
+        (void)n;
+        if (write(3, "\x05\x00", 2) < 0 && write(4, "x", 1) < 0) { /* nothing to do */ }
+        printf("noise on standard output\n");
+        fflush(stdout);
+        return h->write_output(c, in, len);
+    }
+    /* Uses `input` milliseconds of CPU time (its thread's), then answers. */
+    static nodal_status burn(const nodal_node *n, const nodal_host *h, nodal_call *c, const char *in, size_t len) {
+        (void)n;
+        long ms = strtol(in, NULL, 10);
+        struct timespec start, now;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
+        do {
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+        } while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < ms);
+        return h->write_output(c, in, len);
+    }
+    /* Forks a child that sleeps, writes its pid to the file named by the input (a JSON string), hangs. */
+    static nodal_status forkhang(const nodal_node *n, const nodal_host *h, nodal_call *c, const char *in, size_t len) {
+        (void)n; (void)h; (void)c;
+        char path[512];
+        if (len < 3 || len - 2 >= sizeof path) return NODAL_ERROR;
+        memcpy(path, in + 1, len - 2);
+        path[len - 2] = 0;
+        pid_t child = fork();
+        if (child == 0) { sleep(600); _exit(0); }
+        FILE *file = fopen(path, "w");
+        if (file == NULL) return NODAL_ERROR;
+        fprintf(file, "%d", (int)child);
+        fclose(file);
+        for (;;) pause();
+        return NODAL_OK;
+    }
+    static nodal_status sub(const nodal_node *n, const nodal_host *h, nodal_call *c, const char *in, size_t len) {
+        (void)n; (void)in; (void)len;
+        const nodal_blobs *b = h->get_extension(h, NODAL_EXT_BLOBS);
+        const nodal_runs *r = h->get_extension(h, NODAL_EXT_RUNS);
+        if (b == NULL || r == NULL) return NODAL_ERROR;
+        const char *flow = "{\"steps\":[{\"id\":\"e\",\"component\":\"/risky/pid\",\"input\":{}}],\"output\":{\"$step\":\"e\"}}";
+        char id[NODAL_BLOB_ID_SIZE];
+        const char *error = NULL;
+        if (b->put_json(c, flow, strlen(flow), "flow", id, &error) != NODAL_OK) { h->set_error(c, "PUT", error, NULL, 0); return NODAL_ERROR; }
+        char request[512];
+        int written = snprintf(request, sizeof request, "{\"flowId\":\"%s\",\"inputs\":[{}],\"wait\":true}", id);
+        const char *reply = NULL;
+        size_t reply_len = 0;
+        if (r->submit(c, request, (size_t)written, &reply, &reply_len) != NODAL_OK) { h->set_error(c, "SUBMIT", reply, NULL, 0); return NODAL_ERROR; }
+        return h->write_output(c, reply, reply_len);
+    }
     static nodal_status pid(const nodal_node *n, const nodal_host *h, nodal_call *c, const char *in, size_t len) {
         (void)n; (void)in; (void)len;
         char text[32];
@@ -139,9 +191,14 @@ import Glibc
     NODE(blobs, blobs, 0)
     NODE(spid, pid, NODAL_NODE_THREAD_SAFE)
     NODE(spin, spin, 0)
+    NODE(scribble, scribble, 0)
+    NODE(burn, burn, 0)
+    NODE(forkhang, forkhang, 0)
+    NODE(sub, sub, 0)
     static const nodal_node *const nodes[] = {
         &echo_node, &segv_node, &abort_node, &overflow_node, &exit0_node, &exit3_node, &hang_node, &cooperate_node,
-        &hog_node, &flood_node, &chatty_node, &pid_node, &fail_node, &blobs_node, &spid_node, &spin_node
+        &hog_node, &flood_node, &chatty_node, &pid_node, &fail_node, &blobs_node, &spid_node, &spin_node,
+        &scribble_node, &burn_node, &forkhang_node, &sub_node
     };
     static const nodal_plugin plugin = {
         sizeof(nodal_plugin), NODAL_ABI_MAJOR, NODAL_ABI_MINOR, sizeof nodes / sizeof nodes[0],
@@ -434,6 +491,66 @@ import Glibc
         #expect(throws: FlowError.self) {
             try NodalConfig(yaml: "plugins: { risky: { type: nodal, path: x.so, isolation: process, pluginHost: /bin/sh } }", file: directory + "/c.yml", origin: .discovered)
         }
+    }
+
+    // MARK: Found by the hostile review
+
+    /// A plugin's stray writes to descriptors 3 and 4 (where the engine's socket and flags were
+    /// passed) and to standard output reach /dev/null and standard error, not the protocol.
+    @Test func straysToTheEnginesDescriptorsDoNotReachIt() async throws {
+        let engine = try Self.engine()
+        let result = await engine.run(try Flow(yaml: "steps: [{id: s, component: /risky/scribble, input: {kept: 1}}]\noutput: {$step: s}"), input: [:])
+        #expect(result.output == ["kept": 1], "\(String(describing: result.steps.map { ($0.id, $0.error) }))")
+    }
+
+    /// A call that waits on a sub-run whose steps need the same plugin lets one more child start:
+    /// with maxChildren 1 (and the default 2, two such steps at once) it used to hang for ever.
+    @Test(arguments: [(1, 1), (2, 2)])
+    func subRunsOfTheSamePluginDoNotDeadlock(maxChildren: Int, steps: Int) async throws {
+        let engine = try Self.engine(ProcessIsolation(maxChildren: maxChildren))
+        let list = (0..<steps).map { "  - { id: s\($0), component: /risky/sub, input: {} }" }.joined(separator: "\n")
+        let output = (0..<steps).map { "s\($0): { $step: s\($0), path: status }" }.joined(separator: ", ")
+        let result = await engine.run(try Flow(yaml: "steps:\n\(list)\noutput: { \(output) }"), input: [:])
+        #expect(result.status == .success, "\(String(describing: result.steps.map { ($0.id, $0.error) }))")
+        for index in 0..<steps { #expect(result.output?["s\(index)"] == "success") }
+    }
+
+    /// The CPU limit is per call: calls under it pass one after another in the same child (the
+    /// hard limit once moved down could not be raised again).
+    @Test func theCPULimitIsPerCall() async throws {
+        let engine = try Self.engine(ProcessIsolation(cpuSecondsPerCall: 1, maxChildren: 1))
+        let flow = try Flow(yaml: """
+            steps:
+              - { id: a, component: /risky/burn, input: 600 }
+              - { id: b, component: /risky/burn, input: { $step: a } }
+              - { id: c, component: /risky/burn, input: { $step: b } }
+            output: { $step: c }
+            """)
+        let result = await engine.run(flow, input: [:])
+        #expect(result.status == .success, "\(String(describing: result.steps.map { ($0.id, $0.error) }))")
+    }
+
+    /// Killing a child after a timeout kills what it forked too (its process group).
+    @Test func whatAChildForkedDiesWithIt() async throws {
+        let clock = TestClock()
+        let engine = try Self.engine(clock: clock)
+        let marker = try temporaryDirectory() + "/grandchild"
+        let flow = try Flow(document: [
+            "steps": [["id": "f", "component": "/risky/forkhang", "input": .string(marker), "timeout": 1]],
+            "output": ["$step": "f"],
+        ])
+        let run = Task { await engine.run(flow, input: [:], options: RunOptions(gracePeriod: .seconds(1))) }
+        var grandchild: Int32?
+        while grandchild == nil {
+            grandchild = (try? String(contentsOfFile: marker, encoding: .utf8)).flatMap { Int32($0) }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        await clock.waitForSleepers(count: 1)
+        clock.advance(by: .seconds(1))
+        await clock.waitForSleepers(count: 1)
+        clock.advance(by: .seconds(1))
+        #expect(await run.value.step("f")?.error?.code == "TIMEOUT")
+        try await Self.waitUntilGone(grandchild!)
     }
 
     // MARK: Helpers

@@ -44,8 +44,9 @@ int nodal_wait_status(int status, int *value);
 /* Sets the soft and hard limit of RLIMIT_AS (address space) to `bytes`. 0 or errno. */
 int nodal_limit_address_space(int64_t bytes);
 
-/* Sets RLIMIT_CPU so that the process gets SIGXCPU (and dies of it) after `seconds` more seconds
- * of CPU time than it has used so far, and SIGKILL one second after that. 0 or errno. */
+/* Sets the soft RLIMIT_CPU so that the process gets SIGXCPU (and dies of it, unless it handles the
+ * signal) after `seconds` more seconds of CPU time than it has used so far. The hard limit is left
+ * as it is (up to it, the soft limit may be raised again for the next call). 0 or errno. */
 int nodal_limit_cpu_from_now(int64_t seconds);
 
 /* The signal's name ("SIGSEGV"), or NULL for a number this platform does not name. */

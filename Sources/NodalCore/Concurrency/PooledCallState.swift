@@ -13,10 +13,12 @@ final class PooledCallState: Sendable {
     /// Called by the scheduler; false if the call had already finished. Runs the `onAbandon`
     /// handler when there is one.
     func abandon() -> Bool {
-        guard state.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged else { return false }
+        guard state.compareExchange(expected: 0, desired: 2, ordering: .sequentiallyConsistent).exchanged else { return false }
         abandonHandler.withLock { $0 }?()
         return true
     }
+
+    var isAbandoned: Bool { state.load(ordering: .sequentiallyConsistent) == 2 }
 
     /// What abandoning the call should do besides giving up on it; run at once if the call was
     /// abandoned already.

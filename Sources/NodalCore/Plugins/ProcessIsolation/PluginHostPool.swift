@@ -35,6 +35,10 @@ final class PluginHostPool: Sendable {
     private struct State {
         var children: [Int32: Child] = [:]
         var starting = 0
+        /// Calls waiting in the runs extension (on a sub-run, which may need children of this
+        /// plugin itself): each lets one more child start, as the blocking pool starts a thread
+        /// for a waiting one, so a pool of busy waiters cannot deadlock on itself.
+        var waiting = 0
         var shutDown = false
         var nextCall: UInt64 = 1
     }
@@ -83,7 +87,7 @@ final class PluginHostPool: Sendable {
         enum Step { case use(Lease), spawn }
         let step = state.withLock(whenReady: { state in
             state.children.values.contains { fits($0, threadSafe: threadSafe) }
-                || state.children.values.filter(\.process.isAlive).count + state.starting < isolation.maxChildren
+                || state.children.values.filter(\.process.isAlive).count + state.starting < isolation.maxChildren + state.waiting
         }) { state -> Step in
             state.children = state.children.filter { $0.value.process.isAlive || $0.value.calls > 0 }
             if let pid = state.children.first(where: { fits($0.value, threadSafe: threadSafe) })?.key {
@@ -259,13 +263,19 @@ final class PluginHostPool: Sendable {
         let cancelHandler = cancellation?.onCancel { process.setCancelFlag(slot: lease.slot, raised: true) }
         defer { if let cancelHandler { cancellation?.removeHandler(cancelHandler) } }
 
+        // Past the timeout and grace period the call is abandoned: the child is killed, so nothing
+        // of it keeps running. A call abandoned before it was sent (it waited for a child) is not
+        // sent, and kills nothing: the child may be serving other calls.
+        let sending = Atomic<Bool>(false)
+        abandonment?.onAbandon { if sending.load(ordering: .sequentiallyConsistent) { process.kill() } }
+        sending.store(true, ordering: .sequentiallyConsistent)
+        if abandonment?.isAbandoned == true {
+            return .failed(StepError(code: "TIMEOUT", message: "the call was given up before a child of plugin \(pluginFile) was free"))
+        }
         // A closed socket refuses the frame at once (EPIPE): the child died before the call.
         guard process.send(PluginHostWire.Frame(.call, call: lease.call, [
             index.wireField, lease.slot.wireField, stepID.wireField, input,
         ])) else { return nil }
-        // Past the timeout and grace period the call is abandoned: the child is killed, so nothing
-        // of it keeps running.
-        abandonment?.onAbandon { process.kill() }
         while true {
             switch mailbox.next() {
             case .died(let death):
@@ -285,7 +295,10 @@ final class PluginHostPool: Sendable {
                         _ = HostServices.table.pointee.report_progress(handle, fraction, nil)
                     }
                 case .extensionRequest:
+                    let waits = frame.string(0).map { $0 == "runs.submit" || $0 == "runs.get" } ?? false
+                    if waits { adjustWaiting(by: 1) }
                     let reply = ForwardedRequest.perform(frame, handle: handle)
+                    if waits { adjustWaiting(by: -1) }
                     process.send(PluginHostWire.Frame(.extensionReply, call: lease.call, tag: frame.tag, reply))
                 default:
                     // A child that speaks out of turn cannot be trusted with the call.
@@ -293,6 +306,11 @@ final class PluginHostPool: Sendable {
                 }
             }
         }
+    }
+
+    private func adjustWaiting(by change: Int) {
+        state.withLock { $0.waiting += change }
+        state.broadcast()
     }
 
     private func crashed(_ node: NativeNode, _ stepID: String, _ process: PluginHostProcess, _ death: String) -> Answer {

@@ -106,13 +106,26 @@ final class PluginHostProcess: Sendable {
             _ = process.reap()
             throw StartFailure(code: "PLUGIN_HOST_FAILED", message: "the plugin host did not finish loading the plugin within \(loadTimeoutMilliseconds / 1000) s (its init may hang); it was killed")
         }
+        // The whole first frame must arrive within the load timeout, not only its first byte.
+        var deadline = timeval(tv_sec: Int(loadTimeoutMilliseconds / 1000), tv_usec: 0)
+        setsockopt(pair[0], SOL_SOCKET, SO_RCVTIMEO, &deadline, socklen_t(MemoryLayout<timeval>.size))
         let first: PluginHostWire.Frame
         do {
             first = try reader.next()
         } catch {
+            process.kill()
             let death = process.reap()
-            throw StartFailure(code: "PLUGIN_CRASHED", message: "the plugin host's process (pid \(pid)) \(death) while loading the plugin")
+            switch error {
+            case .malformed(let what):
+                throw StartFailure(code: "PLUGIN_HOST_FAILED", message: "the plugin host sent \(what) while loading the plugin, so it was killed")
+            case .system:
+                throw StartFailure(code: "PLUGIN_HOST_FAILED", message: "the plugin host did not finish saying whether the plugin loaded within \(loadTimeoutMilliseconds / 1000) s; it was killed")
+            case .closed:
+                throw StartFailure(code: "PLUGIN_CRASHED", message: "the plugin host's process (pid \(pid)) \(death) while loading the plugin")
+            }
         }
+        var forever = timeval(tv_sec: 0, tv_usec: 0)
+        setsockopt(pair[0], SOL_SOCKET, SO_RCVTIMEO, &forever, socklen_t(MemoryLayout<timeval>.size))
         switch first.kind {
         case .ready:
             guard let field = first.fields.first, let json = try? JSON(parsing: field), let info = PluginDescription.info(json) else {
@@ -173,7 +186,8 @@ final class PluginHostProcess: Sendable {
             state.killedOnPurpose = true
             return state.death == nil
         }
-        if alive { Glibc.kill(pid, SIGKILL) }
+        // The child leads a process group of its own: what it forked dies with it.
+        if alive { Glibc.kill(-pid, SIGKILL); Glibc.kill(pid, SIGKILL) }
     }
 
     /// Asks the child to exit once its calls are done (it also exits when the socket closes).
@@ -197,7 +211,7 @@ final class PluginHostProcess: Sendable {
             // A frame for a call that already ended (abandoned, say) has nobody to read it.
             mailbox?.post(.frame(frame))
         }
-        if failure != nil { Glibc.kill(pid, SIGKILL) }
+        if failure != nil { Glibc.kill(-pid, SIGKILL); Glibc.kill(pid, SIGKILL) }
         let death = failure ?? reap()
         let waiting = state.withLock { state -> [CallMailbox] in
             state.death = death
@@ -220,6 +234,7 @@ final class PluginHostProcess: Sendable {
             usleep(1000)
         }
         if waited == 0 {
+            Glibc.kill(-pid, SIGKILL)
             Glibc.kill(pid, SIGKILL)
             repeat { waited = waitpid(pid, &status, 0) } while waited < 0 && errno == EINTR
         }

@@ -175,7 +175,12 @@ package enum PluginHostWire {
             let bodyStart = start + 4
             let frame = buffer.withUnsafeBytes { Frame(body: UnsafeRawBufferPointer(rebasing: $0[bodyStart..<bodyStart + length])) }
             start = bodyStart + length
-            if start == end { start = 0; end = 0 }
+            if start == end {
+                start = 0
+                end = 0
+                // A large frame (an output, a blob) does not keep its buffer for the child's life.
+                if buffer.count > 1 << 20 { buffer = [UInt8](repeating: 0, count: 65_536) }
+            }
             guard let frame else { throw .malformed("a frame that does not parse") }
             return frame
         }
@@ -194,7 +199,7 @@ package enum PluginHostWire {
                     start = 0
                     end = pending
                 }
-                if buffer.count < count { buffer.append(contentsOf: repeatElement(0, count: count - buffer.count)) }
+                if buffer.count < count { buffer += [UInt8](repeating: 0, count: count - buffer.count) }
             }
             while end - start < count {
                 let room = buffer.count - end
