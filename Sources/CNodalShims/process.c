@@ -35,6 +35,12 @@ int nodal_spawn(const char *path, char *const argv[], int fd_for_3, int fd_for_4
      * moved up, so the second dup2 cannot overwrite the first's source. */
     if (fd_for_3 >= 0 && result == 0) result = posix_spawn_file_actions_adddup2(&actions, fd_for_3, 3);
     if (fd_for_4 >= 0 && result == 0) result = posix_spawn_file_actions_adddup2(&actions, fd_for_4, 4);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    /* Nothing else of the engine's process reaches the child: a pipe another thread opened without
+     * O_CLOEXEC (Foundation's Process does) would otherwise stay open in the child, and whoever
+     * reads its other end would never see end of file. */
+    if (result == 0) result = posix_spawn_file_actions_addclosefrom_np(&actions, 5);
+#endif
     sigset_t all, none;
     sigfillset(&all);
     sigemptyset(&none);

@@ -82,9 +82,13 @@ final class PluginHostProcess: Sendable {
         ]
         if let memory = isolation.memoryLimitBytes { arguments += ["--memory-limit", String(memory)] }
         if let cpu = isolation.cpuSecondsPerCall { arguments += ["--cpu-seconds-per-call", String(cpu)] }
-        let spawned = HostSpawner.spawn(executable.path, arguments, fd3: pair[1], fd4: memory)
-        close(pair[1])
-        close(memory)
+        // The child gets them as 3 and 4 (dup2 in order): neither may already be 3 or 4, or the
+        // first dup2 would overwrite the second's source.
+        let childSocket = Self.above4(pair[1])
+        let childMemory = Self.above4(memory)
+        let spawned = HostSpawner.spawn(executable.path, arguments, fd3: childSocket, fd4: childMemory)
+        close(childSocket)
+        close(childMemory)
         let pid: Int32
         switch spawned {
         case .success(let child): pid = child
@@ -145,6 +149,15 @@ final class PluginHostProcess: Sendable {
             _ = process.reap()
             throw StartFailure(code: "PLUGIN_HOST_FAILED", message: "the plugin host sent \(first.kind) before saying whether the plugin loaded")
         }
+    }
+
+    /// `descriptor`, or a close-on-exec copy of it numbered 5 or more (the original closed).
+    private static func above4(_ descriptor: Int32) -> Int32 {
+        guard descriptor < 5 else { return descriptor }
+        let moved = fcntl(descriptor, F_DUPFD_CLOEXEC, 5)
+        guard moved >= 0 else { return descriptor }
+        close(descriptor)
+        return moved
     }
 
     /// Frames may carry an output (up to the limit) or a blob through the blobs extension.
