@@ -553,6 +553,25 @@ import Glibc
         try await Self.waitUntilGone(grandchild!)
     }
 
+    /// A pipe this process opened without O_CLOEXEC (as Foundation's Process does) does not leak
+    /// into a plugin host: closing our write end still gives the reader end of file. (A leaked
+    /// end hung a test's sqlite3 for as long as the children lived.)
+    @Test func childrenInheritNoOtherDescriptors() async throws {
+        var ends: [Int32] = [-1, -1]
+        #expect(pipe(&ends) == 0)
+        let engine = try Self.engine()
+        let result = await engine.run(try Flow(yaml: "steps: [{id: p, component: /risky/pid}]\noutput: {$step: p}"), input: [:])
+        let child = try #require(result.output?.intValue)
+        let inherited = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(child)/fd")) ?? []
+        for name in inherited {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(child)/fd/\(name)") else { continue }
+            let mine = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(ends[1])")) ?? "?"
+            #expect(target != mine, "the child holds our pipe as its descriptor \(name)")
+        }
+        close(ends[0])
+        close(ends[1])
+    }
+
     // MARK: Helpers
 
     /// Set by scripts/test-sanitize: the children are sanitized builds too.
