@@ -59,12 +59,10 @@ package struct QueryParameters: Sendable {
     /// as the largest value would.
     package func uint64(_ name: String) throws(ServiceError) -> UInt64? {
         guard let text = try string(name) else { return nil }
-        if let value = Self.unsigned(text) { return value }
-        // Digits past the largest value (schemathesis sent since=51776156799735118968): the largest.
-        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
-            throw .invalidField(name, "'\(name)' must be a whole number (decimal digits), not '\(text.prefix(40))'")
+        guard let value = Self.unsigned(text) else {
+            throw .invalidField(name, "'\(name)' must be a whole number (decimal digits) up to \(UInt64.max), not '\(text.prefix(40))'")
         }
-        return UInt64.max
+        return value
     }
 
     /// One of `allowed`, spelled exactly.
