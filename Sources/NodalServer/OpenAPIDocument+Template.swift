@@ -771,7 +771,7 @@ extension OpenAPIDocument {
           {
             "name": "since",
             "in": "query",
-            "description": "Only events after this sequence number (a reconnecting client's Last-Event-ID header wins). Up to 18446744073709551615; a larger number is refused (400).",
+            "description": "Only events after this sequence number (a reconnecting client's Last-Event-ID header wins). At most 19 digits; a longer one is refused (400).",
             "schema": {
               "type": "string",
               "pattern": "^[0-9]+$",

@@ -17,6 +17,11 @@ extension ServerRoutes {
     /// while `since` stays whatever the URL first said.
     static func eventSubscription(_ request: RouteRequest) throws(ServiceError) -> EventSubscription {
         let query = try request.query()
+        // The document says at most 19 digits (every such number fits in 64 bits): a longer one is
+        // refused even when it would fit, so that what the document allows and what is taken agree.
+        if let text = try query.string("since"), text.utf8.count > 19 {
+            throw .invalidField("since", "'since' must be a whole number of at most 19 digits, not '\(text.prefix(40))'")
+        }
         var after = try query.uint64("since")
         if let lastEventID = request.request.headers[.lastEventID] {
             guard let sequence = QueryParameters.unsigned(lastEventID.trimmingSpaces()) else {
