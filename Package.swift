@@ -17,7 +17,9 @@ let servicePackages: Set<String> = [
     "hummingbird", "swift-service-lifecycle", "async-http-client", "swift-nio", "swift-nio-extras", "swift-http-types", "postgres-nio", "swift-nio-ssl",
 ]
 /// The CLI's files and tests that use them.
-let serviceCommandFiles = ["ServeCommand.swift", "SubmitCommand.swift", "RemoteRunsCommands.swift", "RemoteOptions.swift"]
+let serviceCommandFiles = [
+    "ServeCommand.swift", "SubmitCommand.swift", "RemoteRunsCommands.swift", "RemoteOptions.swift", "WorkerCommand.swift", "WorkersCommand.swift",
+]
 let serviceCLITestFiles = ["HostileServeProcessTests.swift", "RemoteCLITests.swift", "ServeCLITests.swift", "ServeEndToEndTests.swift"]
 
 let package = Package(
@@ -134,6 +136,7 @@ let package = Package(
             dependencies: [
                 "Nodal",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // `nodal serve`: Stepflow's REST API and the seed's JSON-RPC over Hummingbird, on NodalService.
@@ -169,6 +172,8 @@ let package = Package(
                 "NodalClient",
                 "NodalPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // `nodal worker` runs its worker and run service in a service group.
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // Plugins' log lines go through the CLI's own handler (Sources/nodal/LogLines.swift).
                 .product(name: "Logging", package: "swift-log"),
             ]

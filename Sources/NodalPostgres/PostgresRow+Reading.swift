@@ -35,6 +35,8 @@ struct StoredRow {
 
     func int(_ column: String) throws -> Int { try decode(column, as: Int.self, "an integer") }
 
+    func bool(_ column: String) throws -> Bool { try decode(column, as: Bool.self, "a boolean") }
+
     func bytes(_ column: String) throws -> [UInt8] {
         Array(try decode(column, as: ByteBuffer.self, "bytes").readableBytesView)
     }

@@ -17,20 +17,24 @@ extension PostgresRunStore {
 
     package func putServiceRun(_ run: ServiceRunRecord) async throws {
         try await call("saving service run \(run.id)") {
-            try await query(
-                """
-                INSERT INTO service_runs (\(unescaped: Self.serviceRunColumns))
-                VALUES (\(run.id), \(run.flowID), \(run.flowName), \(run.status.rawValue), \(run.request.serialized()),
-                    \(run.itemCount), \(run.counts.succeeded), \(run.counts.failed), \(run.counts.canceled), \(run.counts.paused),
-                    \(run.createdAt.storeMilliseconds), \(run.completedAt?.storeMilliseconds), \(run.parentRunID), \(run.rootRunID),
-                    \(run.depth))
-                ON CONFLICT (id) DO UPDATE SET flow_id = excluded.flow_id, flow_name = excluded.flow_name,
-                    status = excluded.status, request = excluded.request, item_count = excluded.item_count,
-                    succeeded = excluded.succeeded, failed = excluded.failed, canceled = excluded.canceled,
-                    paused = excluded.paused, created_at = excluded.created_at, completed_at = excluded.completed_at,
-                    parent_run_id = excluded.parent_run_id, root_run_id = excluded.root_run_id, depth = excluded.depth
-                """)
+            try await query(Self.upsert(run))
         }
+    }
+
+    /// Inserts the run, or replaces every field of the one with its id (keeping its `seq`).
+    static func upsert(_ run: ServiceRunRecord) -> PostgresQuery {
+        """
+        INSERT INTO service_runs (\(unescaped: serviceRunColumns))
+        VALUES (\(run.id), \(run.flowID), \(run.flowName), \(run.status.rawValue), \(run.request.serialized()),
+            \(run.itemCount), \(run.counts.succeeded), \(run.counts.failed), \(run.counts.canceled), \(run.counts.paused),
+            \(run.createdAt.storeMilliseconds), \(run.completedAt?.storeMilliseconds), \(run.parentRunID), \(run.rootRunID),
+            \(run.depth))
+        ON CONFLICT (id) DO UPDATE SET flow_id = excluded.flow_id, flow_name = excluded.flow_name,
+            status = excluded.status, request = excluded.request, item_count = excluded.item_count,
+            succeeded = excluded.succeeded, failed = excluded.failed, canceled = excluded.canceled,
+            paused = excluded.paused, created_at = excluded.created_at, completed_at = excluded.completed_at,
+            parent_run_id = excluded.parent_run_id, root_run_id = excluded.root_run_id, depth = excluded.depth
+        """
     }
 
     package func serviceRun(id: String) async throws -> ServiceRunRecord? {

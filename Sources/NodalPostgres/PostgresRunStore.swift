@@ -30,6 +30,12 @@ public final class PostgresRunStore: ServiceRunStorage {
     let client: PostgresClient
     private let runTask: Task<Void, Never>
     private let calls = CallGate()
+    /// How long one call may wait for the server (for a connection, then for its answer) before it
+    /// fails as `unreachable`: a server that died or a network that dropped must not hang the caller.
+    let callTimeout: Duration
+    /// The tasks listening for notifications (`workNotifications()`), ended by `close()`.
+    let listeners = Mutex<[Int: Task<Void, Never>]>([:])
+    let nextListener = Atomic<Int>(0)
     let logger = Logger(label: "nodal.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// Opens the store in `location`'s database, creating its tables if they are missing.
@@ -37,15 +43,21 @@ public final class PostgresRunStore: ServiceRunStorage {
         try await self.init(location: location, cacheLimit: cacheLimit, migrations: PostgresSchema.migrations)
     }
 
+    /// The default `callTimeout`: far past any statement Nodal sends, well short of forever.
+    public static let defaultCallTimeout: Duration = .seconds(60)
+
     /// Parses `url` (see ``PostgresLocation``) and opens the store.
     public convenience init(url: String, cacheLimit: CacheLimit = .default) async throws {
         try await self.init(location: try PostgresLocation(url: url), cacheLimit: cacheLimit)
     }
 
     /// With the migrations given (tests use this to play an older or newer Nodal).
-    init(location: PostgresLocation, cacheLimit: CacheLimit, migrations: [[String]]) async throws {
+    init(
+        location: PostgresLocation, cacheLimit: CacheLimit, migrations: [[String]], callTimeout: Duration = PostgresRunStore.defaultCallTimeout
+    ) async throws {
         self.location = location
         self.cacheLimit = cacheLimit
+        self.callTimeout = callTimeout
         let tls = try Self.tls(location)
         // One connection of its own first: its failure says what is wrong (no server, wrong
         // password, no database), where a pool would keep retrying in the background.
@@ -76,13 +88,14 @@ public final class PostgresRunStore: ServiceRunStorage {
     /// Waits for the calls in flight, then closes the pool's connections.
     public func close() async throws {
         guard await calls.close() else { return }
+        for listener in listeners.withLock({ $0.values }) { listener.cancel() }
         runTask.cancel()
         await runTask.value
     }
 
     // MARK: Opening
 
-    private static func connectionConfiguration(_ location: PostgresLocation, tls: PostgresConnection.Configuration.TLS)
+    static func connectionConfiguration(_ location: PostgresLocation, tls: PostgresConnection.Configuration.TLS)
         -> PostgresConnection.Configuration
     {
         var configuration: PostgresConnection.Configuration
@@ -119,7 +132,7 @@ public final class PostgresRunStore: ServiceRunStorage {
         return configuration
     }
 
-    private static func tls(_ location: PostgresLocation) throws -> PostgresConnection.Configuration.TLS {
+    static func tls(_ location: PostgresLocation) throws -> PostgresConnection.Configuration.TLS {
         guard case .tcp = location.endpoint else { return .disable }
         do {
             switch location.tls {
@@ -225,10 +238,15 @@ public final class PostgresRunStore: ServiceRunStorage {
     /// Runs `body` as one call of the store: refused once the store is closed, waited for by
     /// `close()`, its errors mapped to `RunStoreError`s naming `action`.
     @discardableResult
-    func call<T>(_ action: String, _ body: () async throws -> T) async throws -> T {
+    func call<T: Sendable>(_ action: String, _ body: @Sendable () async throws -> T) async throws -> T {
         guard calls.enter() else { throw closedError }
         defer { calls.leave() }
-        do { return try await body() } catch { throw Self.mapError(error, action, location) }
+        do { return try await Deadline.race(body, within: callTimeout) } catch let error as Deadline.Passed {
+            throw RunStoreError(
+                .unreachable,
+                "the PostgreSQL server at \(location.serverDescription) did not answer within \(error.limit) (\(action) in the run store \(location))",
+                path: location.description)
+        } catch { throw Self.mapError(error, action, location) }
     }
 
     /// One statement on a connection from the pool; its rows.

@@ -169,5 +169,38 @@ enum PostgresSchema {
             "CREATE INDEX service_runs_by_parent ON service_runs (parent_run_id) WHERE parent_run_id IS NOT NULL",
             "CREATE INDEX service_runs_by_root ON service_runs (root_run_id) WHERE root_run_id IS NOT NULL",
         ],
+        // 2: the work queue (`WorkQueueStorage`): one row per item of a queued service run, and the
+        // workers that claim them.
+        [
+            """
+            CREATE TABLE work_items (
+                run_id text NOT NULL REFERENCES service_runs (id) ON DELETE CASCADE,
+                item_index bigint NOT NULL,
+                state text NOT NULL CHECK (state IN ('queued', 'running', 'paused', 'done')),
+                worker_id text,
+                lease_expires_at bigint,
+                attempts bigint NOT NULL DEFAULT 0,
+                queued_at bigint NOT NULL,
+                resume_values text,
+                cancel_requested boolean NOT NULL DEFAULT false,
+                PRIMARY KEY (run_id, item_index)
+            )
+            """,
+            // What a claim scans: only items not done, oldest queued first.
+            "CREATE INDEX work_items_claimable ON work_items (queued_at, run_id, item_index) WHERE state IN ('queued', 'running')",
+            "CREATE INDEX work_items_by_worker ON work_items (worker_id) WHERE state = 'running'",
+            """
+            CREATE TABLE workers (
+                id text PRIMARY KEY,
+                host text NOT NULL,
+                pid bigint NOT NULL,
+                started_at bigint NOT NULL,
+                heartbeat_at bigint NOT NULL,
+                concurrency bigint NOT NULL,
+                items bigint NOT NULL,
+                draining boolean NOT NULL
+            )
+            """,
+        ],
     ]
 }

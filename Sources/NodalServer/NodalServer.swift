@@ -58,11 +58,15 @@ public func buildApplication(
 /// Runs `service` and the server on it until SIGTERM or SIGINT, then shuts down gracefully: the
 /// server stops accepting and finishes (cutting waits and event streams short), then the
 /// service drains. Returns once both have stopped.
+///
+/// `workers` (in-process `RunWorker`s) run beside the service and stop before it: they stop
+/// claiming and give back what they hold while the service can still answer.
 public func runServer(
-    service: some RunAPI & Service, configuration: ServerConfiguration, logger: Logger,
+    service: some RunAPI & Service, configuration: ServerConfiguration, workers: [any Service] = [], logger: Logger,
     onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
 ) async throws {
-    let application = try buildApplication(service: service, configuration: configuration, services: [service], logger: logger, onListening: onListening)
+    let application = try buildApplication(
+        service: service, configuration: configuration, services: [service] + workers, logger: logger, onListening: onListening)
     try await application.runService()  // graceful on SIGTERM and SIGINT
 }
 

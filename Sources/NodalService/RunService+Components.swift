@@ -1,4 +1,4 @@
-import NodalCore
+package import NodalCore
 public import NodalJSON
 import FoundationEssentials
 
@@ -65,12 +65,29 @@ extension RunService {
         #else
         let system = "unknown"
         #endif
-        return [
+        var health: JSONObject = [
             "status": .string(isShuttingDown ? "shutting_down" : "healthy"),
             "timestamp": .string(WireNames.timestamp(Date())),
             "build": ["gitVersion": .string(Self.version), "profile": .string(profile), "target": .string("\(architecture)-\(system)")],
             "liveRuns": .int(liveCount),
             "store": .string(String(describing: type(of: store))),
+        ]
+        if queue != nil {
+            // Runs go to workers: the ones heard from lately (null when the store did not answer).
+            health["execution"] = "queued"
+            health["workers"] = await liveWorkers().map { workers in .array(workers.map(Self.workerJSON)) } ?? .null
+        }
+        return .object(health)
+    }
+}
+
+extension RunService {
+    /// A worker as `GET /health` and `nodal workers list --json` show it.
+    package static func workerJSON(_ worker: WorkerRecord) -> JSON {
+        [
+            "id": .string(worker.id), "host": .string(worker.host), "pid": .int(Int(worker.pid)),
+            "startedAt": .string(WireNames.timestamp(worker.startedAt)), "lastHeartbeat": .string(WireNames.timestamp(worker.heartbeatAt)),
+            "concurrency": .int(worker.concurrency), "items": .int(worker.items), "draining": .bool(worker.draining),
         ]
     }
 }

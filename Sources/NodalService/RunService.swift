@@ -32,6 +32,12 @@ public final class RunService: RunAPI, Service {
     let recoveryFinished = OneTimeSignal()
     /// Event streams open now, against `limits.maxEventStreams`.
     let openEventStreams = Atomic<Int>(0)
+    /// With `RunExecution.queued`: the store's work queue, which items go to instead of running here.
+    let queue: (any WorkQueueStorage)?
+    /// Queued runs waited for (`wait: true`), woken by the queue's notifications.
+    let settleWatchers = SettleWatchers()
+    /// The queue's notifications, for the workers in this process (`RunWorker`).
+    let workEvents = WorkEventFanout()
 
     struct State {
         /// Runs in memory: every run not ended, and the last `finishedRunsKept` that ended.
@@ -47,6 +53,11 @@ public final class RunService: RunAPI, Service {
         var idleWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextWork = 0
         var recovered = false
+        /// Whether the queue's notifications are being listened for (`startListening`), and by what.
+        var listening = false
+        var listener: Task<Void, Never>?
+        /// Runs of the items the workers of this process hold, with how many items of each.
+        var heldRuns: [String: (run: LiveRun, items: Int)] = [:]
     }
 
     /// - Parameters:
@@ -56,14 +67,27 @@ public final class RunService: RunAPI, Service {
     ///   - limits: how much the service takes on (documented defaults).
     ///   - grants: which file inputs given by URI are read besides `data:` URIs.
     ///   - clock: what waits are measured on; tests pass one they advance.
+    ///   - execution: where items run: here (`inProcess`), or on workers claiming them from the
+    ///     store's work queue (`queued`, which needs a PostgreSQL store).
     public init(
         engine: Engine, store: any RunStore, limits: ServiceLimits = .default, grants: InputGrants = InputGrants(),
-        clock: any Clock<Duration> = ContinuousClock()
+        clock: any Clock<Duration> = ContinuousClock(), execution: RunExecution = .inProcess
     ) throws {
         guard let serviceStore = store as? any ServiceRunStorage else {
             throw ServiceError(
                 status: 500, code: "STORE_UNSUPPORTED",
                 "the run service needs a store that keeps service runs (InMemoryRunStore or SQLiteRunStore), not \(type(of: store))")
+        }
+        switch execution {
+        case .inProcess:
+            queue = nil
+        case .queued:
+            guard let queue = store as? any WorkQueueStorage else {
+                throw ServiceError(
+                    status: 500, code: "STORE_UNSUPPORTED",
+                    "queued runs and workers need a store that is a work queue (a PostgreSQL store, postgres://...), not \(type(of: store))")
+            }
+            self.queue = queue
         }
         self.engine = engine
         self.store = serviceStore
@@ -79,6 +103,7 @@ public final class RunService: RunAPI, Service {
     /// Recovers the runs a previous process left going, serves until graceful shutdown, then
     /// shuts down (`shutdown()`).
     public func run() async throws {
+        startListening()
         await recover()
         try? await gracefulShutdown()
         await shutdown()
@@ -105,6 +130,8 @@ public final class RunService: RunAPI, Service {
             _ = await waitForWork(upTo: nil)
         }
         for run in state.withLock({ Array($0.runs.values) }) { run.journal.finish() }
+        settleWatchers.wakeAll()
+        state.withLock { $0.listener }?.cancel()
     }
 
     var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }

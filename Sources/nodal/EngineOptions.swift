@@ -22,12 +22,12 @@ struct EngineOptions: ParsableArguments {
     /// Builds an engine for a flow file: its configuration and every plugin on the search path.
     /// Refused plugins are reported on standard error and do not stop the command.
     /// - Parameter blockingThreads: the blocking pool's size (nil: the engine's default).
-    func makeEngine(forFlowAt flowPath: String?, blockingThreads: Int? = nil) throws -> Engine {
+    func makeEngine(forFlowAt flowPath: String?, blockingThreads: Int? = nil, leaseDuration: Duration = .seconds(30)) throws -> Engine {
         guard maxOutputBytes >= 0 else { throw CLIError.usage("--max-output-bytes must be 0 or more, not \(maxOutputBytes)") }
         try checkPluginPaths()
         let engine = Engine(
-            configuration: try loadConfiguration(forFlowAt: flowPath), blockingThreads: blockingThreads, extensions: [.ffi],
-            logger: LogLines.logger, maxOutputBytes: maxOutputBytes)
+            configuration: try loadConfiguration(forFlowAt: flowPath), blockingThreads: blockingThreads, leaseDuration: leaseDuration,
+            extensions: [.ffi], logger: LogLines.logger, maxOutputBytes: maxOutputBytes)
         let refusals = engine.loadPlugins(searchPath: Engine.pluginSearchPath(explicit: pluginPaths, configuration: engine.configuration))
         for refusal in refusals { printError("warning: \(refusal)") }
         return engine

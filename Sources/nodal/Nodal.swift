@@ -18,7 +18,7 @@ struct NodalCommand: AsyncParsableCommand {
     // Built without the run service (Package.swift: NODAL_ENGINE_ONLY).
     static let subcommands: [any ParsableCommand.Type] = [RunCommand.self, ResumeCommand.self, RunsCommand.self, CacheCommand.self, TestCommand.self, ValidateCommand.self, PluginsCommand.self, PluginHostCommand.self]
     #else
-    static let subcommands: [any ParsableCommand.Type] = [RunCommand.self, SubmitCommand.self, ServeCommand.self, ResumeCommand.self, RunsCommand.self, CacheCommand.self, TestCommand.self, ValidateCommand.self, PluginsCommand.self, PluginHostCommand.self]
+    static let subcommands: [any ParsableCommand.Type] = [RunCommand.self, SubmitCommand.self, ServeCommand.self, WorkerCommand.self, WorkersCommand.self, ResumeCommand.self, RunsCommand.self, CacheCommand.self, TestCommand.self, ValidateCommand.self, PluginsCommand.self, PluginHostCommand.self]
     #endif
 
     /// ArgumentParser's own `main`, with `NativeExitGuard` armed while the command runs.

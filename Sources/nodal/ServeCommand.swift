@@ -3,6 +3,7 @@ import Logging
 import Nodal
 import NodalServer
 import NodalService
+import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -53,6 +54,9 @@ struct ServeCommand: AsyncParsableCommand {
     /// threads than `nodal run`'s 2 per core. An idle thread costs its stack's address space only.
     static let defaultBlockingThreads = 64
 
+    @Option(help: "With a PostgreSQL store: items this server runs itself at once, as an in-process worker (0: only `nodal worker` processes run them).")
+    var workers = 0
+
     @OptionGroup var storeOptions: StoreOptions
 
     @OptionGroup var engineOptions: EngineOptions
@@ -64,6 +68,14 @@ struct ServeCommand: AsyncParsableCommand {
             let grants = try inputGrants()
             guard (1...4096).contains(blockingThreads) else { throw CLIError.usage("--blocking-threads must be 1 to 4096, not \(blockingThreads)") }
             let engine = try engineOptions.makeEngine(forFlowAt: nil, blockingThreads: blockingThreads)
+            guard (0...1024).contains(workers) else { throw CLIError.usage("--workers must be 0 to 1024, not \(workers)") }
+            let location = try storeOptions.location(configuration: engine.configuration)
+            // A shared store: runs go to its work queue, for workers in any process.
+            let queued: Bool
+            if case .postgres = location { queued = true } else { queued = false }
+            if workers > 0 && !queued {
+                throw CLIError.usage("--workers needs a PostgreSQL store (--store postgres://...): with \(location) the server runs every item itself")
+            }
             let store = try await storeOptions.open(configuration: engine.configuration)
             // One server per store file: it recovers the runs it finds running, which would be
             // the other server's live runs. Held until the process ends.
@@ -76,17 +88,23 @@ struct ServeCommand: AsyncParsableCommand {
             }
             defer { withExtendedLifetime(lock) {} }
             let service: RunService
+            var inProcessWorkers: [any Service] = []
             do {
-                service = try RunService(engine: engine, store: store, limits: limits, grants: grants)
+                service = try RunService(engine: engine, store: store, limits: limits, grants: grants, execution: queued ? .queued : .inProcess)
+                if workers > 0 { inProcessWorkers = [try RunWorker(service: service, options: RunWorker.Options(concurrency: workers))] }
             } catch {
+                try? await store.close()
                 throw CLIError.store("\(error)")
+            }
+            if queued && workers == 0 {
+                writeAll(2, "nodal serve: runs go to the work queue of \(location); start `nodal worker --store ...` to run them (or --workers N here)\n")
             }
             var handler = LogLines()
             // The server's own info lines (started, listening) would repeat the one line below.
             handler.logLevel = .warning
             let logger = Logger(label: "nodal-serve") { _ in handler }
             do {
-                try await runServer(service: service, configuration: configuration, logger: logger) { host, port in
+                try await runServer(service: service, configuration: configuration, workers: inProcessWorkers, logger: logger) { host, port in
                     // Written at once (not through a buffer): scripts and tests wait for this line.
                     writeAll(2, "nodal serve: listening on \(ServerConfiguration.url(host: host, port: port))\n")
                 }

@@ -48,7 +48,7 @@ public final class CancellationToken: Sendable {
     /// Calls `handler` once when this token is cancelled (at once if it already is). Returns a
     /// key for `removeHandler`.
     @discardableResult
-    func onCancel(_ handler: @escaping @Sendable () -> Void) -> Int {
+    package func onCancel(_ handler: @escaping @Sendable () -> Void) -> Int {
         let key = nextHandler.add(1, ordering: .relaxed).newValue
         handlers.withLock { $0[key] = handler }
         if flag.load(ordering: .acquiring) {
@@ -57,7 +57,7 @@ public final class CancellationToken: Sendable {
         return key
     }
 
-    func removeHandler(_ key: Int) {
+    package func removeHandler(_ key: Int) {
         _ = handlers.withLock { $0.removeValue(forKey: key) }
     }
 }

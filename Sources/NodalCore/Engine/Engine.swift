@@ -29,7 +29,7 @@ public final class Engine: Sendable {
     /// The children pools of plugins loaded with `isolation: .process`, told to stop at shutdown.
     let processPools = Mutex<[PluginHostPool]>([])
     /// This engine as the holder of run leases (`RunLease`): one id per engine.
-    let leaseOwner = LeaseOwner()
+    package let leaseOwner = LeaseOwner()
     /// How long a run's lease lasts without a heartbeat; renewed every third of it.
     public let leaseDuration: Duration
     /// Where plugins' log lines go.

@@ -55,10 +55,7 @@ extension RunService {
         guard liveCount < limits.maxLiveRuns else {
             throw ServiceError(status: 503, code: "TOO_MANY_RUNS", "\(limits.maxLiveRuns) runs are running or paused already, the most this server keeps at once; retry once some ended")
         }
-        let run = LiveRun(
-            id: UUID().uuidString.lowercased(), flowID: plan.flowID, flow: plan.flow, createdAt: Date().roundedForStore,
-            parentRunID: plan.parentRunID, rootRunID: plan.rootRunID, depth: plan.depth, request: plan.request,
-            overrides: plan.overrides, journal: EventJournal(capacity: limits.journalEventsPerRun, bufferLimit: limits.eventStreamBuffer))
+        let run = newRun(plan)
         do {
             try await store.putServiceRun(run.record(lastSequence: nil))
         } catch {
@@ -68,6 +65,14 @@ extension RunService {
         run.journal.append(name: "run_created", data: StatusEvents.runCreated(runID: run.id, flowID: run.flowID, itemCount: run.itemCount, at: run.createdAt))
         launch(run, resuming: [])
         return run
+    }
+
+    /// A new run of `plan`, with a fresh id and an empty journal.
+    func newRun(_ plan: RunPlan) -> LiveRun {
+        LiveRun(
+            id: UUID().uuidString.lowercased(), flowID: plan.flowID, flow: plan.flow, createdAt: Date().roundedForStore,
+            parentRunID: plan.parentRunID, rootRunID: plan.rootRunID, depth: plan.depth, request: plan.request,
+            overrides: plan.overrides, journal: EventJournal(capacity: limits.journalEventsPerRun, bufferLimit: limits.eventStreamBuffer))
     }
 
     /// Runs the run's pending items in the background; `resuming` are items a previous process
@@ -117,7 +122,15 @@ extension RunService {
     /// Runs one item (or goes on with it from its checkpoints, answering `values` when it waits
     /// for them), then records how it ended and settles the run.
     func runItem(_ run: LiveRun, _ index: Int, resume: Bool, values: [String: JSON] = [:]) async {
-        let options = itemOptions(run, index)
+        guard let outcome = await itemOutcome(run, index, resume: resume, values: values, options: itemOptions(run, index)) else { return }
+        run.itemEnded(index, outcome)
+        await settle(run)
+    }
+
+    /// How one item's run (or its going on from checkpoints) ended; nil when the drain at shutdown
+    /// (`options.drain`) stopped it rather than a cancel: the item is not over, and the next start
+    /// (or worker) goes on with it from its checkpoints.
+    func itemOutcome(_ run: LiveRun, _ index: Int, resume: Bool, values: [String: JSON], options: RunOptions) async -> ItemOutcome? {
         var outcome: ItemOutcome
         do {
             // The item's own step inputs (`STEP_ID::FIELD`), on every run and resume of it: its
@@ -131,14 +144,11 @@ extension RunService {
         } catch {
             outcome = .failed(code: "INVALID_INPUT", message: "item \(index)'s step inputs cannot be set: \(error)", at: Date())
         }
-        // Stopped by the drain at shutdown, not by a cancel: the item is not over, and the next
-        // start goes on with it from its checkpoints.
-        if outcome.status == .canceled, draining.isCancelled, !run.isCancelRequested { return }
+        if outcome.status == .canceled, options.drain?.isCancelled == true, !run.isCancelRequested { return nil }
         if outcome.status == .canceled, outcome.error == nil {
             outcome.error = ItemOutcome.ItemError(code: "CANCELED", message: "the run was cancelled")
         }
-        run.itemEnded(index, outcome)
-        await settle(run)
+        return outcome
     }
 
     /// `Engine.resume` for an item a previous process started, or one waiting for `values`, with
@@ -154,6 +164,10 @@ extension RunService {
                 if let record = try? await store.run(id: itemRunID), let result = record.result, let outcome = ItemOutcome(json: result) {
                     return outcome
                 }
+            case .owned:
+                // Another engine's lease still holds it (a worker that died moments ago): a
+                // worker gives the item back and takes it again once that lease expired.
+                return .failed(code: "RUN_OWNED", message: error.message, at: Date())
             case .notFound where values.isEmpty:
                 // Never recorded: it had not really started.
                 return ItemOutcome(await engine.run(flow, input: run.request.items[index].input, options: options))

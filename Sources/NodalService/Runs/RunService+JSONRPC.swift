@@ -8,9 +8,10 @@ extension RunService {
         let object = try RequestFields.object(
             params, known: ["flowId", "inputs", "wait", "maxConcurrency", "overrides", "variables", "observability"], what: "params")
         let wait = try RequestFields.flag(object, "wait") ?? false
-        let run = try await start(try await prepareRun(object, itemsKey: "inputs"))
-        if wait { await settled(run, within: limits.defaultWait) }
-        return RunShapes.rpcStatus(run.view, includeResults: wait, byCompletion: false)
+        let run = try await begin(try await prepareRun(object, itemsKey: "inputs"))
+        if wait { await settled(runID: run.id, within: limits.defaultWait) }
+        let view = try await view(of: try await findRun(run.id), itemsToo: wait)
+        return RunShapes.rpcStatus(view, includeResults: wait, byCompletion: false)
     }
 
     public func status(_ params: JSON) async throws(ServiceError) -> JSON {
@@ -31,7 +32,7 @@ extension RunService {
             throw .invalidField("resultOrder", "'resultOrder' must be \"byIndex\" or \"byCompletion\", not \"\(RequestFields.shown(other))\"")
         case let other?: throw .invalidField("resultOrder", "'resultOrder' must be \"byIndex\" or \"byCompletion\", not \(other.typeName)")
         }
-        if wait, let run = liveRun(runID) { await settled(run, within: limits.defaultWait) }
+        if wait { await settled(runID: runID, within: limits.defaultWait) }
         let view = try await view(of: try await findRun(runID))
         return RunShapes.rpcStatus(view, includeResults: includeResults, byCompletion: byCompletion)
     }

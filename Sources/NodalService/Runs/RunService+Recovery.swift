@@ -16,6 +16,8 @@ extension RunService {
         }
         guard first else { return }
         defer { recoveryFinished.signal() }
+        // Queued runs need no recovery: the queue keeps them, and workers go on with them.
+        guard queue == nil else { return }
         var records: [ServiceRunRecord] = []
         for status in [RunRecord.Status.running, .paused] {
             var offset = 0

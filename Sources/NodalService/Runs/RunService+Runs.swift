@@ -12,10 +12,10 @@ extension RunService {
         let wait = try RequestFields.flag(object, "wait") ?? false
         let timeout = try RequestFields.timeout(object, maximum: limits.maxWait)
         let plan = try await prepareRun(object, itemsKey: "input")
-        let run = try await start(plan)
+        let run = try await begin(plan)
         guard wait else { return ["summary": RunShapes.summary(run.header)] }
-        await settled(run, within: timeout ?? limits.defaultWait)
-        let view = run.view
+        await settled(runID: run.id, within: timeout ?? limits.defaultWait)
+        let view = try await view(of: try await findRun(run.id))
         var reply: JSONObject = ["summary": RunShapes.summary(view.header)]
         if view.header.status != .running { reply["results"] = RunShapes.items(view, byCompletion: false) }
         return .object(reply)
@@ -65,6 +65,16 @@ extension RunService {
 
     public func deleteRun(id: String) async throws(ServiceError) -> JSON {
         let found = try await findRun(id)
+        if queue != nil, case .stored(let record) = found {
+            switch record.status {
+            case .running:
+                throw ServiceError(status: 409, code: "RUN_ACTIVE", "run \(id) is still running; cancel it first (POST /runs/\(id)/cancel)", field: "runId")
+            case .paused:
+                _ = try await cancelQueued(record)
+            case .success, .failed, .canceled:
+                break
+            }
+        }
         if case .live(let run) = found {
             switch run.status {
             case .running:
@@ -124,6 +134,9 @@ extension RunService {
 
     public func cancelRun(id: String) async throws(ServiceError) -> JSON {
         let found = try await findRun(id)
+        if queue != nil, case .stored(let record) = found, record.status == .running || record.status == .paused {
+            return try await cancelQueued(record)
+        }
         guard case .live(let run) = found else {
             // Ended: nothing to cancel.
             return ["summary": RunShapes.summary(try await view(of: found).header)]
@@ -143,6 +156,7 @@ extension RunService {
     /// recover is only a stored record yet: wait for recovery first, within the same timeout.
     func settled(runID: String, within timeout: Duration) async {
         if let run = liveRun(runID) { return await settled(run, within: timeout) }
+        if queue != nil { return await settledQueued(runID, within: timeout) }
         // Recovery over: the record is all there is. Before it (the server may take requests
         // while `run()` is still recovering), a run the store has as running is one it will pick up.
         guard !recoveryFinished.isSignalled, (try? await store.serviceRun(id: runID))?.status == .running else { return }

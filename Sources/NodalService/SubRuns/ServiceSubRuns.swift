@@ -1,6 +1,7 @@
 import NodalCore
 import NodalJSON
 import Synchronization
+import FoundationEssentials
 
 /// The runs plugins submit from steps of service runs, made service runs themselves: listed under
 /// their parent (`GET /runs?parentRunId=`), read with `runs/get` and the REST routes, recovered
@@ -21,8 +22,15 @@ final class ServiceSubRuns: SubRunHost {
     }
 
     func waitForRun(id: String, caller: CallerRun) async {
-        guard let run = service?.reachableLiveRun(id, from: caller) else { return }
-        await run.waitUntilSettled()
+        guard let service else { return }
+        if let run = service.reachableLiveRun(id, from: caller) { return await run.waitUntilSettled() }
+        // A queued sub-run: until it settles, or the calling step is cancelled.
+        guard service.queue != nil, await service.subRunStatus(id, caller: caller, includeResults: false, byCompletion: false) != nil else {
+            return
+        }
+        while !Task.isCancelled, !service.isShuttingDown, (try? await service.store.serviceRun(id: id))?.status == .running {
+            await service.settled(runID: id, within: .seconds(3600))
+        }
     }
 
     func runStatus(id: String, caller: CallerRun, includeResults: Bool, order: ResultOrder) async -> JSON? {
@@ -30,6 +38,11 @@ final class ServiceSubRuns: SubRunHost {
     }
 
     func cancelRun(id: String, caller: CallerRun) async -> Bool {
+        if let service, service.queue != nil, service.reachableLiveRun(id, from: caller) == nil {
+            guard await service.subRunStatus(id, caller: caller, includeResults: false, byCompletion: false) != nil else { return false }
+            _ = try? await service.queue?.cancelQueuedRun(id: id, now: Date().roundedForStore)
+            return true
+        }
         guard let service, let run = service.reachableLiveRun(id, from: caller) else {
             // An ended run under the caller's root: cancelling it does nothing, and it exists.
             return await service?.subRunStatus(id, caller: caller, includeResults: false, byCompletion: false) != nil
@@ -44,7 +57,7 @@ extension RunService {
     /// belongs to that run, its root and its depth; any other run is its own root.
     func scope(of caller: CallerRun) -> (parentRunID: String, rootRunID: String, depth: Int) {
         if let dash = caller.runID.lastIndex(of: "-"), let index = Int(caller.runID[caller.runID.index(after: dash)...]),
-           let run = liveRun(String(caller.runID[..<dash])), (0..<run.itemCount).contains(index) {
+           let run = liveRun(String(caller.runID[..<dash])) ?? heldRun(String(caller.runID[..<dash])), (0..<run.itemCount).contains(index) {
             return (run.id, run.rootRunID, run.depth)
         }
         return (caller.runID, caller.rootRunID, caller.depth)
@@ -88,15 +101,17 @@ extension RunService {
                 items: submit.inputs.map { ResolvedItem(input: $0) }, overrides: submit.overrides, variables: submit.variables,
                 maxConcurrency: submit.maxConcurrency ?? max(1, submit.inputs.count)),
             overrides: overrides, parentRunID: parent.parentRunID, rootRunID: parent.rootRunID, depth: parent.depth + 1)
-        let run: LiveRun
+        let run: StartedRun
         do {
-            run = try await start(plan)
+            run = try await begin(plan)
         } catch {
             throw ExtensionError(error.code, "submit: \(error.message)")
         }
+        let header = run.header
         liveRun(parent.parentRunID)?.journal.append(
             name: "sub_run_created",
-            data: StatusEvents.subRunCreated(runID: run.id, parentRunID: parent.parentRunID, flowID: run.flowID, itemCount: run.itemCount, at: run.createdAt))
+            data: StatusEvents.subRunCreated(
+                runID: run.id, parentRunID: parent.parentRunID, flowID: header.flowID, itemCount: header.counts.total, at: header.createdAt))
         return (run.id, submit.wait)
     }
 }

@@ -1,0 +1,330 @@
+import NodalCore
+public import ServiceLifecycle
+import NodalJSON
+import FoundationEssentials
+import Logging
+import Synchronization
+
+/// A worker of the work queue (`nodal worker`, `nodal serve --workers N`): claims queued items
+/// from the store, runs them with its service's engine (checkpointing every step in the store), and
+/// records how they ended, which settles their runs. Several workers in any number of processes and
+/// machines share one queue; no item is claimed by two at once.
+///
+/// The worker holds each item under a lease it renews on a heartbeat. If it dies (kill -9, a lost
+/// machine) or cannot reach the store for longer than the lease, the lease expires and another
+/// worker takes the item and goes on from its checkpoints: steps that had checkpointed do not run
+/// again; a step that was running when the worker died runs again (at-least-once for steps in
+/// flight). Cancelling a run reaches the worker through a notification, and its heartbeat as a
+/// fallback.
+///
+/// As a swift-service-lifecycle `Service`: on graceful shutdown (SIGTERM) it stops claiming, lets
+/// the steps in flight finish and checkpoint, gives their items back to the queue (the next worker
+/// goes on from the checkpoints without waiting for a lease to expire), leaves the list of workers
+/// and returns.
+public final class RunWorker: Service, Sendable {
+    public struct Options: Sendable, Hashable {
+        /// Items run at once, at most.
+        public var concurrency: Int
+        /// How long an item stays this worker's without a heartbeat; another worker may take it after.
+        public var lease: Duration
+        /// How often a worker with nothing to do claims anyway, without a notification: expired
+        /// items of a dead worker tell nobody they are free.
+        public var pollInterval: Duration
+
+        public init(concurrency: Int = 4, lease: Duration = .seconds(30), pollInterval: Duration = .seconds(5)) {
+            self.concurrency = max(1, concurrency)
+            self.lease = max(lease, .milliseconds(300))
+            self.pollInterval = max(pollInterval, .milliseconds(50))
+        }
+
+        /// A third of the lease: two beats may fail before the lease runs out.
+        var heartbeat: Duration { lease / 3 }
+    }
+
+    let service: RunService
+    let queue: any WorkQueueStorage
+    public let options: Options
+    /// This worker's id, the same as its engine's run-lease owner.
+    public let id: String
+    let startedAt = Date()
+    /// Raised on graceful shutdown: items start no new step, and are given back once their steps
+    /// in flight ended.
+    let drain = CancellationToken()
+    let wakeup = Wakeup()
+    private let state = Mutex(State())
+
+    private struct State {
+        var held: [WorkItemKey: HeldItem] = [:]
+        var stopping = false
+        var lastRenewal = ContinuousClock.now
+    }
+
+    private struct HeldItem {
+        let token: CancellationToken
+        let claimedAt: ContinuousClock.Instant
+        var lost = false
+    }
+
+    /// - Parameters:
+    ///   - service: whose engine runs the items, and whose flows, limits and sub-runs they use. Its
+    ///     store must be a work queue (PostgreSQL).
+    public init(service: RunService, options: Options = Options()) throws {
+        guard let queue = service.store as? any WorkQueueStorage else {
+            throw ServiceError(
+                status: 500, code: "STORE_UNSUPPORTED",
+                "a worker needs a store that is a work queue (a PostgreSQL store, postgres://...), not \(type(of: service.store))")
+        }
+        self.service = service
+        self.queue = queue
+        self.options = options
+        id = service.engine.leaseOwner.id
+    }
+
+    var logger: Logger { service.engine.logger }
+
+    /// Items running now.
+    public var itemsRunning: Int { state.withLock { $0.held.count } }
+
+    private var isStopping: Bool { state.withLock { $0.stopping } }
+
+    private func record(heartbeatAt: Date = Date()) -> WorkerRecord {
+        let (items, stopping) = state.withLock { ($0.held.count, $0.stopping) }
+        let owner = service.engine.leaseOwner
+        return WorkerRecord(
+            id: id, host: owner.host, pid: owner.pid, startedAt: startedAt.roundedForStore, heartbeatAt: heartbeatAt.roundedForStore,
+            concurrency: options.concurrency, items: items, draining: stopping)
+    }
+
+    // MARK: Service
+
+    public func run() async throws {
+        service.startListening()
+        let subscription = service.workEvents.subscribe { [weak self] notification in self?.notified(notification) }
+        defer { service.workEvents.unsubscribe(subscription) }
+        await register()
+        let heartbeat = Task { [self] in await beat() }
+        await withGracefulShutdownHandler {
+            await work()
+        } onGracefulShutdown: { [self] in
+            stop()
+        }
+        heartbeat.cancel()
+        do {
+            try await queue.removeWorker(id: id)
+        } catch {
+            logger.warning("worker \(id.prefix(8)): could not leave the list of workers: \(error)")
+        }
+    }
+
+    /// Stops claiming and drains (what graceful shutdown does); `run()` returns once the items
+    /// held were given back or ended.
+    public func stop() {
+        state.withLock { $0.stopping = true }
+        drain.cancel()
+        wakeup.raise()
+    }
+
+    /// Registers this worker, trying again while the store does not answer.
+    private func register() async {
+        while !isStopping {
+            do {
+                try await queue.registerWorker(record())
+                return
+            } catch {
+                logger.error("worker \(id.prefix(8)): cannot register with the store (trying again): \(error)")
+                await wakeup.wait(upTo: options.pollInterval)
+            }
+        }
+    }
+
+    private func notified(_ notification: WorkNotification) {
+        switch notification {
+        case .workQueued, .reconnected:
+            wakeup.raise()
+        case .runCanceled(let runID):
+            service.heldRun(runID)?.cancel()
+        case .runSettled:
+            break
+        }
+    }
+
+    // MARK: Claiming
+
+    /// Claims while there is room and work, then waits for a notification, a free slot or the poll.
+    private func work() async {
+        await withDiscardingTaskGroup { group in
+            while !isStopping {
+                let room = options.concurrency - itemsRunning
+                var claimed: [WorkClaim] = []
+                if room > 0 {
+                    let now = Date()
+                    do {
+                        claimed = try await queue.claimWork(
+                            worker: id, limit: room, now: now, leaseUntil: now.addingTimeInterval(options.lease.inSeconds))
+                    } catch {
+                        logger.error("worker \(id.prefix(8)): cannot claim work: \(error)")
+                    }
+                }
+                for claim in claimed {
+                    let token = CancellationToken()
+                    state.withLock { $0.held[claim.item] = HeldItem(token: token, claimedAt: .now) }
+                    group.addTask { [self] in await execute(claim, token: token) }
+                }
+                // A full claim may have left more: claim again at once.
+                if room > 0 && claimed.count == room { continue }
+                await wakeup.wait(upTo: options.pollInterval)
+            }
+        }
+    }
+
+    // MARK: Running an item
+
+    private func execute(_ claim: WorkClaim, token: CancellationToken) async {
+        let item = claim.item
+        defer {
+            state.withLock { _ = $0.held.removeValue(forKey: item) }
+            wakeup.raise()
+        }
+        if claim.cancelRequested {
+            // Cancelled while the worker before held it: it ends cancelled, unrun.
+            await finish(item, .canceled)
+            return
+        }
+        let run: LiveRun
+        do {
+            run = try await hold(item.runID)
+        } catch {
+            logger.error("worker \(id.prefix(8)): \(item) cannot be run: \(error.message)")
+            await finish(item, .failed)
+            return
+        }
+        defer { letGo(item.runID) }
+        let runToken = run.token.onCancel { token.cancel() }
+        defer { run.token.removeHandler(runToken) }
+        var options = service.itemOptions(run, item.index)
+        options.cancellation = token
+        options.drain = drain
+        let resume = claim.attempt > 1 || claim.resumeValues != nil
+        let outcome = await service.itemOutcome(run, item.index, resume: resume, values: claim.resumeValues ?? [:], options: options)
+        if state.withLock({ $0.held[item]?.lost ?? false }) {
+            // Another worker took it (or will): its end is that worker's to record.
+            try? await queue.releaseWork(item, worker: id)
+            return
+        }
+        guard let outcome else {
+            // Drained: back to the queue, to go on from its checkpoints.
+            do { try await queue.releaseWork(item, worker: id) } catch {
+                logger.warning("worker \(id.prefix(8)): could not give back \(item) (its lease will expire): \(error)")
+            }
+            return
+        }
+        if outcome.error?.code == "RUN_OWNED" {
+            // The engine of a worker that died moments ago still holds the item's run: give it back
+            // once that lease had time to run out.
+            await wakeup.wait(upTo: self.options.heartbeat)
+            try? await queue.releaseWork(item, worker: id)
+            return
+        }
+        await finish(item, RunRecord.Status(outcome.status))
+    }
+
+    /// Records the item's end, trying again while the store does not answer and the item is ours.
+    private func finish(_ item: WorkItemKey, _ status: RunRecord.Status) async {
+        var delay = Duration.milliseconds(100)
+        while true {
+            do {
+                switch try await queue.finishWork(item, worker: id, status: status, now: Date().roundedForStore) {
+                case .recorded(let settled):
+                    if let settled { logger.debug("worker \(id.prefix(8)): run \(item.runID) is \(settled.rawValue)") }
+                case .notHeld:
+                    logger.warning("worker \(id.prefix(8)): \(item) was taken over by another worker before its end was recorded")
+                }
+                return
+            } catch {
+                let lost = state.withLock { $0.held[item]?.lost ?? true }
+                if lost {
+                    logger.error("worker \(id.prefix(8)): could not record the end of \(item), and its lease ran out: another worker goes on with it (\(error))")
+                    return
+                }
+                logger.warning("worker \(id.prefix(8)): could not record the end of \(item) (trying again): \(error)")
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, options.heartbeat)
+            }
+        }
+    }
+
+    /// The run of a claimed item, read from the store once for all the items of it this process holds.
+    private func hold(_ runID: String) async throws(ServiceError) -> LiveRun {
+        if let run = service.holdRun(runID, loaded: nil) { return run }
+        let record: ServiceRunRecord?
+        do {
+            record = try await service.store.serviceRun(id: runID)
+        } catch {
+            throw RunService.storeFailed("read run \(runID)", error)
+        }
+        guard let record else { throw .notFound("RUN_NOT_FOUND", "run \(runID) is not in the store (deleted?)", field: "runId") }
+        guard let request = StoredRequest(json: record.request), request.items.count == record.itemCount else {
+            throw ServiceError(status: 500, code: "STORE_ERROR", "the stored request of run \(runID) cannot be read")
+        }
+        let flow = try await service.loadFlow(record.flowID, field: "flowId").flow
+        let overrides = try RunService.overrides(request.overrides, for: flow)
+        let run = LiveRun(
+            id: record.id, flowID: record.flowID, flow: flow, createdAt: record.createdAt, parentRunID: record.parentRunID,
+            rootRunID: record.rootRunID, depth: record.depth, request: request, overrides: overrides,
+            // Events of a worker's items are not streamed anywhere yet: keep few.
+            journal: EventJournal(capacity: 16, bufferLimit: 16))
+        return service.holdRun(runID, loaded: run)!
+    }
+
+    private func letGo(_ runID: String) { service.letGoRun(runID) }
+
+    // MARK: Heartbeat
+
+    /// Renews the leases of the items held every third of the lease; stops items another worker
+    /// took, or that it could not renew for a whole lease; cancels items whose runs were cancelled.
+    private func beat() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: options.heartbeat) } catch { return }
+            let sent = ContinuousClock.now
+            let now = Date()
+            do {
+                let renewal = try await queue.renewWork(record(heartbeatAt: now), leaseUntil: now.addingTimeInterval(options.lease.inSeconds))
+                let (lost, canceled) = state.withLock { state -> ([CancellationToken], Set<String>) in
+                    state.lastRenewal = sent
+                    var lost: [CancellationToken] = []
+                    for (key, item) in state.held where item.claimedAt < sent && !renewal.held.contains(key) && !item.lost {
+                        state.held[key]?.lost = true
+                        lost.append(item.token)
+                    }
+                    return (lost, Set(renewal.canceled.map(\.runID)))
+                }
+                for token in lost { token.cancel() }
+                for runID in canceled { service.heldRun(runID)?.cancel() }
+            } catch {
+                // Past the lease another worker may have taken the items: stop them here.
+                let expired = state.withLock { state -> [CancellationToken] in
+                    guard ContinuousClock.now - state.lastRenewal >= options.lease else { return [] }
+                    var tokens: [CancellationToken] = []
+                    for (key, item) in state.held where !item.lost {
+                        state.held[key]?.lost = true
+                        tokens.append(item.token)
+                    }
+                    return tokens
+                }
+                logger.error("worker \(id.prefix(8)): heartbeat failed\(expired.isEmpty ? "" : ", and the leases ran out: stopping \(expired.count) item(s)"): \(error)")
+                for token in expired { token.cancel() }
+            }
+        }
+    }
+}
+
+extension RunRecord.Status {
+    init(_ status: RunStatus) {
+        switch status {
+        case .success: self = .success
+        case .failed: self = .failed
+        case .canceled: self = .canceled
+        case .paused: self = .paused
+        }
+    }
+}
