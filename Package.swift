@@ -20,7 +20,9 @@ let servicePackages: Set<String> = [
 let serviceCommandFiles = [
     "ServeCommand.swift", "SubmitCommand.swift", "RemoteRunsCommands.swift", "RemoteOptions.swift", "WorkerCommand.swift", "WorkersCommand.swift",
 ]
-let serviceCLITestFiles = ["HostileServeProcessTests.swift", "RemoteCLITests.swift", "ServeCLITests.swift", "ServeEndToEndTests.swift"]
+let serviceCLITestFiles = [
+    "HostileServeProcessTests.swift", "RemoteCLITests.swift", "ServeCLITests.swift", "ServeEndToEndTests.swift", "WorkerCLITests.swift",
+]
 
 let package = Package(
     name: "nodal",
@@ -225,7 +227,7 @@ let package = Package(
         .testTarget(name: "NodalTests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalSQLite", "NodalPostgres", "NodalTestSupport", "NodalPluginKit", "CNodal"]),
         .testTarget(name: "NodalFFITests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalTestSupport"]),
         .testTarget(name: "NodalCLITests", dependencies: ["Nodal", "NodalCore", "NodalJSON", "NodalFFI", "NodalSQLite", "NodalTestSupport", "NodalClient"]),
-        .testTarget(name: "NodalServiceTests", dependencies: ["NodalService", "Nodal", "NodalTestSupport"]),
+        .testTarget(name: "NodalServiceTests", dependencies: ["NodalService", "Nodal", "NodalPostgres", "NodalTestSupport"]),
         .testTarget(
             name: "NodalServerTests",
             dependencies: [

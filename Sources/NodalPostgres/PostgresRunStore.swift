@@ -241,12 +241,34 @@ public final class PostgresRunStore: ServiceRunStorage {
     func call<T: Sendable>(_ action: String, _ body: @Sendable () async throws -> T) async throws -> T {
         guard calls.enter() else { throw closedError }
         defer { calls.leave() }
-        do { return try await Deadline.race(body, within: callTimeout) } catch let error as Deadline.Passed {
-            throw RunStoreError(
-                .unreachable,
-                "the PostgreSQL server at \(location.serverDescription) did not answer within \(error.limit) (\(action) in the run store \(location))",
-                path: location.description)
-        } catch { throw Self.mapError(error, action, location) }
+        var retried = false
+        while true {
+            do { return try await Deadline.race(body, within: callTimeout) } catch let error as Deadline.Passed {
+                throw RunStoreError(
+                    .unreachable,
+                    "the PostgreSQL server at \(location.serverDescription) did not answer within \(error.limit) (\(action) in the run store \(location))",
+                    path: location.description)
+            } catch where !retried && Self.isConnectionLoss(error) {
+                // The server closed a pooled connection (a restart, pg_terminate_backend, an idle
+                // timeout): the pool opens another, and the call goes again once. Safe: a call's
+                // writes are one transaction that did not commit, or idempotent (upserts, a
+                // claim whose lost items the worker's heartbeat gives back, an end recorded once).
+                retried = true
+            } catch {
+                throw Self.mapError(error, action, location)
+            }
+        }
+    }
+
+    /// Whether `error` says the connection went away under the call (not that no connection
+    /// could be made, which a second try at once would not change).
+    static func isConnectionLoss(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return false }
+        switch error.code {
+        case .serverClosedConnection, .uncleanShutdown: return true
+        case .server: return ["57P01", "57P02", "08006", "08003"].contains(error.serverInfo?[.sqlState] ?? "")
+        default: return false
+        }
     }
 
     /// One statement on a connection from the pool; its rows.

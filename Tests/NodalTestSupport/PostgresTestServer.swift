@@ -16,6 +16,11 @@ public enum PostgresTestServer {
         return try url(database: name)
     }
 
+    /// The database a URL of `freshDatabase` names.
+    public static func databaseName(of url: String) -> String {
+        String((URLComponents(string: url)?.path ?? "").drop { $0 == "/" })
+    }
+
     /// The server's URL with another database.
     public static func url(database: String) throws -> String {
         let base = try url()

@@ -57,6 +57,10 @@ public final class RunWorker: Service, Sendable {
         var held: [WorkItemKey: HeldItem] = [:]
         var stopping = false
         var lastRenewal = ContinuousClock.now
+        /// Claims begun, and whether one is between its query and its items' entry in `held`: a
+        /// heartbeat in that window sees items the store says are held and `held` does not have yet.
+        var claimsBegun = 0
+        var claiming = false
     }
 
     private struct HeldItem {
@@ -157,6 +161,10 @@ public final class RunWorker: Service, Sendable {
                 let room = options.concurrency - itemsRunning
                 var claimed: [WorkClaim] = []
                 if room > 0 {
+                    state.withLock { state in
+                        state.claimsBegun += 1
+                        state.claiming = true
+                    }
                     let now = Date()
                     do {
                         claimed = try await queue.claimWork(
@@ -170,6 +178,7 @@ public final class RunWorker: Service, Sendable {
                     state.withLock { $0.held[claim.item] = HeldItem(token: token, claimedAt: .now) }
                     group.addTask { [self] in await execute(claim, token: token) }
                 }
+                state.withLock { $0.claiming = false }
                 // A full claim may have left more: claim again at once.
                 if room > 0 && claimed.count == room { continue }
                 await wakeup.wait(upTo: options.pollInterval)
@@ -287,17 +296,23 @@ public final class RunWorker: Service, Sendable {
             do { try await Task.sleep(for: options.heartbeat) } catch { return }
             let sent = ContinuousClock.now
             let now = Date()
+            let claimsBefore = state.withLock { $0.claiming ? -1 : $0.claimsBegun }
             do {
                 let renewal = try await queue.renewWork(record(heartbeatAt: now), leaseUntil: now.addingTimeInterval(options.lease.inSeconds))
-                let (lost, canceled) = state.withLock { state -> ([CancellationToken], Set<String>) in
+                let (lost, canceled, unknown) = state.withLock { state -> ([CancellationToken], Set<String>, [WorkItemKey]) in
                     state.lastRenewal = sent
                     var lost: [CancellationToken] = []
                     for (key, item) in state.held where item.claimedAt < sent && !renewal.held.contains(key) && !item.lost {
                         state.held[key]?.lost = true
                         lost.append(item.token)
                     }
-                    return (lost, Set(renewal.canceled.map(\.runID)))
+                    // Held in the store but not here: a claim whose answer was lost (its
+                    // connection dropped after the commit). Back to the queue with them.
+                    let settled = claimsBefore >= 0 && !state.claiming && state.claimsBegun == claimsBefore
+                    let unknown = settled ? renewal.held.filter { state.held[$0] == nil } : []
+                    return (lost, Set(renewal.canceled.map(\.runID)), Array(unknown))
                 }
+                for item in unknown { try? await queue.releaseWork(item, worker: id) }
                 for token in lost { token.cancel() }
                 for runID in canceled { service.heldRun(runID)?.cancel() }
             } catch {

@@ -1,4 +1,5 @@
 import NodalCore
+import FoundationEssentials
 public import NodalJSON
 
 /// `POST /runs/{id}/resume` (Nodal's): answers the items of a run that wait at an interrupt.
@@ -22,13 +23,34 @@ extension RunService {
             throw .invalidField("values", "the request needs 'values' ({key: value} for the keys the run waits for) or 'value'")
         }
         try refuseIfShuttingDown()
-        guard case .live(let run) = try await findRun(id), !run.pausedItems.isEmpty else {
+        let found = try await findRun(id)
+        let live: LiveRun?
+        var paused: [(index: Int, key: String)]
+        let itemCount: Int
+        switch found {
+        case .live(let run):
+            live = run
+            paused = run.pausedItems
+            itemCount = run.itemCount
+        case .stored(let record) where queue != nil && record.status == .paused:
+            // A queued run's paused items, as the store has them.
+            live = nil
+            paused = try await storedView(record).items.compactMap { item in
+                guard item.phase == .paused, let key = item.outcome?.pause?.key else { return nil }
+                return (item.index, key)
+            }
+            itemCount = record.itemCount
+        case .stored:
+            live = nil
+            paused = []
+            itemCount = 0
+        }
+        guard !paused.isEmpty else {
             throw ServiceError(status: 409, code: "RUN_NOT_PAUSED", "run \(id) waits for no answer (no item of it is paused)", field: "runId")
         }
-        var paused = run.pausedItems
         if let itemIndex {
-            guard itemIndex < run.itemCount else {
-                throw .invalidField("itemIndex", "'itemIndex' must be from 0 to \(run.itemCount - 1), not \(itemIndex)")
+            guard itemIndex < itemCount else {
+                throw .invalidField("itemIndex", "'itemIndex' must be from 0 to \(itemCount - 1), not \(itemIndex)")
             }
             paused = paused.filter { $0.index == itemIndex }
             guard !paused.isEmpty else {
@@ -47,6 +69,26 @@ extension RunService {
                 throw .invalidField("values.\(RequestFields.shown(key))", "run \(id) waits for no value for '\(RequestFields.shown(key))' (it waits for: \(waitedFor.sorted().joined(separator: ", ")))")
             }
             answers = paused.compactMap { item in values[item.key].map { (item.index, item.key, $0) } }
+        }
+        guard let run = live else {
+            // Queued: the store takes each answered item out of `paused`, so of two resumes one gets it.
+            var byItem: [Int: [String: JSON]] = [:]
+            for answer in answers { byItem[answer.index, default: [:]][answer.key] = answer.value }
+            let queued: [Int]
+            do {
+                queued = try await queue!.resumeQueuedItems(runID: id, answers: byItem, now: Date().roundedForStore)
+            } catch {
+                throw Self.storeFailed("resume run \(id)", error)
+            }
+            guard !queued.isEmpty else {
+                throw ServiceError(status: 409, code: "RUN_NOT_PAUSED", "run \(id) was answered by another resume first", field: "runId")
+            }
+            guard wait else { return ["summary": RunShapes.summary(try await view(of: try await findRun(id), itemsToo: false).header)] }
+            await settled(runID: id, within: timeout ?? limits.defaultWait)
+            let view = try await view(of: try await findRun(id))
+            var reply: JSONObject = ["summary": RunShapes.summary(view.header)]
+            if view.header.status != .running { reply["results"] = RunShapes.items(view, byCompletion: false) }
+            return .object(reply)
         }
         // Taking an item out of `paused` is the claim on its answer: of two resumes, one gets it.
         let taken = answers.filter { run.itemStarting($0.index) }
