@@ -49,8 +49,8 @@ extension PostgresRunStore: WorkQueueStorage {
                 UPDATE work_items SET state = 'running', worker_id = \(worker), lease_expires_at = \(leaseUntil.storeMilliseconds),
                     attempts = work_items.attempts + 1
                 FROM picked WHERE work_items.run_id = picked.run_id AND work_items.item_index = picked.item_index
-                RETURNING work_items.run_id, work_items.item_index, work_items.attempts, work_items.resume_values,
-                    work_items.cancel_requested
+                RETURNING work_items.run_id, work_items.item_index, work_items.attempts, work_items.given_back,
+                    work_items.resume_values, work_items.cancel_requested
                 """)
             return try rows.map { row in
                 let row = StoredRow(row)
@@ -63,7 +63,8 @@ extension PostgresRunStore: WorkQueueStorage {
                     }
                     return WorkClaim(
                         item: WorkItemKey(runID: try row.text("run_id"), index: try row.int("item_index")),
-                        attempt: try row.int("attempts"), resumeValues: values, cancelRequested: try row.bool("cancel_requested"))
+                        attempt: try row.int("attempts"), givenBack: try row.int("given_back"), resumeValues: values,
+                        cancelRequested: try row.bool("cancel_requested"))
                 }
             }
         }
@@ -79,10 +80,14 @@ extension PostgresRunStore: WorkQueueStorage {
                 """)
             // Its row was removed (by hand, or a cleanup that thought it dead): it is back.
             if beat.isEmpty { try await query(Self.upsert(worker)) }
+            // Rows locked in key order, as a cancel locks a run's rows, so the two cannot deadlock;
+            // a row a cancel holds is skipped this beat, not waited for (the next beat renews it).
             let rows = try await query(
                 """
                 UPDATE work_items SET lease_expires_at = \(leaseUntil.storeMilliseconds)
-                WHERE worker_id = \(worker.id) AND state = 'running'
+                WHERE (run_id, item_index) IN (
+                    SELECT run_id, item_index FROM work_items WHERE worker_id = \(worker.id) AND state = 'running'
+                    ORDER BY run_id, item_index FOR UPDATE SKIP LOCKED)
                 RETURNING run_id, item_index, cancel_requested
                 """)
             var renewal = WorkRenewal()
@@ -119,6 +124,15 @@ extension PostgresRunStore: WorkQueueStorage {
                 }
                 try await transaction.query(
                     "UPDATE service_runs SET \(unescaped: column) = \(unescaped: column) + 1 WHERE id = \(item.runID)")
+                if status != .paused {
+                    // The engine writes the item's end itself; if the store failed it then, the
+                    // record still says running, and readers would take the item for unfinished.
+                    try await transaction.query(
+                        """
+                        UPDATE runs SET status = \(status.rawValue), updated_at = \(now.storeMilliseconds)
+                        WHERE id = \(item.itemRunID) AND status = 'running'
+                        """)
+                }
                 return .recorded(settled: try await settle(item.runID, in: transaction, now: now))
             }
         }
@@ -129,7 +143,7 @@ extension PostgresRunStore: WorkQueueStorage {
             try await transaction { transaction in
                 try await transaction.query(
                     """
-                    UPDATE work_items SET state = 'queued', worker_id = NULL, lease_expires_at = NULL
+                    UPDATE work_items SET state = 'queued', worker_id = NULL, lease_expires_at = NULL, given_back = given_back + 1
                     WHERE run_id = \(item.runID) AND item_index = \(item.index) AND state = 'running' AND worker_id = \(worker)
                     """)
                 try await transaction.query("SELECT pg_notify(\(Self.workChannel), 'queued')")
@@ -145,18 +159,21 @@ extension PostgresRunStore: WorkQueueStorage {
                 }
                 let status = try StoredRow.decoding("service run '\(id)'") { try StoredRow(row).runStatus("status") }
                 guard status == .running || status == .paused else { return false }
-                // What nobody runs ends now; what runs is marked for its worker's heartbeat (and told).
-                let ended = try await transaction.query(
+                // What nobody runs ends now (queued and paused items, and running ones whose worker's
+                // lease ran out); what runs is marked for its worker's heartbeat (and told). Each a
+                // plain update on the key's prefix, in key order: no join for a planner to get wrong
+                // on a table whose statistics are behind.
+                let unrun = try await transaction.query(
                     """
-                    UPDATE work_items AS w SET state = 'done', resume_values = NULL
-                    FROM (SELECT item_index, state AS before FROM work_items WHERE run_id = \(id) AND state IN ('queued', 'paused') FOR UPDATE) AS old
-                    WHERE w.run_id = \(id) AND w.item_index = old.item_index
-                    RETURNING old.before
+                    UPDATE work_items SET state = 'done', resume_values = NULL, worker_id = NULL, lease_expires_at = NULL
+                    WHERE run_id = \(id) AND (state = 'queued' OR (state = 'running' AND lease_expires_at <= \(now.storeMilliseconds)))
+                    RETURNING item_index
                     """)
-                let wasPaused = try ended.filter { try StoredRow($0).text("before") == "paused" }.count
+                let wasPaused = try await transaction.query(
+                    "UPDATE work_items SET state = 'done', resume_values = NULL WHERE run_id = \(id) AND state = 'paused' RETURNING item_index")
                 try await transaction.query(
                     """
-                    UPDATE service_runs SET canceled = canceled + \(ended.count), paused = greatest(paused - \(wasPaused), 0)
+                    UPDATE service_runs SET canceled = canceled + \(unrun.count + wasPaused.count), paused = greatest(paused - \(wasPaused.count), 0)
                     WHERE id = \(id)
                     """)
                 try await transaction.query(
@@ -221,7 +238,7 @@ extension PostgresRunStore: WorkQueueStorage {
         try await call("listing workers") {
             try await query(
                 """
-                SELECT id, host, pid, started_at, heartbeat_at, concurrency, items, draining FROM workers
+                SELECT id, host, pid, started_at, heartbeat_at, concurrency, items, draining, lease_ms FROM workers
                 WHERE heartbeat_at >= \(since.storeMilliseconds) ORDER BY started_at, id
                 """
             ).map { row in
@@ -230,7 +247,8 @@ extension PostgresRunStore: WorkQueueStorage {
                     WorkerRecord(
                         id: try row.text("id"), host: try row.text("host"), pid: Int32(clamping: try row.int("pid")),
                         startedAt: try row.time("started_at"), heartbeatAt: try row.time("heartbeat_at"),
-                        concurrency: try row.int("concurrency"), items: try row.int("items"), draining: try row.bool("draining"))
+                        concurrency: try row.int("concurrency"), items: try row.int("items"), draining: try row.bool("draining"),
+                        lease: .milliseconds(try row.int("lease_ms")))
                 }
             }
         }
@@ -240,12 +258,13 @@ extension PostgresRunStore: WorkQueueStorage {
 
     private static func upsert(_ worker: WorkerRecord) -> PostgresQuery {
         """
-        INSERT INTO workers (id, host, pid, started_at, heartbeat_at, concurrency, items, draining)
+        INSERT INTO workers (id, host, pid, started_at, heartbeat_at, concurrency, items, draining, lease_ms)
         VALUES (\(worker.id), \(worker.host), \(Int(worker.pid)), \(worker.startedAt.storeMilliseconds),
-            \(worker.heartbeatAt.storeMilliseconds), \(worker.concurrency), \(worker.items), \(worker.draining))
+            \(worker.heartbeatAt.storeMilliseconds), \(worker.concurrency), \(worker.items), \(worker.draining),
+            \(worker.leaseMilliseconds))
         ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, started_at = excluded.started_at,
             heartbeat_at = excluded.heartbeat_at, concurrency = excluded.concurrency, items = excluded.items,
-            draining = excluded.draining
+            draining = excluded.draining, lease_ms = excluded.lease_ms
         """
     }
 
@@ -253,17 +272,17 @@ extension PostgresRunStore: WorkQueueStorage {
     /// sets the run's status from its counts (paused while an item waits for an answer) and tells
     /// the listeners. Returns that status, or nil while items are still going.
     private func settle(_ runID: String, in transaction: Transaction, now: Date) async throws -> RunRecord.Status? {
+        // The counts are the queue's own (this file keeps them item by item), so what is still
+        // going is the rest: no count of the run's items.
         guard let row = try await transaction.query(
-            """
-            SELECT r.succeeded, r.failed, r.canceled,
-                (SELECT count(*) FROM work_items w WHERE w.run_id = r.id AND w.state IN ('queued', 'running')) AS going,
-                (SELECT count(*) FROM work_items w WHERE w.run_id = r.id AND w.state = 'paused') AS waiting
-            FROM service_runs r WHERE r.id = \(runID)
-            """
+            "SELECT item_count, succeeded, failed, canceled, paused FROM service_runs WHERE id = \(runID)"
         ).first else { return nil }
         let stored = StoredRow(row)
         let (going, waiting, failed, canceled) = try StoredRow.decoding("service run '\(runID)'") {
-            (try stored.int("going"), try stored.int("waiting"), try stored.int("failed"), try stored.int("canceled"))
+            let count = try stored.int("item_count")
+            let succeeded = try stored.int("succeeded"), failed = try stored.int("failed")
+            let canceled = try stored.int("canceled"), paused = try stored.int("paused")
+            return (count - succeeded - failed - canceled - paused, paused, failed, canceled)
         }
         guard going == 0 else { return nil }
         let status: RunRecord.Status = waiting > 0 ? .paused : canceled > 0 ? .canceled : failed > 0 ? .failed : .success

@@ -243,7 +243,11 @@ public final class PostgresRunStore: ServiceRunStorage {
         defer { calls.leave() }
         var retried = false
         while true {
-            do { return try await Deadline.race(body, within: callTimeout) } catch let error as Deadline.Passed {
+            do { return try await Deadline.race(body, within: callTimeout) } catch let error as Deadline.Passed
+                where !retried && error.limit == statementTimeout {
+                // A statement the server never answered (its connection is closed now): once more.
+                retried = true
+            } catch let error as Deadline.Passed {
                 throw RunStoreError(
                     .unreachable,
                     "the PostgreSQL server at \(location.serverDescription) did not answer within \(error.limit) (\(action) in the run store \(location))",
@@ -266,7 +270,8 @@ public final class PostgresRunStore: ServiceRunStorage {
         guard let error = error as? PSQLError else { return false }
         switch error.code {
         case .serverClosedConnection, .uncleanShutdown: return true
-        case .server: return ["57P01", "57P02", "08006", "08003"].contains(error.serverInfo?[.sqlState] ?? "")
+        // Also a deadlock or serialization failure: PostgreSQL rolled the transaction back.
+        case .server: return ["57P01", "57P02", "08006", "08003", "40P01", "40001"].contains(error.serverInfo?[.sqlState] ?? "")
         default: return false
         }
     }
@@ -274,21 +279,40 @@ public final class PostgresRunStore: ServiceRunStorage {
     /// One statement on a connection from the pool; its rows.
     @discardableResult
     func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await client.query(query, logger: logger).collect()
+        try await client.withConnection { [logger, statementTimeout] connection in
+            try await Self.run(query, on: connection, logger: logger, timeout: statementTimeout)
+        }
     }
+
+    /// One statement on `connection`, abandoned past `timeout`: the connection is closed then, so
+    /// the pool drops it rather than hand it to the next call.
+    static func run(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger, timeout: Duration) async throws -> [PostgresRow] {
+        do {
+            return try await Deadline.abandoning({ try await connection.query(query, logger: logger).collect() }, within: timeout)
+        } catch let error as Deadline.Passed {
+            Task { try? await connection.close() }
+            throw error
+        }
+    }
+
+    /// How long one statement may go unanswered. postgres-nio can leave a query on a connection
+    /// the server closed waiting forever, past cancellation: such a query is abandoned, and the
+    /// call fails (or, once, goes again) instead of hanging its caller.
+    var statementTimeout: Duration { callTimeout / 2 }
 
     /// `body` in a transaction on one connection from the pool: committed when it returns, rolled
     /// back when it throws (the error is `body`'s own).
     func transaction<T: Sendable>(_ body: (Transaction) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
-            let transaction = Transaction(connection: connection, logger: logger)
+            let transaction = Transaction(connection: connection, logger: logger, timeout: statementTimeout)
             try await transaction.query("BEGIN")
             do {
                 let value = try await body(transaction)
                 try await transaction.query("COMMIT")
                 return value
             } catch {
-                _ = try? await transaction.query("ROLLBACK")
+                // A statement left unanswered closed the connection: nothing to roll back on it.
+                if !(error is Deadline.Passed) { _ = try? await transaction.query("ROLLBACK") }
                 throw error
             }
         }
@@ -298,10 +322,11 @@ public final class PostgresRunStore: ServiceRunStorage {
     struct Transaction {
         let connection: PostgresConnection
         let logger: Logger
+        let timeout: Duration
 
         @discardableResult
         func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
-            try await connection.query(query, logger: logger).collect()
+            try await PostgresRunStore.run(query, on: connection, logger: logger, timeout: timeout)
         }
     }
 

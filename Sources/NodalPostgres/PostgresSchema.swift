@@ -180,6 +180,7 @@ enum PostgresSchema {
                 worker_id text,
                 lease_expires_at bigint,
                 attempts bigint NOT NULL DEFAULT 0,
+                given_back bigint NOT NULL DEFAULT 0,
                 queued_at bigint NOT NULL,
                 resume_values text,
                 cancel_requested boolean NOT NULL DEFAULT false,
@@ -198,7 +199,8 @@ enum PostgresSchema {
                 heartbeat_at bigint NOT NULL,
                 concurrency bigint NOT NULL,
                 items bigint NOT NULL,
-                draining boolean NOT NULL
+                draining boolean NOT NULL,
+                lease_ms bigint NOT NULL
             )
             """,
         ],

@@ -73,7 +73,7 @@ extension RunService {
             "store": .string(String(describing: type(of: store))),
         ]
         if queue != nil {
-            // Runs go to workers: the ones heard from lately (null when the store did not answer).
+            // Runs go to workers: the ones heard from within their lease (null when the store did not answer).
             health["execution"] = "queued"
             health["workers"] = await liveWorkers().map { workers in .array(workers.map(Self.workerJSON)) } ?? .null
         }
@@ -88,6 +88,7 @@ extension RunService {
             "id": .string(worker.id), "host": .string(worker.host), "pid": .int(Int(worker.pid)),
             "startedAt": .string(WireNames.timestamp(worker.startedAt)), "lastHeartbeat": .string(WireNames.timestamp(worker.heartbeatAt)),
             "concurrency": .int(worker.concurrency), "items": .int(worker.items), "draining": .bool(worker.draining),
+            "leaseSecs": .double(worker.lease.inSeconds), "live": .bool(worker.isLive(at: Date())),
         ]
     }
 }

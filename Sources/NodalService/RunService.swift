@@ -58,6 +58,8 @@ public final class RunService: RunAPI, Service {
         var listener: Task<Void, Never>?
         /// Runs of the items the workers of this process hold, with how many items of each.
         var heldRuns: [String: (run: LiveRun, items: Int)] = [:]
+        /// Of those, the ones with no item held, oldest first (`idleHeldRunsKept`).
+        var idleHeldRuns: [String] = []
     }
 
     /// - Parameters:

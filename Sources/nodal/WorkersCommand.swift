@@ -13,11 +13,11 @@ struct WorkersCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Live workers: id, host, pid, items running of how many, last heartbeat.",
-            discussion: "A worker counts as live while its last heartbeat is newer than --within seconds; one that stopped cleanly leaves the list at once.")
+            abstract: "Workers: id, host, pid, items running of how many, last heartbeat, state.",
+            discussion: "Lists the workers heard from within --within seconds. STATE is running or draining while the last heartbeat is within the worker's lease, else lost (killed, hung, or cut off from the database: its items go to other workers once their leases expire). A worker that stopped cleanly leaves the list at once.")
 
         @Option(help: "Show workers heard from within this many seconds (1 to 86400).")
-        var within = 120
+        var within = 600
 
         @Flag(help: "One JSON array, as GET /api/v1/health shows workers.")
         var json = false
@@ -54,7 +54,7 @@ struct WorkersCommand: AsyncParsableCommand {
                     let age = max(0, now.timeIntervalSince(worker.heartbeatAt))
                     rows.append([
                         worker.id, worker.host, String(worker.pid), "\(worker.items)/\(worker.concurrency)",
-                        "\(Int(age.rounded()))s ago", worker.draining ? "draining" : "running",
+                        "\(Int(age.rounded()))s ago", !worker.isLive(at: now) ? "lost" : worker.draining ? "draining" : "running",
                     ])
                 }
                 let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }

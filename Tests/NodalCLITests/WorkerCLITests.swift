@@ -6,7 +6,7 @@ import Testing
 /// end: a worker killed with SIGKILL mid-item, a worker drained with SIGTERM, a server restarted
 /// with queued items. Steps are the tick plugin's (`OwnershipCLITests`): each appends its name to
 /// its item's log file, so a step that ran twice shows twice.
-@Suite struct WorkerCLITests {
+@Suite(.timeLimit(.minutes(3))) struct WorkerCLITests {
     /// A database of its own, the tick plugin, and a flow of `steps` ticks stored on a server.
     struct Setup {
         let directory: String

@@ -58,7 +58,7 @@ final class QueueNode: Sendable {
     }
 }
 
-@Suite("Work queue on PostgreSQL") struct WorkQueueTests {
+@Suite("Work queue on PostgreSQL", .timeLimit(.minutes(3))) struct WorkQueueTests {
     static let fast = RunWorker.Options(concurrency: 3, lease: .seconds(2), pollInterval: .milliseconds(200))
 
     static func database() throws -> String { try PostgresTestServer.freshDatabase(prefix: "nodal_queue") }
@@ -171,6 +171,112 @@ final class QueueNode: Sendable {
         await server.stop()
     }
 
+    // MARK: Found by the hostile review
+
+    @Test func connectionsDroppedAgainAndAgainLoseNoItem() async throws {
+        let url = try Self.database()
+        let gate = Gate()
+        let tally = Tally()
+        let server = try await QueueNode(url: url, gate: gate, tally: tally)
+        let worker = try await QueueNode(url: url, gate: gate, tally: tally, worker: Self.fast)
+        let flow: JSON = [
+            "name": "count-sleep-count",
+            "steps": [
+                ["id": "first", "component": "/test/count", "input": ["key": ["$input": "key"]]],
+                ["id": "pause", "component": "/builtin/sleep", "input": ["duration_ms": 30, "passthrough": ["$step": "first"]]],
+                ["id": "second", "component": "/test/count", "input": ["key": "second", "after": ["$step": "pause"]]],
+            ],
+            "output": ["$step": "second"],
+        ]
+        let items = 40
+        let runID = try await Self.run(server, (0..<items).map { ["key": .string("k\($0)")] }, flow: flow)
+        // Every connection to the database, again and again while the items run.
+        for _ in 0..<8 {
+            try PostgresTestServer.psql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                database: Self.databaseName(url))
+            try await Task.sleep(for: .milliseconds(150))
+        }
+        let reply = try await server.waitFor(runID)
+        // Nothing failed for want of a connection: every item succeeded, each counted once.
+        #expect(reply["summary"]?["status"] == "EXECUTION_STATUS_COMPLETED", "\(reply)")
+        #expect(reply["summary"]?["items"]?["completed"] == .int(items), "\(reply)")
+        #expect(try await server.store.serviceRun(id: runID)?.counts == ServiceRunCounts(succeeded: items))
+        for item in 0..<items { #expect(tally.count("k\(item)") >= 1) }
+        // And nothing stays held: the worker holds no item it does not run.
+        let held = try await server.store.rawQuery("SELECT count(*)::text AS n FROM work_items WHERE state <> 'done'")
+        #expect(held == [["n": "0"]])
+        await worker.stop()
+        await server.stop()
+    }
+
+    @Test func anItemThatKeepsTakingWorkersDownIsFailedNotRunAgain() async throws {
+        let url = try Self.database()
+        let gate = Gate()
+        let tally = Tally()
+        let server = try await QueueNode(url: url, gate: gate, tally: tally)
+        let runID = try await Self.run(server, [["key": "poison"]], flow: ServiceFixture.flow("/test/count"))
+        // As if four workers in turn had claimed it and died.
+        try await server.store.rawQuery("UPDATE work_items SET attempts = 4")
+        let worker = try await QueueNode(url: url, gate: gate, tally: tally, worker: Self.fast)
+        let reply = try await server.waitFor(runID)
+        #expect(reply["summary"]?["status"] == "EXECUTION_STATUS_FAILED", "\(reply)")
+        #expect(reply["summary"]?["items"]?["failed"] == 1, "\(reply)")
+        let items = try await server.service.items(runID: runID, order: nil)
+        #expect(items["results"]?[0]?["error"]?["nodalCode"] == "ITEM_ATTEMPTS_EXHAUSTED" || "\(items)".contains("ITEM_ATTEMPTS_EXHAUSTED"), "\(items)")
+        #expect(tally.count("poison") == 0)
+        await worker.stop()
+        await server.stop()
+    }
+
+    @Test func anItemAWorkerCannotRunFailsWithTheReasonRecorded() async throws {
+        let url = try Self.database()
+        let server = try await QueueNode(url: url, gate: Gate(), tally: Tally())
+        let runID = try await Self.run(server, [["x": 1]], flow: ServiceFixture.flow("/test/echo"))
+        // A worker whose engine has no /test/echo.
+        let store = try await PostgresRunStore(url: url)
+        let bare = try RunService(engine: Engine(), store: store, execution: .queued)
+        let worker = try RunWorker(service: bare, options: Self.fast)
+        let running = Task { try? await worker.run() }
+        let reply = try await server.waitFor(runID)
+        #expect(reply["summary"]?["status"] == "EXECUTION_STATUS_FAILED", "\(reply)")
+        #expect(reply["summary"]?["items"]?["failed"] == 1 && reply["summary"]?["items"]?["cancelled"] == 0, "\(reply)")
+        let items = "\(try await server.service.items(runID: runID, order: nil))"
+        #expect(items.contains("/test/echo") && !items.contains("before this item started"), "\(items)")
+        worker.stop()
+        await running.value
+        await bare.shutdown()
+        try await store.close()
+        await server.stop()
+    }
+
+    @Test func cancellingARunWhoseWorkerIsGoneEndsItAtOnce() async throws {
+        let url = try Self.database()
+        let server = try await QueueNode(url: url, gate: Gate(), tally: Tally())
+        let runID = try await Self.run(server, [["x": 1]], flow: ServiceFixture.flow("/test/echo"))
+        // Claimed by a worker that then died: its lease is over, and no worker is left.
+        let past = Date().addingTimeInterval(-60)
+        _ = try await server.store.claimWork(worker: "gone", limit: 1, now: past, leaseUntil: past.addingTimeInterval(1))
+        let canceled = try await server.service.cancelRun(id: runID)
+        #expect(canceled["summary"]?["status"] == "EXECUTION_STATUS_CANCELLED", "\(canceled)")
+        await server.stop()
+    }
+
+    @Test func cancellingAThousandsOfItemsRunWhileItRunsIsOneQuickTransaction() async throws {
+        let url = try Self.database()
+        let gate = Gate()
+        let server = try await QueueNode(url: url, gate: gate, tally: Tally())
+        let worker = try await QueueNode(url: url, gate: gate, tally: Tally(), worker: Self.fast)
+        let items = 5000
+        let runID = try await Self.run(server, Array(repeating: ["hold": true], count: items), flow: ServiceFixture.flow("/test/hold"))
+        await gate.waitUntilEntered(3)
+        let canceled = try await server.service.cancelRun(id: runID)
+        #expect(canceled["summary"]?["status"] == "EXECUTION_STATUS_CANCELLED", "\(canceled)")
+        #expect(try await server.store.serviceRun(id: runID)?.counts.canceled == items)
+        await worker.stop()
+        await server.stop()
+    }
+
     @Test func aServiceWithoutAQueueStoreRefusesQueuedExecution() throws {
         let refused = #expect(throws: ServiceError.self) {
             try RunService(engine: Engine(), store: InMemoryRunStore(), execution: .queued)
@@ -183,7 +289,7 @@ final class QueueNode: Sendable {
 
 /// The queue's own rules, on the store: claims never overlap, expired items change hands, ends are
 /// counted once.
-@Suite("Work queue store") struct WorkQueueStoreTests {
+@Suite("Work queue store", .timeLimit(.minutes(2))) struct WorkQueueStoreTests {
     static func queuedRun(_ store: PostgresRunStore, items: Int, id: String = UUID().uuidString.lowercased()) async throws -> String {
         let record = ServiceRunRecord(
             id: id, flowID: String(repeating: "a", count: 64), flowName: "f", status: .running, request: ["items": []], itemCount: items,

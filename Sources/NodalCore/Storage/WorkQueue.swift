@@ -30,7 +30,8 @@ package protocol WorkQueueStorage: ServiceRunStorage {
     func renewWork(_ worker: WorkerRecord, leaseUntil: Date) async throws -> WorkRenewal
 
     /// Records that an item the worker holds ended with `status` (`paused`: it waits for an
-    /// answer) and settles its run when nothing of it is left to run. `notHeld` when the worker no
+    /// answer) and settles its run when nothing of it is left to run. An item run record the
+    /// engine left `running` (its last write failed) is given the item's status. `notHeld` when the worker no
     /// longer holds the item (its lease expired and another worker took it): nothing is recorded.
     func finishWork(_ item: WorkItemKey, worker: String, status: RunRecord.Status, now: Date) async throws -> WorkFinish
 
@@ -77,16 +78,23 @@ package struct WorkItemKey: Sendable, Hashable, CustomStringConvertible {
 /// An item a worker claimed.
 package struct WorkClaim: Sendable, Hashable {
     package var item: WorkItemKey
-    /// 1 for the first time the item is run; more when it goes on after a worker let it go.
+    /// 1 for the first time the item is claimed; more when it goes on after a worker let it go.
     package var attempt: Int
+    /// Of the claims before this one, how many ended with the item given back (a drain, a lease
+    /// still held elsewhere) rather than with a worker lost while it ran the item.
+    package var givenBack: Int
+    /// Claims before this one whose worker was lost while it held the item (died, hung, lost the
+    /// store): an item that keeps taking its workers down stops being run past a limit.
+    package var lostAttempts: Int { max(0, attempt - 1 - givenBack) }
     /// The answers a resume gave, for an item that waited for them.
     package var resumeValues: [String: JSON]?
     /// The run was cancelled while its previous worker held the item: end it without running it.
     package var cancelRequested: Bool
 
-    package init(item: WorkItemKey, attempt: Int, resumeValues: [String: JSON]? = nil, cancelRequested: Bool = false) {
+    package init(item: WorkItemKey, attempt: Int, givenBack: Int = 0, resumeValues: [String: JSON]? = nil, cancelRequested: Bool = false) {
         self.item = item
         self.attempt = attempt
+        self.givenBack = givenBack
         self.resumeValues = resumeValues
         self.cancelRequested = cancelRequested
     }
@@ -126,11 +134,19 @@ package struct WorkerRecord: Sendable, Hashable {
     package var items: Int
     /// It stopped claiming and is finishing what it holds.
     package var draining: Bool
+    /// Its lease: a worker whose last heartbeat is older than this is presumed gone.
+    package var lease: Duration
+
+    package var leaseMilliseconds: Int { Int(lease.components.seconds * 1000 + lease.components.attoseconds / 1_000_000_000_000_000) }
+
+    /// Whether it was heard from within its lease of `now`.
+    package func isLive(at now: Date) -> Bool { heartbeatAt.addingTimeInterval(lease.inSeconds) >= now }
 
     package init(
         id: String, host: String, pid: Int32, startedAt: Date, heartbeatAt: Date, concurrency: Int, items: Int = 0,
-        draining: Bool = false
+        draining: Bool = false, lease: Duration = .seconds(30)
     ) {
+        self.lease = lease
         self.id = id
         self.host = host
         self.pid = pid

@@ -123,6 +123,7 @@ extension RunService {
         state.withLock { state in
             if let entry = state.heldRuns[runID] {
                 state.heldRuns[runID]?.items += 1
+                state.idleHeldRuns.removeAll { $0 == runID }
                 return entry.run
             }
             guard let loaded else { return nil }
@@ -131,20 +132,34 @@ extension RunService {
         }
     }
 
+    /// Runs no item of which is held stay for the next item a worker claims (a run's items come in
+    /// one after another; reading its request again for each would cost what the request weighs),
+    /// the last `idleHeldRunsKept` of them.
+    static let idleHeldRunsKept = 16
+
     func letGoRun(_ runID: String) {
         state.withLock { state in
             guard let entry = state.heldRuns[runID] else { return }
-            if entry.items <= 1 { state.heldRuns[runID] = nil } else { state.heldRuns[runID]?.items -= 1 }
+            guard entry.items <= 1 else {
+                state.heldRuns[runID]?.items -= 1
+                return
+            }
+            state.heldRuns[runID]?.items = 0
+            state.idleHeldRuns.append(runID)
+            while state.idleHeldRuns.count > Self.idleHeldRunsKept {
+                state.heldRuns[state.idleHeldRuns.removeFirst()] = nil
+            }
         }
     }
 
     /// The run of an item a worker of this process holds (its steps' sub-runs sit under it).
     func heldRun(_ runID: String) -> LiveRun? { state.withLock { $0.heldRuns[runID]?.run } }
 
-    /// The workers the queue has heard from within the last `window`, for `GET /health`.
-    func liveWorkers(within window: Duration = .seconds(120)) async -> [WorkerRecord]? {
+    /// The workers heard from within their lease, for `GET /health`.
+    func liveWorkers() async -> [WorkerRecord]? {
         guard let queue else { return nil }
-        return try? await queue.workers(since: Date().addingTimeInterval(-window.inSeconds))
+        let now = Date()
+        return try? await queue.workers(since: now.addingTimeInterval(-3600)).filter { $0.isLive(at: now) }
     }
 }
 

@@ -31,10 +31,16 @@ public final class RunWorker: Service, Sendable {
         /// items of a dead worker tell nobody they are free.
         public var pollInterval: Duration
 
-        public init(concurrency: Int = 4, lease: Duration = .seconds(30), pollInterval: Duration = .seconds(5)) {
+        /// How many workers an item may take down (they died, hung or lost the store while they
+        /// held it) before it is failed with `ITEM_ATTEMPTS_EXHAUSTED` instead of run again: a
+        /// plugin that crashes its process on one input must not crash every worker in turn.
+        public var maxLostAttempts: Int
+
+        public init(concurrency: Int = 4, lease: Duration = .seconds(30), pollInterval: Duration = .seconds(5), maxLostAttempts: Int = 3) {
             self.concurrency = max(1, concurrency)
             self.lease = max(lease, .milliseconds(300))
             self.pollInterval = max(pollInterval, .milliseconds(50))
+            self.maxLostAttempts = max(0, maxLostAttempts)
         }
 
         /// A third of the lease: two beats may fail before the lease runs out.
@@ -61,6 +67,8 @@ public final class RunWorker: Service, Sendable {
         /// heartbeat in that window sees items the store says are held and `held` does not have yet.
         var claimsBegun = 0
         var claiming = false
+        /// The drain ran out of time: item ends are no longer retried.
+        var abandoning = false
     }
 
     private struct HeldItem {
@@ -96,7 +104,7 @@ public final class RunWorker: Service, Sendable {
         let owner = service.engine.leaseOwner
         return WorkerRecord(
             id: id, host: owner.host, pid: owner.pid, startedAt: startedAt.roundedForStore, heartbeatAt: heartbeatAt.roundedForStore,
-            concurrency: options.concurrency, items: items, draining: stopping)
+            concurrency: options.concurrency, items: items, draining: stopping, lease: options.lease)
     }
 
     // MARK: Service
@@ -123,9 +131,23 @@ public final class RunWorker: Service, Sendable {
     /// Stops claiming and drains (what graceful shutdown does); `run()` returns once the items
     /// held were given back or ended.
     public func stop() {
-        state.withLock { $0.stopping = true }
+        let first = state.withLock { state -> Bool in
+            defer { state.stopping = true }
+            return !state.stopping
+        }
         drain.cancel()
         wakeup.raise()
+        guard first else { return }
+        // Steps in flight get the service's drain timeout to finish; then they are cancelled, and
+        // what cannot be recorded is left to its lease (another worker goes on with it).
+        Task { [self] in
+            try? await Task.sleep(for: service.limits.drainTimeout)
+            let tokens = state.withLock { state -> [CancellationToken] in
+                state.abandoning = true
+                return state.held.values.map(\.token)
+            }
+            for token in tokens { token.cancel() }
+        }
     }
 
     /// Registers this worker, trying again while the store does not answer.
@@ -199,12 +221,18 @@ public final class RunWorker: Service, Sendable {
             await finish(item, .canceled)
             return
         }
+        if claim.lostAttempts > options.maxLostAttempts {
+            await fail(
+                item, code: "ITEM_ATTEMPTS_EXHAUSTED",
+                "\(claim.lostAttempts) workers were lost while they ran this item (died, hung, or lost the store past their lease); it is not run again (a worker allows \(options.maxLostAttempts))")
+            return
+        }
         let run: LiveRun
         do {
             run = try await hold(item.runID)
         } catch {
-            logger.error("worker \(id.prefix(8)): \(item) cannot be run: \(error.message)")
-            await finish(item, .failed)
+            if error.code == "STORE_ERROR" { return await giveBack(item, because: error.message) }
+            await fail(item, code: error.code, "cannot be run by this worker: \(error.message)")
             return
         }
         defer { letGo(item.runID) }
@@ -217,24 +245,65 @@ public final class RunWorker: Service, Sendable {
         let outcome = await service.itemOutcome(run, item.index, resume: resume, values: claim.resumeValues ?? [:], options: options)
         if state.withLock({ $0.held[item]?.lost ?? false }) {
             // Another worker took it (or will): its end is that worker's to record.
-            try? await queue.releaseWork(item, worker: id)
+            try? await release(item)
             return
         }
         guard let outcome else {
             // Drained: back to the queue, to go on from its checkpoints.
-            do { try await queue.releaseWork(item, worker: id) } catch {
+            do { try await release(item) } catch {
                 logger.warning("worker \(id.prefix(8)): could not give back \(item) (its lease will expire): \(error)")
             }
             return
         }
-        if outcome.error?.code == "RUN_OWNED" {
-            // The engine of a worker that died moments ago still holds the item's run: give it back
-            // once that lease had time to run out.
-            await wakeup.wait(upTo: self.options.heartbeat)
-            try? await queue.releaseWork(item, worker: id)
-            return
+        if let error = outcome.error, ["RUN_OWNED", "STORE_ERROR"].contains(error.code) {
+            // Not the item's failure: the engine of a worker that died moments ago still holds the
+            // item's run, or the store failed under it. Give it back, to be run again from its
+            // checkpoints once that lease ran out or the store answers.
+            return await giveBack(item, because: "\(error.code): \(error.message)")
+        }
+        if outcome.status == .failed, let error = outcome.error, (try? await service.store.run(id: item.itemRunID))?.status != .failed {
+            // Refused before the engine recorded anything (a component or plugin this worker does
+            // not have, a grant it lacks): the item's record says why, not "never started".
+            return await fail(item, code: error.code, error.message)
         }
         await finish(item, RunRecord.Status(outcome.status))
+    }
+
+    /// Gives the item back to the queue, waiting for the store no longer than a heartbeat (past
+    /// that, the item's lease expiring gives it back).
+    private func release(_ item: WorkItemKey) async throws {
+        try await Deadline.race({ [queue, id] in try await queue.releaseWork(item, worker: id) }, within: options.heartbeat)
+    }
+
+    /// Gives an item back after a pause, for a failure that is not the item's own.
+    private func giveBack(_ item: WorkItemKey, because reason: String) async {
+        logger.warning("worker \(id.prefix(8)): giving back \(item) to run again: \(reason)")
+        if !state.withLock({ $0.abandoning }) { try? await Task.sleep(for: options.heartbeat) }
+        do { try await release(item) } catch {
+            logger.warning("worker \(id.prefix(8)): could not give back \(item) (its lease will expire): \(error)")
+        }
+    }
+
+    /// Ends an item as failed with `code`, recording why in the item's own record (what
+    /// `GET /runs/{id}/items` shows), and logs it.
+    private func fail(_ item: WorkItemKey, code: String, _ message: String) async {
+        logger.error("worker \(id.prefix(8)): \(item) failed: \(code): \(message)")
+        let now = Date().roundedForStore
+        let result: JSON = [
+            "status": "failed", "error": ["code": .string(code), "message": .string(message)], "endedAt": .string(WireNames.timestamp(now)),
+        ]
+        do {
+            if try await service.store.run(id: item.itemRunID) != nil {
+                try await service.store.updateRun(id: item.itemRunID, status: .failed, result: result, updatedAt: now)
+            } else {
+                try await service.store.putRun(RunRecord(
+                    id: item.itemRunID, flowName: service.heldRun(item.runID)?.flowName ?? "flow", input: .null, status: .failed,
+                    createdAt: now, result: result))
+            }
+        } catch {
+            logger.error("worker \(id.prefix(8)): could not record why \(item) failed: \(error)")
+        }
+        await finish(item, .failed)
     }
 
     /// Records the item's end, trying again while the store does not answer and the item is ours.
@@ -242,7 +311,8 @@ public final class RunWorker: Service, Sendable {
         var delay = Duration.milliseconds(100)
         while true {
             do {
-                switch try await queue.finishWork(item, worker: id, status: status, now: Date().roundedForStore) {
+                let now = Date().roundedForStore
+                switch try await Deadline.race({ [queue, id] in try await queue.finishWork(item, worker: id, status: status, now: now) }, within: options.lease) {
                 case .recorded(let settled):
                     if let settled { logger.debug("worker \(id.prefix(8)): run \(item.runID) is \(settled.rawValue)") }
                 case .notHeld:
@@ -250,7 +320,7 @@ public final class RunWorker: Service, Sendable {
                 }
                 return
             } catch {
-                let lost = state.withLock { $0.held[item]?.lost ?? true }
+                let lost = state.withLock { ($0.held[item]?.lost ?? true) || $0.abandoning }
                 if lost {
                     logger.error("worker \(id.prefix(8)): could not record the end of \(item), and its lease ran out: another worker goes on with it (\(error))")
                     return
@@ -298,7 +368,11 @@ public final class RunWorker: Service, Sendable {
             let now = Date()
             let claimsBefore = state.withLock { $0.claiming ? -1 : $0.claimsBegun }
             do {
-                let renewal = try await queue.renewWork(record(heartbeatAt: now), leaseUntil: now.addingTimeInterval(options.lease.inSeconds))
+                // Within a beat: a store that hangs must not keep the lease check below from running.
+                let beat = record(heartbeatAt: now)
+                let renewal = try await Deadline.race(
+                    { [queue, options] in try await queue.renewWork(beat, leaseUntil: now.addingTimeInterval(options.lease.inSeconds)) },
+                    within: options.heartbeat)
                 let (lost, canceled, unknown) = state.withLock { state -> ([CancellationToken], Set<String>, [WorkItemKey]) in
                     state.lastRenewal = sent
                     var lost: [CancellationToken] = []
@@ -312,7 +386,7 @@ public final class RunWorker: Service, Sendable {
                     let unknown = settled ? renewal.held.filter { state.held[$0] == nil } : []
                     return (lost, Set(renewal.canceled.map(\.runID)), Array(unknown))
                 }
-                for item in unknown { try? await queue.releaseWork(item, worker: id) }
+                for item in unknown { try? await release(item) }
                 for token in lost { token.cancel() }
                 for runID in canceled { service.heldRun(runID)?.cancel() }
             } catch {
