@@ -1590,6 +1590,30 @@ extension OpenAPIDocument {
           "store": {
             "type": "string",
             "description": "Nodal: the kind of run store."
+          },
+          "execution": {
+            "type": "string",
+            "description": "Nodal: queued when runs go to workers (a PostgreSQL store); absent when the server runs them itself."
+          },
+          "workers": {
+            "type": "array",
+            "nullable": true,
+            "description": "Nodal, with queued execution: the workers heard from within their lease (null when the store did not answer).",
+            "items": {
+              "type": "object",
+              "properties": {
+                "id": {"type": "string"},
+                "host": {"type": "string"},
+                "pid": {"type": "integer"},
+                "startedAt": {"type": "string", "format": "date-time"},
+                "lastHeartbeat": {"type": "string", "format": "date-time"},
+                "concurrency": {"type": "integer"},
+                "items": {"type": "integer"},
+                "draining": {"type": "boolean"},
+                "leaseSecs": {"type": "number"},
+                "live": {"type": "boolean"}
+              }
+            }
           }
         }
       },

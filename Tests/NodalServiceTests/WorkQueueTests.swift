@@ -63,7 +63,12 @@ final class QueueNode: Sendable {
 
     static func database() throws -> String { try PostgresTestServer.freshDatabase(prefix: "nodal_queue") }
 
-    static func databaseName(_ url: String) -> String { PostgresTestServer.databaseName(of: url) }
+    /// Every connection of every process to the test's database, the listeners' too.
+    static func dropConnections(_ url: String) throws {
+        try PostgresTestServer.psql(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            database: PostgresTestServer.databaseName(of: url))
+    }
 
     static func run(_ node: QueueNode, _ items: [JSON], flow: JSON) async throws -> String {
         try await node.start(try await node.storeFlow(flow), items)
@@ -159,10 +164,7 @@ final class QueueNode: Sendable {
         ]
         let runID = try await Self.run(server, (0..<3).map { ["key": .string("k\($0)")] }, flow: flow)
         await gate.waitUntilEntered(3)
-        // Every connection of every process to the database, the listeners' too.
-        try PostgresTestServer.psql(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
-            database: Self.databaseName(url))
+        try Self.dropConnections(url)
         gate.open()
         let reply = try await server.waitFor(runID)
         #expect(reply["summary"]?["status"] == "EXECUTION_STATUS_COMPLETED", "\(reply)")
@@ -192,9 +194,7 @@ final class QueueNode: Sendable {
         let runID = try await Self.run(server, (0..<items).map { ["key": .string("k\($0)")] }, flow: flow)
         // Every connection to the database, again and again while the items run.
         for _ in 0..<8 {
-            try PostgresTestServer.psql(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
-                database: Self.databaseName(url))
+            try Self.dropConnections(url)
             try await Task.sleep(for: .milliseconds(150))
         }
         let reply = try await server.waitFor(runID)
