@@ -218,7 +218,15 @@ public final class PostgresRunStore: ServiceRunStorage {
 
     /// The `nodal_schema` version; 0 when the table does not exist.
     private static func schemaVersion(_ connection: PostgresConnection, logger: Logger) async throws -> Int {
-        let exists = try await connection.query("SELECT to_regclass('nodal_schema') IS NOT NULL", logger: logger).collect().first
+        // A catalog query, not to_regclass: to_regclass reads this connection's catalog cache,
+        // which may not have seen the table another process just created while this one waited
+        // for the migration lock (three processes opening one new database at once did).
+        let exists = try await connection.query(
+            """
+            SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.relname = 'nodal_schema' AND n.nspname = current_schema())
+            """, logger: logger
+        ).collect().first
             .map { try $0.makeRandomAccess()[0].decode(Bool.self) } ?? false
         guard exists else { return 0 }
         return try await connection.query("SELECT version FROM nodal_schema WHERE id = 1", logger: logger).collect().first
