@@ -29,7 +29,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("poll-secs"), help: "How often an idle worker looks for work with no notification, as for the items of a worker that died (0.05 to 3600 seconds).")
     var pollSecs = 5.0
 
-    @Option(name: .customLong("max-lost-attempts"), help: "How many workers an item may take down (died or lost the store while running it) before it is failed instead of run again (0 to 100).")
+    @Option(name: .customLong("max-lost-attempts"), help: "How many workers an item may take down (died or lost the store while running it) before it is failed instead of run again (1 to 100).")
     var maxLostAttempts = 3
 
     @Option(name: .customLong("blocking-threads"), help: "Threads for plugin calls that may block, shared by every item the worker runs.")
@@ -44,7 +44,7 @@ struct WorkerCommand: AsyncParsableCommand {
             guard (1...1024).contains(concurrency) else { throw CLIError.usage("--concurrency must be 1 to 1024, not \(concurrency)") }
             guard leaseSecs.isFinite, (1...3600).contains(leaseSecs) else { throw CLIError.usage("--lease-secs must be 1 to 3600, not \(leaseSecs)") }
             guard pollSecs.isFinite, (0.05...3600).contains(pollSecs) else { throw CLIError.usage("--poll-secs must be 0.05 to 3600, not \(pollSecs)") }
-            guard (0...100).contains(maxLostAttempts) else { throw CLIError.usage("--max-lost-attempts must be 0 to 100, not \(maxLostAttempts)") }
+            guard (1...100).contains(maxLostAttempts) else { throw CLIError.usage("--max-lost-attempts must be 1 to 100, not \(maxLostAttempts)") }
             guard (1...4096).contains(blockingThreads) else { throw CLIError.usage("--blocking-threads must be 1 to 4096, not \(blockingThreads)") }
             let location = try storeOptions.location(configuration: nil)
             guard case .postgres = location else {

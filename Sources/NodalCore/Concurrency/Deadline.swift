@@ -4,8 +4,9 @@ import Synchronization
 /// with a limit on how long the caller waits for it.
 package enum Deadline {
     /// The limit passed first.
-    package struct Passed: Error {
+    package struct Passed: Error, CustomStringConvertible {
         package let limit: Duration
+        package var description: String { "no answer within \(limit)" }
     }
 
     /// `body`'s value, or `Passed` once `limit` passed first. On the limit the body is cancelled

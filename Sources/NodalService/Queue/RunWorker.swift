@@ -40,7 +40,7 @@ public final class RunWorker: Service, Sendable {
             self.concurrency = max(1, concurrency)
             self.lease = max(lease, .milliseconds(300))
             self.pollInterval = max(pollInterval, .milliseconds(50))
-            self.maxLostAttempts = max(0, maxLostAttempts)
+            self.maxLostAttempts = max(1, maxLostAttempts)
         }
 
         /// A third of the lease: two beats may fail before the lease runs out.
@@ -221,10 +221,10 @@ public final class RunWorker: Service, Sendable {
             await finish(item, .canceled)
             return
         }
-        if claim.lostAttempts > options.maxLostAttempts {
+        if claim.lostAttempts >= options.maxLostAttempts {
             await fail(
                 item, code: "ITEM_ATTEMPTS_EXHAUSTED",
-                "\(claim.lostAttempts) workers were lost while they ran this item (died, hung, or lost the store past their lease); it is not run again (a worker allows \(options.maxLostAttempts))")
+                "\(claim.lostAttempts) workers were lost while they ran this item (died, hung, or lost the store past their lease); it is not run again (at most \(options.maxLostAttempts) may be)")
             return
         }
         let run: LiveRun
