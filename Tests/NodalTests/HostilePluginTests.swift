@@ -128,7 +128,7 @@ func withinSeconds<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable (
         // A timeout given in code holds the same way.
         let untimed = try Flow(yaml: "steps: [{ id: s, component: /liar/block, input: {} }]\noutput: { $step: s }")
         let options = RunOptions(stepOverrides: ["s": StepOverride(timeout: .milliseconds(200))], gracePeriod: .milliseconds(100))
-        let overridden = await withinSeconds(20) { await engine.run(untimed, input: [:], options: options) }
+        let overridden = await withinSeconds(120) { await engine.run(untimed, input: [:], options: options) }
         #expect(overridden?.step("s")?.error?.code == "TIMEOUT")
     }
 
