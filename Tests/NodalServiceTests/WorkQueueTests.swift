@@ -70,6 +70,15 @@ final class QueueNode: Sendable {
             database: PostgresTestServer.databaseName(of: url))
     }
 
+    /// A new database, a server node and one worker node (`fast`) sharing a gate and a tally.
+    static func serverAndWorker() async throws -> (url: String, gate: Gate, tally: Tally, server: QueueNode, worker: QueueNode) {
+        let url = try database()
+        let gate = Gate()
+        let tally = Tally()
+        let server = try await QueueNode(url: url, gate: gate, tally: tally)
+        return (url, gate, tally, server, try await QueueNode(url: url, gate: gate, tally: tally, worker: fast))
+    }
+
     static func run(_ node: QueueNode, _ items: [JSON], flow: JSON) async throws -> String {
         try await node.start(try await node.storeFlow(flow), items)
     }
@@ -149,11 +158,7 @@ final class QueueNode: Sendable {
     }
 
     @Test func workersCarryOnWhenTheDatabaseDropsTheirConnections() async throws {
-        let url = try Self.database()
-        let gate = Gate()
-        let tally = Tally()
-        let server = try await QueueNode(url: url, gate: gate, tally: tally)
-        let worker = try await QueueNode(url: url, gate: gate, tally: tally, worker: Self.fast)
+        let (url, gate, tally, server, worker) = try await Self.serverAndWorker()
         let flow: JSON = [
             "name": "hold-then-count",
             "steps": [
@@ -176,11 +181,7 @@ final class QueueNode: Sendable {
     // MARK: Found by the hostile review
 
     @Test func connectionsDroppedAgainAndAgainLoseNoItem() async throws {
-        let url = try Self.database()
-        let gate = Gate()
-        let tally = Tally()
-        let server = try await QueueNode(url: url, gate: gate, tally: tally)
-        let worker = try await QueueNode(url: url, gate: gate, tally: tally, worker: Self.fast)
+        let (url, _, tally, server, worker) = try await Self.serverAndWorker()
         let flow: JSON = [
             "name": "count-sleep-count",
             "steps": [

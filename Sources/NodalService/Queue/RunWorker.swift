@@ -79,12 +79,12 @@ public final class RunWorker: Service, Sendable {
 
     /// - Parameters:
     ///   - service: whose engine runs the items, and whose flows, limits and sub-runs they use. Its
-    ///     store must be a work queue (PostgreSQL).
+    ///     runs must go to a queue (`RunExecution.queued`, which checked its store is one).
     public init(service: RunService, options: Options = Options()) throws {
-        guard let queue = service.store as? any WorkQueueStorage else {
+        guard let queue = service.queue else {
             throw ServiceError(
                 status: 500, code: "STORE_UNSUPPORTED",
-                "a worker needs a store that is a work queue (a PostgreSQL store, postgres://...), not \(type(of: service.store))")
+                "a worker needs a run service whose runs are queued (RunExecution.queued, on a PostgreSQL store), not one that runs them in process")
         }
         self.service = service
         self.queue = queue

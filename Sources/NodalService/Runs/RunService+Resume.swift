@@ -84,11 +84,7 @@ extension RunService {
                 throw ServiceError(status: 409, code: "RUN_NOT_PAUSED", "run \(id) was answered by another resume first", field: "runId")
             }
             guard wait else { return ["summary": RunShapes.summary(try await view(of: try await findRun(id), itemsToo: false).header)] }
-            await settled(runID: id, within: timeout ?? limits.defaultWait)
-            let view = try await view(of: try await findRun(id))
-            var reply: JSONObject = ["summary": RunShapes.summary(view.header)]
-            if view.header.status != .running { reply["results"] = RunShapes.items(view, byCompletion: false) }
-            return .object(reply)
+            return try await settledReply(runID: id, within: timeout ?? limits.defaultWait)
         }
         // Taking an item out of `paused` is the claim on its answer: of two resumes, one gets it.
         let taken = answers.filter { run.itemStarting($0.index) }

@@ -14,8 +14,14 @@ extension RunService {
         let plan = try await prepareRun(object, itemsKey: "input")
         let run = try await begin(plan)
         guard wait else { return ["summary": RunShapes.summary(run.header)] }
-        await settled(runID: run.id, within: timeout ?? limits.defaultWait)
-        let view = try await view(of: try await findRun(run.id))
+        return try await settledReply(runID: run.id, within: timeout ?? limits.defaultWait)
+    }
+
+    /// Waits for the run to settle (or `timeout`), then answers its summary, with its items'
+    /// results once it is no longer running: what a `wait: true` request gets.
+    func settledReply(runID: String, within timeout: Duration) async throws(ServiceError) -> JSON {
+        await settled(runID: runID, within: timeout)
+        let view = try await view(of: try await findRun(runID))
         var reply: JSONObject = ["summary": RunShapes.summary(view.header)]
         if view.header.status != .running { reply["results"] = RunShapes.items(view, byCompletion: false) }
         return .object(reply)
