@@ -7,6 +7,8 @@
 // - InMemoryRunStore (the baseline),
 // - SQLiteRunStore in memory (the cost of SQL and the thread hop, without a file),
 // - SQLiteRunStore on a file with the default durability (.processCrash: WAL, no fsync per commit),
+// - SQLiteRunStore on a file with .grouped (written behind, committed in groups; timed until
+//   all are committed),
 // - SQLiteRunStore on a file with .powerLoss (an fsync per commit); fewer writes, it is slow.
 // Then loads them all back, and times cache puts and hits. The file goes in `folder` (default: a
 // new folder under /tmp); put it on the disk the real store will use.
@@ -24,6 +26,20 @@ if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--write-then-d
     try await store.putRun(RunRecord(id: "killed", flowName: "probe", input: [:], status: .running, createdAt: now, updatedAt: now))
     for i in 0..<20 {
         try await store.putCheckpoint(StepCheckpoint(runID: "killed", stepID: "step-\(i)", status: "success", output: ["i": .int(i)]))
+    }
+    kill(getpid(), SIGKILL)
+}
+
+// `--write-then-die-grouped PATH`: the same with `.grouped` durability: 1,000 checkpoints written
+// and flushed, then 1,000 more written behind, then SIGKILL with some still queued. The test checks
+// that the file holds a prefix of them, the flushed ones at least.
+if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--write-then-die-grouped" {
+    let store = try await SQLiteRunStore(path: CommandLine.arguments[2], durability: .grouped)
+    let now = Date()
+    try await store.putRun(RunRecord(id: "killed", flowName: "probe", input: [:], status: .running, createdAt: now, updatedAt: now))
+    for i in 0..<2_000 {
+        try await store.putCheckpoint(StepCheckpoint(runID: "killed", stepID: "step-\(i)", status: "success", output: ["i": .int(i)]))
+        if i == 999 { try await store.flushCheckpoints(runID: "killed") }
     }
     kill(getpid(), SIGKILL)
 }
@@ -61,6 +77,8 @@ func measure(_ name: String, writes: Int, open: () async throws -> any RunStorag
     let clock = ContinuousClock()
     let start = clock.now
     for i in 0..<writes { try await store.putCheckpoint(checkpoint(i)) }
+    // Written behind (grouped): the time counts until they are all committed.
+    try await store.flushCheckpoints(runID: "bench")
     let written = clock.now - start
     let loadStart = clock.now
     let loaded = try await store.checkpoints(runID: "bench")
@@ -89,6 +107,9 @@ rows.append(try await measure("in-memory", writes: count) { InMemoryRunStore() }
 rows.append(try await measure("sqlite :memory:", writes: count) { try await SQLiteRunStore(path: ":memory:") })
 rows.append(try await measure("sqlite file, processCrash", writes: count) {
     try await SQLiteRunStore(path: folder + "/crash.db", durability: .processCrash)
+})
+rows.append(try await measure("sqlite file, grouped", writes: count) {
+    try await SQLiteRunStore(path: folder + "/grouped.db", durability: .grouped)
 })
 let fsyncWrites = min(count, 1_000)
 rows.append(try await measure("sqlite file, powerLoss", writes: fsyncWrites) {

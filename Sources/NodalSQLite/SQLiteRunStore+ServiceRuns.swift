@@ -1,7 +1,7 @@
 package import NodalCore
 import NodalJSON
 package import FoundationEssentials
-import SQLiteNIO
+import VaporCSQLite
 
 // The run service's runs (`ServiceRunStorage`) in the `service_runs` table (schema version 4).
 // Filters are SQL, with the rules of `ServiceRunFilter.matches`, so a page costs what it returns.
@@ -22,9 +22,9 @@ extension SQLiteRunStore {
             .int(run.counts.paused), .time(run.createdAt), .optionalTime(run.completedAt), .optionalText(run.parentRunID),
             .optionalText(run.rootRunID), .int(run.depth),
         ]
-        try await serialized("saving service run \(run.id)") {
+        try await serialized("saving service run \(run.id)") { [self] in
             // An upsert rather than INSERT OR REPLACE: the row keeps its seq, so its place in the list.
-            try await query(
+            try query(
                 """
                 INSERT INTO service_runs (\(Self.serviceRunColumns))
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
@@ -38,8 +38,8 @@ extension SQLiteRunStore {
     }
 
     package func serviceRun(id: String) async throws -> ServiceRunRecord? {
-        try await serialized("reading service run \(id)") {
-            try await query("SELECT \(Self.serviceRunColumns) FROM service_runs WHERE id = ?1", [.text(id)])
+        try await serialized("reading service run \(id)") { [self] in
+            try query("SELECT \(Self.serviceRunColumns) FROM service_runs WHERE id = ?1", [.text(id)])
                 .first.map(serviceRunRecord)
         }
     }
@@ -63,8 +63,8 @@ extension SQLiteRunStore {
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let limit = bind(.int(max(0, filter.limit)))
         let offset = bind(.int(max(0, filter.offset)))
-        return try await serialized("listing service runs") {
-            try await query(
+        return try await serialized("listing service runs") { [self] in
+            try query(
                 """
                 SELECT \(filter.includeRequest ? Self.serviceRunColumns : Self.serviceRunColumnsWithoutRequest) FROM service_runs \(whereClause)
                 ORDER BY created_at DESC, seq DESC LIMIT \(limit) OFFSET \(offset)
@@ -74,8 +74,8 @@ extension SQLiteRunStore {
     }
 
     package func updateServiceRun(id: String, status: RunRecord.Status, counts: ServiceRunCounts, completedAt: Date?) async throws {
-        let rows = try await serialized("updating service run \(id)") {
-            try await query(
+        let rows = try await serialized("updating service run \(id)") { [self] in
+            try query(
                 """
                 UPDATE service_runs SET status = ?1, succeeded = ?2, failed = ?3, canceled = ?4, paused = ?5, completed_at = ?6
                 WHERE id = ?7 RETURNING seq
@@ -92,9 +92,9 @@ extension SQLiteRunStore {
 
     @discardableResult
     package func deleteServiceRun(id: String) async throws -> Bool {
-        try await serialized("deleting service run \(id)") {
-            try await transaction {
-                guard let row = try await query("SELECT item_count FROM service_runs WHERE id = ?1", [.text(id)]).first else {
+        try await serialized("deleting service run \(id)") { [self] in
+            try transaction {
+                guard let row = try query("SELECT item_count FROM service_runs WHERE id = ?1", [.text(id)]).first else {
                     return false
                 }
                 let itemCount = try SQLiteRow.decoding("service run '\(id)'") { try row.int("item_count") }
@@ -105,9 +105,9 @@ extension SQLiteRunStore {
                     WITH RECURSIVE item(n) AS (SELECT 0 WHERE ?2 > 0 UNION ALL SELECT n + 1 FROM item WHERE n + 1 < ?2)
                     """
                 let binds: [SQLiteData] = [.text(id), .int(itemCount)]
-                try await query("\(items) DELETE FROM run_leases WHERE run_id IN (SELECT ?1 || '-' || n FROM item)", binds)
-                try await query("\(items) DELETE FROM runs WHERE id IN (SELECT ?1 || '-' || n FROM item)", binds)
-                try await query("DELETE FROM service_runs WHERE id = ?1", [.text(id)])
+                try query("\(items) DELETE FROM run_leases WHERE run_id IN (SELECT ?1 || '-' || n FROM item)", binds)
+                try query("\(items) DELETE FROM runs WHERE id IN (SELECT ?1 || '-' || n FROM item)", binds)
+                try query("DELETE FROM service_runs WHERE id = ?1", [.text(id)])
                 return true
             }
         }
@@ -115,10 +115,10 @@ extension SQLiteRunStore {
 
     @discardableResult
     package func deleteBlob(id: String) async throws -> Bool {
-        try await serialized("deleting blob \(id)") {
-            try await transaction {
-                let json = try await !query("DELETE FROM blobs WHERE id = ?1 RETURNING id", [.text(id)]).isEmpty
-                let bytes = try await !query("DELETE FROM byte_blobs WHERE id = ?1 RETURNING id", [.text(id)]).isEmpty
+        try await serialized("deleting blob \(id)") { [self] in
+            try transaction {
+                let json = try !query("DELETE FROM blobs WHERE id = ?1 RETURNING id", [.text(id)]).isEmpty
+                let bytes = try !query("DELETE FROM byte_blobs WHERE id = ?1 RETURNING id", [.text(id)]).isEmpty
                 return json || bytes
             }
         }

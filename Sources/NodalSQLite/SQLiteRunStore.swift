@@ -1,11 +1,11 @@
 public import NodalCore
 public import NodalJSON
 package import FoundationEssentials
-import SQLiteNIO
+import VaporCSQLite
 import Synchronization
 
-/// A ``RunStore`` in one SQLite file (or in memory), through sqlite-nio, which ships its own
-/// SQLite. The CLI's default store.
+/// A ``RunStore`` in one SQLite file (or in memory), through SQLite's C API (the copy sqlite-nio
+/// ships). The CLI's default store.
 ///
 /// Opening creates the file (and its folder) if missing, runs pending schema migrations (see
 /// `SQLiteSchema`), and refuses, with an error naming the file, a file that is not a database, an
@@ -16,7 +16,12 @@ import Synchronization
 /// Several processes may open the same file: SQLite serializes their writes (waiting up to
 /// 5 seconds for a lock).
 ///
-/// One connection serves the store; calls are serialized in arrival order.
+/// One connection serves the store; calls are serialized in arrival order. A call runs on the
+/// caller's thread when the connection is free, with its statements prepared once for the
+/// connection's life: a checkpoint costs one commit, not a hop to another thread and back. What
+/// may block for long runs on a thread of the store's own instead: opening (the integrity check
+/// reads the whole file), a call that meets another process's write lock (it waits there for the
+/// lock), and every call under ``Durability/powerLoss`` (each commit waits for the disk).
 public final class SQLiteRunStore: ServiceRunStorage {
     /// What a returned write survives.
     public enum Durability: Sendable, Hashable {
@@ -27,6 +32,18 @@ public final class SQLiteRunStore: ServiceRunStorage {
         /// A power cut too: every commit is fsync'ed (`synchronous = FULL`). Each write costs a
         /// disk flush (see docs/storage.md for measured figures).
         case powerLoss
+        /// As ``processCrash``, except that step checkpoints are written behind the run: a
+        /// checkpoint write returns at once, and the steps that read the step start without
+        /// waiting for it. A writer commits the queued checkpoints together (one transaction, one
+        /// write to the file, for all the steps that finished since its last commit), in the order
+        /// they were written, so after a crash the file holds a prefix of them: no step is recorded
+        /// as done unless the steps it read are too. What a crash can cost: the steps that finished
+        /// in the last moments before it (their checkpoints still queued) run again on resume, and
+        /// so do the steps that started after them. Everything else is written as in
+        /// ``processCrash``, after the queue is committed: a run's end is recorded only once all
+        /// its checkpoints are, and a checkpoint that cannot be written fails its run (the next
+        /// write or the run's end reports it).
+        case grouped
     }
 
     /// The schema version this Nodal writes (SQLite's `PRAGMA user_version`).
@@ -37,61 +54,53 @@ public final class SQLiteRunStore: ServiceRunStorage {
     public let durability: Durability
     public let cacheLimit: CacheLimit
 
+    /// Used only while `lock` is held (or during init, before anyone else can see the store).
     private let connection: SQLiteConnection
-    /// The store's own thread for SQLite calls, so they never queue behind other users of
-    /// `NIOThreadPool.singleton` (the server's file I/O, for one).
-    private let threadPool: NIOThreadPool
     private let lock = AsyncSerialLock()
     private let isClosed = Atomic<Bool>(false)
+    /// How many calls met another process's lock and went to a thread of their own (for tests).
+    private let handOvers = Atomic<Int>(0)
+    var callsHandedOver: Int { handOvers.load(ordering: .relaxed) }
+    /// The queue of checkpoints written behind runs, with ``Durability/grouped``.
+    private let writeBehind: CheckpointWriteBehind?
 
     /// Opens (creating if needed) the store at `path`; `":memory:"` for a private in-memory database.
     public convenience init(path: String, durability: Durability = .processCrash, cacheLimit: CacheLimit = .default) async throws {
         try await self.init(path: path, durability: durability, cacheLimit: cacheLimit, migrations: SQLiteSchema.migrations)
     }
 
-    /// With the migrations given (tests use this to play an older or newer Nodal).
-    init(path: String, durability: Durability, cacheLimit: CacheLimit, migrations: [[String]]) async throws {
+    /// With the migrations given (tests use this to play an older or newer Nodal), and how long
+    /// a call waits for another process's lock.
+    init(
+        path: String, durability: Durability, cacheLimit: CacheLimit, migrations: [[String]],
+        busyTimeoutMilliseconds: Int32 = 5_000
+    ) async throws {
         self.path = path
         self.durability = durability
         self.cacheLimit = cacheLimit
+        writeBehind = durability == .grouped ? CheckpointWriteBehind() : nil
         let inMemory = path == ":memory:"
         if !inMemory { try Self.prepareLocation(path) }
-        let threadPool = NIOThreadPool(numberOfThreads: 1)
-        threadPool.start()
-        self.threadPool = threadPool
         do {
-            connection = try await SQLiteConnection.open(
-                storage: inMemory ? .memory : .file(path: path), threadPool: threadPool,
-                on: MultiThreadedEventLoopGroup.singleton.any())
+            connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         } catch {
-            try? await threadPool.shutdownGracefully()
-            throw RunStoreError(.cannotOpen, "cannot open the run store \(path): \(Self.reason(error))", path: path)
+            throw RunStoreError(.cannotOpen, "cannot open the run store \(path): \(error.message)", path: path)
         }
         do {
-            try await setUp(migrations: migrations, inMemory: inMemory)
+            try await onOwnThread { [self] in try setUp(migrations: migrations, inMemory: inMemory) }
         } catch {
             isClosed.store(true, ordering: .relaxed)
-            try? await connection.close()
-            try? await threadPool.shutdownGracefully()
+            connection.close()
             throw mapError(error, "opening")
         }
     }
 
-    deinit {
-        // A store dropped without close(): close its connection, then its thread, in the
-        // background (sqlite-nio asserts that connections are closed before they go).
-        guard !isClosed.load(ordering: .relaxed) else { return }
-        let threadPool = threadPool
-        connection.close().whenComplete { _ in threadPool.shutdownGracefully { _ in } }
-    }
-
     public func close() async throws {
+        // Checkpoints still queued are written first.
+        try? await writeBehind?.flush()
         guard !isClosed.exchange(true, ordering: .relaxed) else { return }
         // Wait for calls in flight, then close.
-        try await lock.withLock {
-            do { try await connection.close() } catch { throw mapError(error, "closing") }
-        }
-        try? await threadPool.shutdownGracefully()
+        try await lock.withLock { connection.close() }
     }
 
     // MARK: Opening and migrations
@@ -109,14 +118,13 @@ public final class SQLiteRunStore: ServiceRunStorage {
         }
     }
 
-    private func setUp(migrations: [[String]], inMemory: Bool) async throws {
-        // Replaces sqlite-nio's busy handler (which retries at once, forever) with a 5 s wait.
-        try await query("PRAGMA busy_timeout = 5000")
+    private func setUp(migrations: [[String]], inMemory: Bool) throws {
+        // (Waiting for another process's lock is the connection's busy handler: up to 5 s.)
         // The first read of the file: a file that is not a database fails here.
-        var (version, applicationID) = try await readHeader()
+        var (version, applicationID) = try readHeader()
         try checkVersion(version, known: migrations.count)
         if applicationID != SQLiteSchema.applicationID {
-            let objects = try await query("SELECT count(*) AS n FROM sqlite_schema")
+            let objects = try query("SELECT count(*) AS n FROM sqlite_schema")
             if version != 0 || (objects.first?.column("n")?.integer ?? 0) != 0 {
                 throw RunStoreError(
                     .notANodalStore,
@@ -125,37 +133,37 @@ public final class SQLiteRunStore: ServiceRunStorage {
             }
         }
         if !inMemory {
-            let mode = try await query("PRAGMA journal_mode = WAL")
+            let mode = try query("PRAGMA journal_mode = WAL")
             _ = mode  // "wal", or the old mode where WAL is impossible (some network file systems).
         }
-        let synchronous = durability == .powerLoss ? "FULL" : "NORMAL"
-        try await query("PRAGMA synchronous = \(synchronous)")
-        try await query("PRAGMA foreign_keys = ON")
-        if !inMemory { try await checkIntegrity() }
+        let synchronous = durability == .powerLoss ? "FULL" : "NORMAL"  // grouped: as processCrash
+        try query("PRAGMA synchronous = \(synchronous)")
+        try query("PRAGMA foreign_keys = ON")
+        if !inMemory { try checkIntegrity() }
 
         guard version < migrations.count else { return }
-        try await query("BEGIN IMMEDIATE")
+        try query("BEGIN IMMEDIATE")
         do {
             // Another process may have migrated while we waited for the write lock.
-            (version, _) = try await readHeader()
+            (version, _) = try readHeader()
             try checkVersion(version, known: migrations.count)
             for migration in migrations[version...] {
-                for statement in migration { try await query(statement) }
+                for statement in migration { try query(statement) }
             }
             // PRAGMA takes no bound parameters; both numbers are this code's constants.
-            try await query("PRAGMA application_id = \(SQLiteSchema.applicationID)")
-            try await query("PRAGMA user_version = \(migrations.count)")
-            try await query("COMMIT")
+            try query("PRAGMA application_id = \(SQLiteSchema.applicationID)")
+            try query("PRAGMA user_version = \(migrations.count)")
+            try query("COMMIT")
         } catch {
-            _ = try? await query("ROLLBACK")
+            _ = try? query("ROLLBACK")
             throw error
         }
     }
 
     /// `PRAGMA quick_check` (linear in the file, no index cross-checks): a damaged file is refused
     /// before anything is written into it.
-    private func checkIntegrity() async throws {
-        let rows = try await query("PRAGMA quick_check(5)")
+    private func checkIntegrity() throws {
+        let rows = try query("PRAGMA quick_check(5)")
         let problems = rows.compactMap { $0.column("quick_check")?.string }.filter { $0 != "ok" }
         guard !problems.isEmpty else { return }
         throw RunStoreError(
@@ -164,9 +172,9 @@ public final class SQLiteRunStore: ServiceRunStorage {
                 + "Move it aside and start a new store, or recover it with the sqlite3 shell's .recover", path: path)
     }
 
-    private func readHeader() async throws -> (version: Int, applicationID: Int32) {
-        let version = try await query("PRAGMA user_version").first?.column("user_version")?.integer ?? 0
-        let id = try await query("PRAGMA application_id").first?.column("application_id")?.integer ?? 0
+    private func readHeader() throws -> (version: Int, applicationID: Int32) {
+        let version = try query("PRAGMA user_version").first?.column("user_version")?.integer ?? 0
+        let id = try query("PRAGMA application_id").first?.column("application_id")?.integer ?? 0
         return (Int(version), Int32(truncatingIfNeeded: id))
     }
 
@@ -180,32 +188,67 @@ public final class SQLiteRunStore: ServiceRunStorage {
 
     // MARK: Calls
 
-    /// Runs `body` alone on the connection, after checking the store is open; maps errors.
+    /// Runs `body` alone on the connection, after checking the store is open, and after the
+    /// checkpoints written behind runs so far are committed; maps errors.
     @discardableResult
-    func serialized<T>(_ action: String, _ body: () async throws -> T) async throws -> T {
+    func serialized<T>(_ action: String, _ body: @escaping () throws -> T) async throws -> T {
+        if let writeBehind, !writeBehind.isIdle { try? await writeBehind.flush() }
+        return try await locked(action, body)
+    }
+
+    /// `serialized` without waiting for the checkpoints written behind (their writer uses it).
+    private func locked<T>(_ action: String, _ body: @escaping () throws -> T) async throws -> T {
         if isClosed.load(ordering: .relaxed) { throw closedError }
         return try await lock.withLock {
             if isClosed.load(ordering: .relaxed) { throw closedError }
-            do { return try await body() } catch { throw mapError(error, action) }
+            do { return try await run(body) } catch { throw mapError(error, action) }
         }
     }
 
-    /// `body` inside `BEGIN IMMEDIATE` ... `COMMIT` (call inside `serialized`).
-    func transaction<T>(_ body: () async throws -> T) async throws -> T {
-        try await query("BEGIN IMMEDIATE")
+    /// Runs `body` on the caller's thread, or on a thread of the store's own when it would block
+    /// for long (see the type's comment). `body` must leave nothing half-done when it fails
+    /// (`transaction` rolls back; single statements are their own transactions): one that met
+    /// another process's lock is run again from the start, waiting this time.
+    private func run<T>(_ body: @escaping () throws -> T) async throws -> T {
+        if durability == .powerLoss { return try await onOwnThread(body) }
+        connection.waitsForLocks = false
         do {
-            let value = try await body()
-            try await query("COMMIT")
+            return try body()
+        } catch let error as SQLiteError where error.primaryCode == SQLITE_BUSY {
+            handOvers.add(1, ordering: .relaxed)
+            return try await onOwnThread(body)
+        }
+    }
+
+    /// Runs `body` on a new thread of its own, where SQLite may wait for locks and the disk
+    /// without holding a thread of Swift's cooperative pool; the caller waits, suspended.
+    private func onOwnThread<T>(_ body: @escaping () throws -> T) async throws -> T {
+        let job = UnsafeJob(connection: connection, body: body)
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<UnsafeResult<T>, any Error>) in
+            // Without a thread to spare (the system refused one) the call runs here, as it would
+            // without this store's own thread.
+            let started = DetachedThread.start { job.run(continuation) }
+            if !started { job.run(continuation) }
+        }.value
+    }
+
+    /// `body` inside `BEGIN IMMEDIATE` ... `COMMIT` (call inside `serialized`); rolled back if
+    /// anything in it fails.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        try query("BEGIN IMMEDIATE")
+        do {
+            let value = try body()
+            try query("COMMIT")
             return value
         } catch {
-            _ = try? await query("ROLLBACK")
+            if connection.inTransaction { _ = try? query("ROLLBACK") }
             throw error
         }
     }
 
     @discardableResult
-    func query(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
-        try await connection.query(sql, binds)
+    func query(_ sql: String, _ binds: [SQLiteData] = []) throws -> [SQLiteRow] {
+        try connection.query(sql, binds)
     }
 
     private var closedError: RunStoreError { RunStoreError(.closed, "the run store \(path) is closed", path: path) }
@@ -218,24 +261,20 @@ public final class SQLiteRunStore: ServiceRunStorage {
         guard let error = error as? SQLiteError else {
             return RunStoreError(.database, "\(action) in the run store \(path) failed: \(error)", path: path)
         }
-        switch error.reason {
-        case .notADatabase:
+        switch error.primaryCode {
+        case SQLITE_NOTADB:
             return RunStoreError(
                 .notADatabase, "\(path) is not a Nodal run store: it is not an SQLite database (\(error.message))", path: path)
-        case .corrupt, .corruptIndex, .corruptSequenceSchema, .corruptVirtualTable:
+        case SQLITE_CORRUPT:
             return RunStoreError(
                 .damaged, "the run store \(path) is damaged: \(error.message) (\(action)); nothing more is written to it", path: path)
-        case .cantOpen, .cantOpenDirectory, .cantOpenInvalidPath, .permission:
+        case SQLITE_CANTOPEN, SQLITE_PERM:
             return RunStoreError(.cannotOpen, "cannot open the run store \(path): \(error.message)", path: path)
-        case .constraintForeignKeyFailed:
+        case SQLITE_CONSTRAINT where error.code == SQLiteError.foreignKeyConstraint:
             return RunStoreError(.runNotFound, "\(action) in the run store \(path) failed: no such run", path: path)
         default:
             return RunStoreError(.database, "\(action) in the run store \(path) failed: \(error.message)", path: path)
         }
-    }
-
-    private static func reason(_ error: any Error) -> String {
-        (error as? SQLiteError)?.message ?? String(describing: error)
     }
 
     // MARK: Runs
@@ -244,8 +283,8 @@ public final class SQLiteRunStore: ServiceRunStorage {
         "id, flow_name, flow_path, flow_hash, input, status, created_at, updated_at, result, parent_run_id, root_run_id"
 
     package func putRun(_ run: RunRecord) async throws {
-        try await serialized("saving run \(run.id)") {
-            try await query(
+        try await serialized("saving run \(run.id)") { [self] in
+            try query(
                 """
                 INSERT INTO runs (\(Self.runColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                 ON CONFLICT (id) DO UPDATE SET flow_name = excluded.flow_name, flow_path = excluded.flow_path,
@@ -262,8 +301,8 @@ public final class SQLiteRunStore: ServiceRunStorage {
     }
 
     package func updateRun(id: String, status: RunRecord.Status, result: JSON?, updatedAt: Date) async throws {
-        let rows = try await serialized("updating run \(id)") {
-            try await query(
+        let rows = try await serialized("updating run \(id)") { [self] in
+            try query(
                 "UPDATE runs SET status = ?1, result = ?2, updated_at = ?3 WHERE id = ?4 RETURNING seq",
                 [.text(status.rawValue), .optionalJSON(result), .time(updatedAt), .text(id)])
         }
@@ -271,14 +310,14 @@ public final class SQLiteRunStore: ServiceRunStorage {
     }
 
     public func run(id: String) async throws -> RunRecord? {
-        try await serialized("reading run \(id)") {
-            try await query("SELECT \(Self.runColumns) FROM runs WHERE id = ?1", [.text(id)]).first.map(runRecord)
+        try await serialized("reading run \(id)") { [self] in
+            try query("SELECT \(Self.runColumns) FROM runs WHERE id = ?1", [.text(id)]).first.map(runRecord)
         }
     }
 
     public func listRuns(limit: Int) async throws -> [RunRecord] {
-        try await serialized("listing runs") {
-            try await query(
+        try await serialized("listing runs") { [self] in
+            try query(
                 "SELECT \(Self.runColumns) FROM runs ORDER BY created_at DESC, seq DESC LIMIT ?1",
                 [.int(max(0, limit))]
             ).map(runRecord)
@@ -287,10 +326,10 @@ public final class SQLiteRunStore: ServiceRunStorage {
 
     @discardableResult
     public func deleteRun(id: String) async throws -> Bool {
-        try await serialized("deleting run \(id)") {
+        try await serialized("deleting run \(id)") { [self] in
             // Checkpoints and pause records go with it (ON DELETE CASCADE); the lease has no key.
-            try await query("DELETE FROM run_leases WHERE run_id = ?1", [.text(id)])
-            return try await !query("DELETE FROM runs WHERE id = ?1 RETURNING seq", [.text(id)]).isEmpty
+            try query("DELETE FROM run_leases WHERE run_id = ?1", [.text(id)])
+            return try !query("DELETE FROM runs WHERE id = ?1 RETURNING seq", [.text(id)]).isEmpty
         }
     }
 
@@ -310,11 +349,11 @@ public final class SQLiteRunStore: ServiceRunStorage {
     // MARK: Leases
 
     package func claimLease(_ lease: RunLease, now: Date, replacing: String?) async throws -> LeaseClaim {
-        try await serialized("claiming run \(lease.runID)") {
+        try await serialized("claiming run \(lease.runID)") { [self] in
             // One statement, so the check and the write are one step for every process sharing
             // the file: the update happens only where the lease is free, expired, ours, or the
             // dead holder's the caller names.
-            let taken = try await query(
+            let taken = try query(
                 """
                 INSERT INTO run_leases (run_id, owner, host, pid, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)
                 ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid,
@@ -327,14 +366,14 @@ public final class SQLiteRunStore: ServiceRunStorage {
             if !taken.isEmpty { return .claimed }
             // Inside `serialized` no other call of this process runs between the two statements,
             // and another process only ever replaces a lease, never removes a live one.
-            let holder = try await query("SELECT * FROM run_leases WHERE run_id = ?1", [.text(lease.runID)]).first
+            let holder = try query("SELECT * FROM run_leases WHERE run_id = ?1", [.text(lease.runID)]).first
             return try holder.map { .heldBy(try runLease($0)) } ?? .heldBy(lease)
         }
     }
 
     package func renewLease(runID: String, owner: String, expiresAt: Date) async throws -> Bool {
-        try await serialized("renewing the lease of run \(runID)") {
-            try await !query(
+        try await serialized("renewing the lease of run \(runID)") { [self] in
+            try !query(
                 "UPDATE run_leases SET expires_at = ?1 WHERE run_id = ?2 AND owner = ?3 RETURNING owner",
                 [.time(expiresAt), .text(runID), .text(owner)]
             ).isEmpty
@@ -342,14 +381,14 @@ public final class SQLiteRunStore: ServiceRunStorage {
     }
 
     package func releaseLease(runID: String, owner: String) async throws {
-        try await serialized("releasing run \(runID)") {
-            try await query("DELETE FROM run_leases WHERE run_id = ?1 AND owner = ?2", [.text(runID), .text(owner)])
+        try await serialized("releasing run \(runID)") { [self] in
+            try query("DELETE FROM run_leases WHERE run_id = ?1 AND owner = ?2", [.text(runID), .text(owner)])
         }
     }
 
     package func lease(runID: String) async throws -> RunLease? {
-        try await serialized("reading the lease of run \(runID)") {
-            try await query("SELECT * FROM run_leases WHERE run_id = ?1", [.text(runID)]).first.map(runLease)
+        try await serialized("reading the lease of run \(runID)") { [self] in
+            try query("SELECT * FROM run_leases WHERE run_id = ?1", [.text(runID)]).first.map(runLease)
         }
     }
 
@@ -363,8 +402,8 @@ public final class SQLiteRunStore: ServiceRunStorage {
 
     package func putBatchItems(_ items: [BatchItemRecord]) async throws {
         guard !items.isEmpty else { return }
-        try await serialized("saving batch items") {
-            try await transaction {
+        try await serialized("saving batch items") { [self] in
+            try transaction {
                 // Several rows per statement: one prepare and one thread hop per chunk.
                 let chunkSize = 200
                 var start = 0
@@ -376,7 +415,7 @@ public final class SQLiteRunStore: ServiceRunStorage {
                         binds += [.text(item.batchID), .int(item.index), .optionalText(item.runID), .text(item.status)]
                     }
                     let values = Array(repeating: "(?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
-                    try await query(
+                    try query(
                         """
                         INSERT INTO batch_items (batch_id, item_index, run_id, status) VALUES \(values)
                         ON CONFLICT (batch_id, item_index) DO UPDATE SET run_id = excluded.run_id, status = excluded.status
@@ -388,8 +427,8 @@ public final class SQLiteRunStore: ServiceRunStorage {
     }
 
     package func batchItems(batchID: String) async throws -> [BatchItemRecord] {
-        try await serialized("reading batch \(batchID)") {
-            try await query(
+        try await serialized("reading batch \(batchID)") { [self] in
+            try query(
                 "SELECT batch_id, item_index, run_id, status FROM batch_items WHERE batch_id = ?1 ORDER BY item_index",
                 [.text(batchID)]
             ).map { row in
@@ -403,26 +442,78 @@ public final class SQLiteRunStore: ServiceRunStorage {
     // MARK: Checkpoints
 
     package func putCheckpoint(_ checkpoint: StepCheckpoint) async throws {
-        let binds: [SQLiteData] = [
-            .text(checkpoint.runID), .text(checkpoint.stepID), .text(checkpoint.status),
-            .optionalJSON(checkpoint.input), .optionalJSON(checkpoint.output), .optionalJSON(checkpoint.error),
-            .int(checkpoint.attempts), .optionalTime(checkpoint.startedAt), .optionalTime(checkpoint.endedAt),
-        ]
-        try await serialized("saving the checkpoint of step \(checkpoint.stepID) of run \(checkpoint.runID)") {
-            try await query(
-                """
-                INSERT INTO step_checkpoints (run_id, step_id, status, input, output, error, attempts, started_at, ended_at)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, input = excluded.input,
-                    output = excluded.output, error = excluded.error, attempts = excluded.attempts,
-                    started_at = excluded.started_at, ended_at = excluded.ended_at
-                """, binds)
+        if writeBehind != nil { return try await putCheckpoints([checkpoint]) }
+        try await serialized("saving the checkpoint of step \(checkpoint.stepID) of run \(checkpoint.runID)") { [self] in
+            try insert(checkpoint)
         }
     }
 
+    package func putCheckpoints(_ checkpoints: [StepCheckpoint]) async throws {
+        if let writeBehind {
+            if isClosed.load(ordering: .relaxed) { throw closedError }
+            if try writeBehind.add(checkpoints) { Task { [self] in await writeQueuedCheckpoints(writeBehind) } }
+            return
+        }
+        guard checkpoints.count > 1 else {
+            if let checkpoint = checkpoints.first { try await putCheckpoint(checkpoint) }
+            return
+        }
+        let runs = Set(checkpoints.map(\.runID)).sorted().joined(separator: ", ")
+        try await serialized("saving \(checkpoints.count) checkpoints of run \(runs)") { [self] in
+            try transaction {
+                for checkpoint in checkpoints { try insert(checkpoint) }
+            }
+        }
+    }
+
+    package func flushCheckpoints(runID: String) async throws {
+        try await writeBehind?.flush(runID: runID)
+    }
+
+    /// The writer of ``Durability/grouped``: commits what is queued, together, until nothing is.
+    private func writeQueuedCheckpoints(_ queue: CheckpointWriteBehind) async {
+        while let batch = queue.take() {
+            var failures: [(runID: String, error: RunStoreError)] = []
+            do {
+                try await locked("saving \(batch.count) checkpoints") { [self] in
+                    try transaction { for checkpoint in batch { try insert(checkpoint) } }
+                }
+            } catch {
+                // One run's bad checkpoint (its record deleted meanwhile, say) is not the others':
+                // write them one by one, keeping each failure for its own run.
+                for checkpoint in batch {
+                    do {
+                        try await locked("saving the checkpoint of step \(checkpoint.stepID) of run \(checkpoint.runID)") { [self] in
+                            try insert(checkpoint)
+                        }
+                    } catch {
+                        failures.append((checkpoint.runID, error as? RunStoreError ?? mapError(error, "saving checkpoints")))
+                    }
+                }
+            }
+            queue.wrote(batch.count, failures: failures)
+        }
+    }
+
+    private func insert(_ checkpoint: StepCheckpoint) throws {
+        try query(
+            """
+            INSERT INTO step_checkpoints (run_id, step_id, status, input, output, error, attempts, started_at, ended_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, input = excluded.input,
+                output = excluded.output, error = excluded.error, attempts = excluded.attempts,
+                started_at = excluded.started_at, ended_at = excluded.ended_at
+            """,
+            [
+                .text(checkpoint.runID), .text(checkpoint.stepID), .text(checkpoint.status),
+                .optionalJSON(checkpoint.input), .optionalJSON(checkpoint.output), .optionalJSON(checkpoint.error),
+                .int(checkpoint.attempts), .optionalTime(checkpoint.startedAt), .optionalTime(checkpoint.endedAt),
+            ])
+    }
+
     package func checkpoints(runID: String) async throws -> [StepCheckpoint] {
-        try await serialized("reading the checkpoints of run \(runID)") {
-            try await query(
+        try await serialized("reading the checkpoints of run \(runID)") { [self] in
+            try query(
                 """
                 SELECT run_id, step_id, status, input, output, error, attempts, started_at, ended_at
                 FROM step_checkpoints WHERE run_id = ?1 ORDER BY rowid
@@ -442,8 +533,8 @@ public final class SQLiteRunStore: ServiceRunStorage {
     // MARK: Pauses
 
     package func putPause(_ pause: PauseRecord) async throws {
-        try await serialized("saving the pause \(pause.resumeKey) of run \(pause.runID)") {
-            try await query(
+        try await serialized("saving the pause \(pause.resumeKey) of run \(pause.runID)") { [self] in
+            try query(
                 """
                 INSERT INTO pauses (run_id, resume_key, step_id, value, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
                 ON CONFLICT (run_id, resume_key) DO UPDATE SET step_id = excluded.step_id, value = excluded.value,
@@ -454,8 +545,8 @@ public final class SQLiteRunStore: ServiceRunStorage {
     }
 
     package func pauses(runID: String) async throws -> [PauseRecord] {
-        try await serialized("reading the pauses of run \(runID)") {
-            try await query(
+        try await serialized("reading the pauses of run \(runID)") { [self] in
+            try query(
                 "SELECT run_id, resume_key, step_id, value, created_at FROM pauses WHERE run_id = ?1 ORDER BY rowid",
                 [.text(runID)]
             ).map { row in
@@ -470,8 +561,8 @@ public final class SQLiteRunStore: ServiceRunStorage {
 
     @discardableResult
     package func deletePause(runID: String, resumeKey: String) async throws -> Bool {
-        try await serialized("deleting the pause \(resumeKey) of run \(runID)") {
-            try await !query(
+        try await serialized("deleting the pause \(resumeKey) of run \(runID)") { [self] in
+            try !query(
                 "DELETE FROM pauses WHERE run_id = ?1 AND resume_key = ?2 RETURNING step_id",
                 [.text(runID), .text(resumeKey)]
             ).isEmpty
@@ -484,8 +575,8 @@ public final class SQLiteRunStore: ServiceRunStorage {
     public func putBlob(_ value: JSON) async throws -> String {
         let bytes = value.serializedBytes()  // the id is Stepflow's: keys in document order
         let id = ContentHash.sha256Hex(bytes)
-        try await serialized("saving blob \(id)") {
-            try await query(
+        try await serialized("saving blob \(id)") { [self] in
+            try query(
                 "INSERT INTO blobs (id, data, size, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
                 [.text(id), .text(String(decoding: bytes, as: UTF8.self)), .int(bytes.count), .time(Date())])
         }
@@ -493,8 +584,8 @@ public final class SQLiteRunStore: ServiceRunStorage {
     }
 
     public func blob(id: String) async throws -> JSON? {
-        try await serialized("reading blob \(id)") {
-            try await query("SELECT data FROM blobs WHERE id = ?1", [.text(id)]).first.map { try $0.json("data") }
+        try await serialized("reading blob \(id)") { [self] in
+            try query("SELECT data FROM blobs WHERE id = ?1", [.text(id)]).first.map { try $0.json("data") }
         }
     }
 
@@ -503,9 +594,9 @@ public final class SQLiteRunStore: ServiceRunStorage {
         guard type == .flow else { return try await putBlob(value) }
         let bytes = value.serializedBytes()
         let id = ContentHash.sha256Hex(bytes)
-        try await serialized("saving blob \(id)") {
+        try await serialized("saving blob \(id)") { [self] in
             // A value stored as data before becomes a flow blob; NULL and 'data' both read as data.
-            try await query(
+            try query(
                 """
                 INSERT INTO blobs (id, data, size, created_at, type) VALUES (?1, ?2, ?3, ?4, 'flow')
                 ON CONFLICT (id) DO UPDATE SET type = 'flow'
@@ -518,24 +609,24 @@ public final class SQLiteRunStore: ServiceRunStorage {
     @discardableResult
     public func putBytes(_ bytes: [UInt8], type: String) async throws -> String {
         let id = ContentHash.sha256Hex(bytes)
-        try await serialized("saving bytes blob \(id)") {
-            try await query(
+        try await serialized("saving bytes blob \(id)") { [self] in
+            try query(
                 """
                 INSERT INTO byte_blobs (id, type, data, size, created_at) VALUES (?1, ?2, coalesce(?3, zeroblob(0)), ?4, ?5)
                 ON CONFLICT (id) DO NOTHING
                 """,
-                // sqlite-nio binds an empty buffer as NULL (no base address): coalesce makes it empty.
-                [.text(id), .text(type), .blob(ByteBuffer(bytes: bytes)), .int(bytes.count), .time(Date())])
+                // (coalesce: files written when an empty blob was bound as NULL read back as empty.)
+                [.text(id), .text(type), .blob(bytes), .int(bytes.count), .time(Date())])
         }
         return id
     }
 
     public func storedBlob(id: String) async throws -> StoredBlob? {
-        try await serialized("reading blob \(id)") {
-            if let row = try await query("SELECT data, type FROM blobs WHERE id = ?1", [.text(id)]).first {
+        try await serialized("reading blob \(id)") { [self] in
+            if let row = try query("SELECT data, type FROM blobs WHERE id = ?1", [.text(id)]).first {
                 return StoredBlob(content: .json(try row.json("data")), type: row.optionalText("type") ?? BlobType.data.rawValue)
             }
-            guard let row = try await query("SELECT data, type FROM byte_blobs WHERE id = ?1", [.text(id)]).first else {
+            guard let row = try query("SELECT data, type FROM byte_blobs WHERE id = ?1", [.text(id)]).first else {
                 return nil
             }
             return StoredBlob(content: .bytes(try row.bytes("data")), type: try row.text("type"))
@@ -545,9 +636,9 @@ public final class SQLiteRunStore: ServiceRunStorage {
     // MARK: Result cache
 
     public func cachedResult(key: String) async throws -> CacheEntry? {
-        try await serialized("reading the cache") {
+        try await serialized("reading the cache") { [self] in
             // A hit becomes the most recently used entry.
-            try await query(
+            try query(
                 """
                 UPDATE result_cache SET last_used = (SELECT max(last_used) FROM result_cache) + 1
                 WHERE key = ?1 RETURNING key, value, created_at, size
@@ -564,32 +655,32 @@ public final class SQLiteRunStore: ServiceRunStorage {
         let text = value.serialized()
         let size = text.utf8.count
         let limit = cacheLimit
-        try await serialized("saving to the cache") {
+        try await serialized("saving to the cache") { [self] in
             if let maxEntries = limit.maxEntries, maxEntries <= 0 { return }
             if let maxBytes = limit.maxBytes, size > maxBytes {
-                try await query("DELETE FROM result_cache WHERE key = ?1", [.text(key)])
+                try query("DELETE FROM result_cache WHERE key = ?1", [.text(key)])
                 return
             }
-            try await query(
+            try query(
                 """
                 INSERT INTO result_cache (key, value, size, created_at, last_used)
                 VALUES (?1, ?2, ?3, ?4, coalesce((SELECT max(last_used) FROM result_cache), 0) + 1)
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, size = excluded.size,
                     created_at = excluded.created_at, last_used = excluded.last_used
                 """, [.text(key), .text(text), .int(size), .time(Date())])
-            try await evict(limit, keeping: key)
+            try evict(limit, keeping: key)
         }
     }
 
     /// Deletes least recently used entries until the limit holds. The entry just written stays:
     /// `putCachedResult` checked that it fits by itself.
-    private func evict(_ limit: CacheLimit, keeping key: String) async throws {
+    private func evict(_ limit: CacheLimit, keeping key: String) throws {
         while true {
-            let stats = try await cacheStats()
+            let stats = try cacheStats()
             var excessEntries = limit.maxEntries.map { stats.entries - $0 } ?? 0
             var excessBytes = limit.maxBytes.map { stats.bytes - $0 } ?? 0
             guard excessEntries > 0 || excessBytes > 0 else { return }
-            let oldest = try await query(
+            let oldest = try query(
                 "SELECT size, last_used FROM result_cache WHERE key <> ?1 ORDER BY last_used LIMIT ?2",
                 [.text(key), .int(min(max(excessEntries, 16), 1024))])
             var cutoff: Int?
@@ -599,12 +690,12 @@ public final class SQLiteRunStore: ServiceRunStorage {
                 excessBytes -= try row.int("size")
             }
             guard let cutoff else { return }
-            try await query("DELETE FROM result_cache WHERE last_used <= ?1 AND key <> ?2", [.int(cutoff), .text(key)])
+            try query("DELETE FROM result_cache WHERE last_used <= ?1 AND key <> ?2", [.int(cutoff), .text(key)])
         }
     }
 
-    private func cacheStats() async throws -> CacheStatistics {
-        guard let row = try await query("SELECT entries, bytes FROM result_cache_stats WHERE id = 1").first else {
+    private func cacheStats() throws -> CacheStatistics {
+        guard let row = try query("SELECT entries, bytes FROM result_cache_stats WHERE id = 1").first else {
             return CacheStatistics(entries: 0, bytes: 0)
         }
         return CacheStatistics(entries: try row.int("entries"), bytes: try row.int("bytes"))
@@ -612,17 +703,17 @@ public final class SQLiteRunStore: ServiceRunStorage {
 
     @discardableResult
     public func clearCache() async throws -> Int {
-        try await serialized("clearing the cache") {
-            try await transaction {
-                let count = try await cacheStats().entries
-                try await query("DELETE FROM result_cache")
+        try await serialized("clearing the cache") { [self] in
+            try transaction {
+                let count = try cacheStats().entries
+                try query("DELETE FROM result_cache")
                 return count
             }
         }
     }
 
     public func cacheStatistics() async throws -> CacheStatistics {
-        try await serialized("reading the cache size") { try await cacheStats() }
+        try await serialized("reading the cache size") { [self] in try cacheStats() }
     }
 }
 
@@ -632,8 +723,8 @@ extension SQLiteData {
     static func json(_ value: JSON) -> SQLiteData { .text(value.serialized()) }
     static func optionalJSON(_ value: JSON?) -> SQLiteData { value.map(json) ?? .null }
     static func optionalText(_ value: String?) -> SQLiteData { value.map { .text($0) } ?? .null }
-    static func int(_ value: Int) -> SQLiteData { .integer(SQLiteInt64(value)) }
-    static func time(_ value: Date) -> SQLiteData { .integer(SQLiteInt64(value.storeMilliseconds)) }
+    static func int(_ value: Int) -> SQLiteData { .integer(Int64(value)) }
+    static func time(_ value: Date) -> SQLiteData { .integer(Int64(value.storeMilliseconds)) }
     static func optionalTime(_ value: Date?) -> SQLiteData { value.map(time) ?? .null }
 }
 
@@ -661,7 +752,7 @@ extension SQLiteRow {
 
     func bytes(_ column: String) throws -> [UInt8] {
         switch try value(column) {
-        case .blob(let buffer): return Array(buffer.readableBytesView)
+        case .blob(let bytes): return bytes
         default: throw RunStoreError(.corruptRecord, "column '\(column)' of the run store is not a blob")
         }
     }
@@ -714,10 +805,10 @@ extension SQLiteRunStore {
     /// Runs one SQL statement as it is, returning each row as column name to text.
     @discardableResult
     func rawQuery(_ sql: String) async throws -> [[String: String]] {
-        try await serialized("running raw SQL") {
-            try await query(sql).map { row in
+        try await serialized("running raw SQL") { [self] in
+            try query(sql).map { row in
                 var values: [String: String] = [:]
-                for column in row.columns { values[column.name] = column.data.string ?? "NULL" }
+                for column in row.namedValues { values[column.name] = column.data.string ?? "NULL" }
                 return values
             }
         }

@@ -41,9 +41,10 @@ import Testing
         return path
     }
 
-    @Test(arguments: ["memory", "sqlite"])
+    @Test(arguments: ["memory", "sqlite", "sqlite-grouped"])
     func checkpointsAndTheRunAreRecorded(store kind: String) async throws {
-        let store: any RunStorage = kind == "memory" ? InMemoryRunStore() : try await SQLiteRunStore(path: try temporaryDirectory() + "/runs.db")
+        let store: any RunStorage = kind == "memory" ? InMemoryRunStore() : try await SQLiteRunStore(
+            path: try temporaryDirectory() + "/runs.db", durability: kind == "sqlite" ? .processCrash : .grouped)
         let calls = Calls()
         let flow = try Flow(contentsOfFile: try flowFile(chain))
         let result = await engine(calls).run(flow, input: ["start": 1], options: RunOptions(runID: "r1", store: store))

@@ -187,6 +187,7 @@ final class FlowRun {
                 token.cancel()
                 sink.yield(.cancelRequested)
             }
+            await flushCheckpoints()
         }
         if let handlerKey { options.cancellation?.removeHandler(handlerKey) }
         if let drainKey { options.drain?.removeHandler(drainKey) }
@@ -606,6 +607,16 @@ final class FlowRun {
         try? await store.updateRun(id: runID, status: RunRecord.Status(result.status), result: result.json, updatedAt: result.endedAt)
     }
 
+    /// Waits for checkpoints the store writes behind the run; a failed one fails the run.
+    private func flushCheckpoints() async {
+        guard let store = options.storage, machine.storeFailure == nil else { return }
+        do {
+            try await store.flushCheckpoints(runID: runID)
+        } catch {
+            machine.storeFailed(StepError(code: "STORE_ERROR", message: "could not write the checkpoints of run '\(runID)': \(error)"))
+        }
+    }
+
     /// Writes the checkpoints of steps that finished, then lets their readers go.
     private func writeCheckpoints() async {
         let finished = checkpointsToWrite
@@ -615,22 +626,27 @@ final class FlowRun {
             // and the steps that read these must not start here.
             machine.storeFailed(StepError(code: "LEASE_LOST", message: "run '\(runID)' was taken over by another process"))
         }
-        for index in finished {
-            if let store = options.storage, machine.storeFailure == nil {
+        // Steps that finished together are written together: one commit for all of them, where
+        // the store can (SQLite's), before any of their readers starts.
+        if let store = options.storage, machine.storeFailure == nil, !finished.isEmpty {
+            let checkpoints = finished.map { index in
                 let slot = machine.slots[index]
                 let record = machine.records[index]
-                do {
-                    try await store.putCheckpoint(StepCheckpoint(
-                        runID: runID, stepID: nestingPrefix + flow.steps[index].id,
-                        status: slot.outcome == .succeeded ? StepStatus.success.rawValue : StepStatus.failed.rawValue,
-                        input: record.input?.json, output: record.output?.json, error: record.error?.json,
-                        attempts: Int(slot.attempts), startedAt: times.startedAt[index], endedAt: times.endedAt[index]))
-                } catch {
-                    machine.storeFailed(StepError(code: "STORE_ERROR", message: "could not write the checkpoint of step '\(flow.steps[index].id)': \(error)"))
-                }
+                return StepCheckpoint(
+                    runID: runID, stepID: nestingPrefix + flow.steps[index].id,
+                    status: slot.outcome == .succeeded ? StepStatus.success.rawValue : StepStatus.failed.rawValue,
+                    input: record.input?.json, output: record.output?.json, error: record.error?.json,
+                    attempts: Int(slot.attempts), startedAt: times.startedAt[index], endedAt: times.endedAt[index])
             }
-            machine.checkpointWritten(step: index)
+            do {
+                try await store.putCheckpoints(checkpoints)
+            } catch {
+                let steps = finished.map { "'\(flow.steps[$0].id)'" }.joined(separator: ", ")
+                let what = finished.count == 1 ? "the checkpoint of step \(steps)" : "the checkpoints of steps \(steps)"
+                machine.storeFailed(StepError(code: "STORE_ERROR", message: "could not write \(what): \(error)"))
+            }
         }
+        for index in finished { machine.checkpointWritten(step: index) }
     }
 
     /// The cache key of a step's call: its route, the node's identity and version, and the

@@ -95,6 +95,15 @@ package protocol RunStorage: RunStore {
 
     /// Inserts or replaces the checkpoint of one step of a run. Durable when it returns.
     func putCheckpoint(_ checkpoint: StepCheckpoint) async throws
+    /// Inserts or replaces the checkpoints of steps that finished together, in the order given.
+    /// Durable when it returns. A store that can commits them together (SQLite: one transaction,
+    /// one write to the file); the default writes them one by one, so a failure may leave the
+    /// first ones written (harmless: each says only that its step finished).
+    func putCheckpoints(_ checkpoints: [StepCheckpoint]) async throws
+    /// Returns once every checkpoint of the run written so far is durable; throws if one could
+    /// not be written. For stores that write checkpoints behind the run (SQLite's `grouped`
+    /// durability); the default returns at once, every write being durable when it returned.
+    func flushCheckpoints(runID: String) async throws
     /// Every checkpoint of a run, in the order each step's checkpoint was first written.
     func checkpoints(runID: String) async throws -> [StepCheckpoint]
 
@@ -307,4 +316,12 @@ extension Date {
 
     /// This date as a store gives it back.
     package var roundedForStore: Date { Date(storeMilliseconds: storeMilliseconds) }
+}
+
+extension RunStorage {
+    package func putCheckpoints(_ checkpoints: [StepCheckpoint]) async throws {
+        for checkpoint in checkpoints { try await putCheckpoint(checkpoint) }
+    }
+
+    package func flushCheckpoints(runID: String) async throws {}
 }
