@@ -12,9 +12,11 @@ let engineOnly = Context.environment["NODAL_ENGINE_ONLY"] == "1"
 /// the engine build means to leave out.
 let serviceTargets: Set<String> = [
     "NodalService", "NodalServer", "NodalClient", "NodalPostgres", "NodalServiceTests", "NodalServerTests", "NodalClientTests",
+    "HashBench", "hash-bench",
 ]
 let servicePackages: Set<String> = [
     "hummingbird", "swift-service-lifecycle", "async-http-client", "swift-nio", "swift-nio-extras", "swift-http-types", "postgres-nio", "swift-nio-ssl",
+    "swift-crypto",
 ]
 /// The CLI's files and tests that use them.
 let serviceCommandFiles = [
@@ -55,6 +57,7 @@ let package = Package(
         .executable(name: "batch-bench", targets: ["BatchBench"]),
         .executable(name: "store-bench", targets: ["StoreBench"]),
         .executable(name: "ffi-bench", targets: ["FFIBench"]),
+        .executable(name: "hash-bench", targets: ["HashBench"]),
         .executable(name: "nodal-fuzz", targets: ["NodalFuzz"]),
     ],
     dependencies: [
@@ -71,6 +74,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // For hash-bench only (postgres-nio brings it anyway): the vetted SHA-256 to measure ours against.
+        .package(url: "https://github.com/apple/swift-crypto", "3.9.0"..<"5.0.0"),
         // Already there under postgres-nio and AsyncHTTPClient: the TLS settings of a PostgreSQL connection.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
     ],
@@ -215,6 +220,12 @@ let package = Package(
             path: "Benchmarks/FFIBench"
         ),
         .executableTarget(name: "StoreBench", dependencies: ["Nodal"], path: "Benchmarks/StoreBench"),
+        // Nodal's SHA-256 (content hashes) against swift-crypto's (BoringSSL underneath on Linux).
+        .executableTarget(
+            name: "HashBench",
+            dependencies: ["NodalCore", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Benchmarks/HashBench"
+        ),
         .executableTarget(
             name: "BatchBench",
             dependencies: ["Nodal"],

@@ -40,7 +40,7 @@ struct StoreOptions: ParsableArguments {
     func open(configuration: NodalConfig?) async throws -> any RunStore {
         let location = try location(configuration: configuration)
         if durability != .processCrash, !location.isSQLite {
-            throw CLIError.store("--durability \(durability.rawValue) is for SQLite stores; the run store \(location) commits every write as it comes")
+            throw CLIError.store("--durability \(durability.rawValue) applies to SQLite stores only, and the run store here is \(location)")
         }
         do {
             if case .postgres(let postgres) = location {
