@@ -204,6 +204,61 @@ extension PostgresRunStore {
         }
     }
 
+    /// Steps that finished together: one statement per 1,000 checkpoints, one commit for all.
+    package func putCheckpoints(_ checkpoints: [StepCheckpoint]) async throws {
+        guard checkpoints.count > 1 else {
+            if let checkpoint = checkpoints.first { try await putCheckpoint(checkpoint) }
+            return
+        }
+        // One row per key (one statement may not update a row twice): the last value given, in
+        // the place of the first, as writing them one by one would leave them.
+        var unique: [StepCheckpoint] = []
+        var places: [[String]: Int] = [:]
+        for checkpoint in checkpoints {
+            if let place = places[[checkpoint.runID, checkpoint.stepID]] {
+                unique[place] = checkpoint
+            } else {
+                places[[checkpoint.runID, checkpoint.stepID]] = unique.count
+                unique.append(checkpoint)
+            }
+        }
+        let rows = unique
+        let runs = Set(rows.map(\.runID)).sorted().joined(separator: ", ")
+        try await call("saving \(rows.count) checkpoints of run \(runs)") {
+            try await transaction { transaction in
+                var start = 0
+                while start < rows.count {
+                    let chunk = rows[start..<min(start + 1000, rows.count)]
+                    var binds = PostgresBindings(capacity: chunk.count * 9)
+                    var values: [String] = []
+                    values.reserveCapacity(chunk.count)
+                    for checkpoint in chunk {
+                        let n = binds.count
+                        values.append("(" + (1...9).map { "$\(n + $0)" }.joined(separator: ", ") + ")")
+                        binds.append(checkpoint.runID)
+                        binds.append(checkpoint.stepID)
+                        binds.append(checkpoint.status)
+                        binds.append(checkpoint.input?.serialized())
+                        binds.append(checkpoint.output?.serialized())
+                        binds.append(checkpoint.error?.serialized())
+                        binds.append(checkpoint.attempts)
+                        binds.append(checkpoint.startedAt?.storeMilliseconds)
+                        binds.append(checkpoint.endedAt?.storeMilliseconds)
+                    }
+                    try await transaction.query(PostgresQuery(
+                        unsafeSQL: """
+                            INSERT INTO step_checkpoints (run_id, step_id, status, input, output, error, attempts, started_at, ended_at)
+                            VALUES \(values.joined(separator: ", "))
+                            ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, input = excluded.input,
+                                output = excluded.output, error = excluded.error, attempts = excluded.attempts,
+                                started_at = excluded.started_at, ended_at = excluded.ended_at
+                            """, binds: binds))
+                    start += 1000
+                }
+            }
+        }
+    }
+
     package func checkpoints(runID: String) async throws -> [StepCheckpoint] {
         try await call("reading the checkpoints of run \(runID)") {
             try await query(

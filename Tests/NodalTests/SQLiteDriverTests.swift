@@ -153,16 +153,7 @@ struct SQLiteDriverTests {
     /// `store-bench --write-then-die-grouped`.
     @Test func aKilledProcessLeavesAPrefixOfItsGroupedCheckpoints() async throws {
         let path = try temporaryDirectory() + "/killed-grouped.db"
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: Products.directory + "/store-bench")
-        child.arguments = ["--write-then-die-grouped", path]
-        child.standardOutput = FileHandle.nullDevice
-        child.standardError = FileHandle.nullDevice
-        try child.run()
-        child.waitUntilExit()
-        #expect(child.terminationReason == .uncaughtSignal)
-        #expect(child.terminationStatus == SIGKILL)
-
+        try runProbeThatDies("--write-then-die-grouped", path)
         let store = try await SQLiteRunStore(path: path)
         let steps = try await store.checkpoints(runID: "killed").map(\.stepID)
         #expect(steps.count >= 1_000)

@@ -61,6 +61,20 @@ func sampleRun(_ id: String, createdAt: Date = storeEpoch, status: RunRecord.Sta
         status: status, createdAt: createdAt)
 }
 
+/// Runs `store-bench FLAG PATH`, a child that writes to the store at PATH and kills itself with
+/// SIGKILL (no close, no flush), and checks that it died so.
+func runProbeThatDies(_ flag: String, _ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: Products.directory + "/store-bench")
+    child.arguments = [flag, path]
+    child.standardOutput = FileHandle.nullDevice
+    child.standardError = FileHandle.nullDevice
+    try child.run()
+    child.waitUntilExit()
+    #expect(child.terminationReason == .uncaughtSignal, sourceLocation: sourceLocation)
+    #expect(child.terminationStatus == SIGKILL, sourceLocation: sourceLocation)
+}
+
 /// Asserts that `body` throws a `RunStoreError` of `kind`; returns it.
 @discardableResult
 func expectStoreError(_ kind: RunStoreError.Kind, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async -> RunStoreError? {
@@ -127,6 +141,28 @@ struct StoreBehaviourTests {
             #expect(try await store.deleteRun(id: "run-0"))
             #expect(try await !store.deleteRun(id: "run-0"))
             #expect(try await store.listRuns(limit: 10).map(\.id) == ["run-3", "run-2", "run-1"])
+        }
+    }
+
+    /// Steps that finished together are written together: all of them, in the order given, a
+    /// replaced one keeping its place, and a step given twice written as its last.
+    @Test(arguments: StoreKind.allCases)
+    func checkpointsWrittenTogether(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.putRun(sampleRun("r"))
+            try await store.putCheckpoint(StepCheckpoint(runID: "r", stepID: "first", status: "failed", attempts: 1))
+            try await store.putCheckpoints([
+                StepCheckpoint(runID: "r", stepID: "b", status: "success", output: ["n": 1]),
+                StepCheckpoint(runID: "r", stepID: "first", status: "success", output: ["n": 0], attempts: 2),
+                StepCheckpoint(runID: "r", stepID: "a", status: "success", output: ["n": 2]),
+                StepCheckpoint(runID: "r", stepID: "b", status: "success", output: ["n": 3]),
+            ])
+            try await store.putCheckpoints([])
+            try await store.flushCheckpoints(runID: "r")
+            let loaded = try await store.checkpoints(runID: "r")
+            #expect(loaded.map(\.stepID) == ["first", "b", "a"])
+            #expect(loaded.map(\.output) == [["n": 0], ["n": 3], ["n": 2]])
+            #expect(loaded.first?.attempts == 2)
         }
     }
 
@@ -508,16 +544,7 @@ struct SQLiteStoreTests {
     /// with SIGKILL right after. The child is `store-bench --write-then-die`.
     @Test func aCheckpointSurvivesSIGKILL() async throws {
         let path = try temporaryDirectory() + "/killed.db"
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: Products.directory + "/store-bench")
-        child.arguments = ["--write-then-die", path]
-        child.standardOutput = FileHandle.nullDevice
-        child.standardError = FileHandle.nullDevice
-        try child.run()
-        child.waitUntilExit()
-        #expect(child.terminationReason == .uncaughtSignal)
-        #expect(child.terminationStatus == SIGKILL)
-
+        try runProbeThatDies("--write-then-die", path)
         let store = try await SQLiteRunStore(path: path)
         let checkpoints = try await store.checkpoints(runID: "killed")
         #expect(checkpoints.map(\.stepID) == (0..<20).map { "step-\($0)" })

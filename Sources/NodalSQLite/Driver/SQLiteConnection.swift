@@ -123,6 +123,11 @@ final class SQLiteConnection: @unchecked Sendable {
     private func bind(_ binds: [SQLiteData], to statement: OpaquePointer) throws(SQLiteError) {
         for (offset, value) in binds.enumerated() {
             let index = Int32(offset + 1)
+            // SQLite takes lengths as Int32 and refuses values past its own limit (1 GB by
+            // default) with SQLITE_TOOBIG; a length past Int32 gets the same answer, not a trap.
+            if value.byteCount > Int(Int32.max) {
+                throw SQLiteError(code: SQLITE_TOOBIG, message: "string or blob too big (\(value.byteCount) bytes)")
+            }
             let status: Int32
             switch value {
             case .null:

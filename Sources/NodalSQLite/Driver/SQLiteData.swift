@@ -13,6 +13,15 @@ enum SQLiteData: Sendable, Equatable {
         return nil
     }
 
+    /// The length of a text or blob value in bytes (0 for the others).
+    var byteCount: Int {
+        switch self {
+        case .text(let text): text.utf8.count
+        case .blob(let bytes): bytes.count
+        default: 0
+        }
+    }
+
     /// The value as text, as the sqlite3 shell would print it (nil for NULL).
     var string: String? {
         switch self {
