@@ -61,8 +61,8 @@ public final class SQLiteRunStore: ServiceRunStorage {
     /// How many calls met another process's lock and went to a thread of their own (for tests).
     private let handOvers = Atomic<Int>(0)
     var callsHandedOver: Int { handOvers.load(ordering: .relaxed) }
-    /// The queue of checkpoints written behind runs, with ``Durability/grouped``.
-    private let writeBehind: CheckpointWriteBehind?
+    /// Checkpoints waiting for their commit (see `CheckpointQueue`).
+    private let checkpointQueue = CheckpointQueue()
 
     /// Opens (creating if needed) the store at `path`; `":memory:"` for a private in-memory database.
     public convenience init(path: String, durability: Durability = .processCrash, cacheLimit: CacheLimit = .default) async throws {
@@ -78,7 +78,6 @@ public final class SQLiteRunStore: ServiceRunStorage {
         self.path = path
         self.durability = durability
         self.cacheLimit = cacheLimit
-        writeBehind = durability == .grouped ? CheckpointWriteBehind() : nil
         let inMemory = path == ":memory:"
         if !inMemory { try Self.prepareLocation(path) }
         do {
@@ -97,7 +96,7 @@ public final class SQLiteRunStore: ServiceRunStorage {
 
     public func close() async throws {
         // Checkpoints still queued are written first.
-        try? await writeBehind?.flush()
+        try? await checkpointQueue.flush()
         guard !isClosed.exchange(true, ordering: .relaxed) else { return }
         // Wait for calls in flight, then close.
         try await lock.withLock { connection.close() }
@@ -192,7 +191,7 @@ public final class SQLiteRunStore: ServiceRunStorage {
     /// checkpoints written behind runs so far are committed; maps errors.
     @discardableResult
     func serialized<T>(_ action: String, _ body: @escaping () throws -> T) async throws -> T {
-        if let writeBehind, !writeBehind.isIdle { try? await writeBehind.flush() }
+        if !checkpointQueue.isIdle { try? await checkpointQueue.flush() }
         return try await locked(action, body)
     }
 
@@ -442,46 +441,46 @@ public final class SQLiteRunStore: ServiceRunStorage {
     // MARK: Checkpoints
 
     package func putCheckpoint(_ checkpoint: StepCheckpoint) async throws {
-        if writeBehind != nil { return try await putCheckpoints([checkpoint]) }
-        try await serialized("saving the checkpoint of step \(checkpoint.stepID) of run \(checkpoint.runID)") { [self] in
-            try insert(checkpoint)
-        }
+        try await putCheckpoints([checkpoint])
     }
 
     package func putCheckpoints(_ checkpoints: [StepCheckpoint]) async throws {
-        if let writeBehind {
-            if isClosed.load(ordering: .relaxed) { throw closedError }
-            if try writeBehind.add(checkpoints) { Task { [self] in await writeQueuedCheckpoints(writeBehind) } }
+        guard !checkpoints.isEmpty else { return }
+        if isClosed.load(ordering: .relaxed) { throw closedError }
+        let ticket = try checkpointQueue.add(checkpoints)
+        if durability == .grouped {
+            if ticket.mustWrite { Task { [self] in await writeQueuedCheckpoints() } }
             return
         }
-        guard checkpoints.count > 1 else {
-            if let checkpoint = checkpoints.first { try await putCheckpoint(checkpoint) }
-            return
-        }
-        let runs = Set(checkpoints.map(\.runID)).sorted().joined(separator: ", ")
-        try await serialized("saving \(checkpoints.count) checkpoints of run \(runs)") { [self] in
-            try transaction {
-                for checkpoint in checkpoints { try insert(checkpoint) }
-            }
-        }
+        // Committed before this returns: as the writer (no other was running), or by the writer
+        // that is, together with what else it finds queued.
+        if ticket.mustWrite { await writeQueuedCheckpoints(until: ticket.sequence) }
+        try await checkpointQueue.flush(through: ticket.sequence, runID: checkpoints[0].runID)
     }
 
     package func flushCheckpoints(runID: String) async throws {
-        try await writeBehind?.flush(runID: runID)
+        try await checkpointQueue.flush(runID: runID)
     }
 
-    /// The writer of ``Durability/grouped``: commits what is queued, together, until nothing is.
-    private func writeQueuedCheckpoints(_ queue: CheckpointWriteBehind) async {
-        while let batch = queue.take() {
+    /// The writer: commits what is queued, together, until nothing is. A caller that writes for
+    /// itself (`until` its own sequence number) stops once its checkpoints are in and leaves what
+    /// came meanwhile to a writer task.
+    private func writeQueuedCheckpoints(until sequence: Int? = nil) async {
+        let queue = checkpointQueue
+        while let (batch, skipped) = queue.take() {
             var failures: [(runID: String, error: RunStoreError)] = []
             do {
-                try await locked("saving \(batch.count) checkpoints") { [self] in
+                guard !batch.isEmpty else { throw CancellationError() }
+                // One checkpoint alone goes straight to the write that names it.
+                guard batch.count > 1 else { throw CancellationError() }
+                let runs = Set(batch.map(\.runID)).sorted().joined(separator: ", ")
+                try await locked("saving \(batch.count) checkpoints of run \(runs)") { [self] in
                     try transaction { for checkpoint in batch { try insert(checkpoint) } }
                 }
             } catch {
                 // One run's bad checkpoint (its record deleted meanwhile, say) is not the others':
                 // write them one by one, keeping each failure for its own run.
-                for checkpoint in batch {
+                for checkpoint in batch where !failures.contains(where: { $0.runID == checkpoint.runID }) {
                     do {
                         try await locked("saving the checkpoint of step \(checkpoint.stepID) of run \(checkpoint.runID)") { [self] in
                             try insert(checkpoint)
@@ -491,7 +490,14 @@ public final class SQLiteRunStore: ServiceRunStorage {
                     }
                 }
             }
-            queue.wrote(batch.count, failures: failures)
+            queue.wrote(batch.count + skipped, failures: failures)
+            if let sequence {
+                let progress = queue.progress(through: sequence)
+                if progress.done, progress.morePending {
+                    Task { [self] in await writeQueuedCheckpoints() }
+                    return
+                }
+            }
         }
     }
 
