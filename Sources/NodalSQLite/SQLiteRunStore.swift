@@ -469,17 +469,19 @@ public final class SQLiteRunStore: ServiceRunStorage {
         let queue = checkpointQueue
         while let (batch, skipped) = queue.take() {
             var failures: [(runID: String, error: RunStoreError)] = []
-            do {
-                guard !batch.isEmpty else { throw CancellationError() }
-                // One checkpoint alone goes straight to the write that names it.
-                guard batch.count > 1 else { throw CancellationError() }
-                let runs = Set(batch.map(\.runID)).sorted().joined(separator: ", ")
-                try await locked("saving \(batch.count) checkpoints of run \(runs)") { [self] in
-                    try transaction { for checkpoint in batch { try insert(checkpoint) } }
-                }
-            } catch {
-                // One run's bad checkpoint (its record deleted meanwhile, say) is not the others':
-                // write them one by one, keeping each failure for its own run.
+            // Together in one transaction; a lone checkpoint, or a batch that failed, one by one:
+            // one run's bad checkpoint (its record deleted meanwhile, say) is not the others', and
+            // each failure is kept for its own run, named by the write that met it.
+            var together = false
+            if batch.count > 1 {
+                do {
+                    try await locked("saving \(batch.count) checkpoints of run \(Self.runNames(batch))") { [self] in
+                        try transaction { for checkpoint in batch { try insert(checkpoint) } }
+                    }
+                    together = true
+                } catch {}
+            }
+            if !together {
                 for checkpoint in batch where !failures.contains(where: { $0.runID == checkpoint.runID }) {
                     do {
                         try await locked("saving the checkpoint of step \(checkpoint.stepID) of run \(checkpoint.runID)") { [self] in
@@ -499,6 +501,11 @@ public final class SQLiteRunStore: ServiceRunStorage {
                 }
             }
         }
+    }
+
+    /// "r1, r2": the runs of some checkpoints, for a message.
+    private static func runNames(_ checkpoints: [StepCheckpoint]) -> String {
+        Set(checkpoints.map(\.runID)).sorted().joined(separator: ", ")
     }
 
     private func insert(_ checkpoint: StepCheckpoint) throws {
